@@ -1,0 +1,196 @@
+"""One frozen configuration object for the whole pipeline.
+
+Defaults live here in code. ``parse_config(toml_text, overrides)`` parses an optional TOML document whose
+tables mirror the dataclasses (``[punctuation]``, ``[dedup]``, ...) and then applies flat
+overrides such as ``{"dedup.seed": 7}`` from the CLI. Change a config with
+``dataclasses.replace`` (or ``with_overrides``), never mutation. Reading the file is the
+caller's job (flows/): this module parses text only. Thresholds are named
+``min_*`` / ``max_*`` with the unit in the name.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+from dataclasses import dataclass, field
+from typing import Any
+
+PIPELINE_VERSION = "0.1.0"
+
+
+@dataclass(frozen=True)
+class LoadConfig:
+    """How raw bytes become text (cleaners.decode)."""
+
+    fallback_encoding: str = "utf-8"
+    max_input_bytes: int = 50 * 1024 * 1024  # larger inputs are quarantined, not read
+    max_inflated_bytes: int = 200 * 1024 * 1024  # gzip bomb guard
+
+
+@dataclass(frozen=True)
+class ExtractConfig:
+    """HTML -> text with trafilatura (cleaners.extract)."""
+
+    favor_precision: bool = True
+    favor_recall: bool = False
+    include_comments: bool = False
+    include_tables: bool = True
+    include_images: bool = False
+    deduplicate: bool = False
+    target_language: str | None = None
+
+
+@dataclass(frozen=True)
+class CharsConfig:
+    """Encoding and character repair (cleaners.chars)."""
+
+    uncurl_quotes: bool = False  # keep typographic quotes unless asked
+    fix_encoding: bool = True
+    normalize_unicode: str | None = "NFC"
+
+
+@dataclass(frozen=True)
+class ArtifactsConfig:
+    """Inline link artifacts and shortcodes (cleaners.artifacts)."""
+
+    strip_link_artifacts: bool = True
+    strip_shortcodes: bool = True
+
+
+@dataclass(frozen=True)
+class BoilerplateConfig:
+    """Plain-text page boilerplate removal (cleaners.boilerplate)."""
+
+    enabled: bool = True
+    max_title_words: int = 30
+    min_site_repeat_pages: int = 3  # a line seen on this many pages of one site is boilerplate
+
+
+@dataclass(frozen=True)
+class PunctuationConfig:
+    """Stray-semicolon repair for spun copies (cleaners.punctuation)."""
+
+    enabled: bool = True
+
+
+@dataclass(frozen=True)
+class EntitiesConfig:
+    """Misspelled-name repair (cleaners.entities)."""
+
+    enabled: bool = True
+
+
+@dataclass(frozen=True)
+class FilterConfig:
+    """Document filters (cleaners.filters): each returns a stable drop reason or None."""
+
+    min_words: int = 50
+    max_words: int = 100_000
+    min_alpha_ratio: float = 0.5
+
+
+@dataclass(frozen=True)
+class DedupConfig:
+    """Exact and near-duplicate detection (cleaners.dedup)."""
+
+    seed: int = 1
+    shingle_words: int = 5
+    num_perm: int = 128
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """Orchestration knobs used by flows/ (batching, workers)."""
+
+    batch_size: int = 200  # documents per clean task (100-500)
+    max_workers: int = 2
+
+
+@dataclass(frozen=True)
+class PipelineConfig:
+    load: LoadConfig = field(default_factory=LoadConfig)
+    extract: ExtractConfig = field(default_factory=ExtractConfig)
+    chars: CharsConfig = field(default_factory=CharsConfig)
+    artifacts: ArtifactsConfig = field(default_factory=ArtifactsConfig)
+    boilerplate: BoilerplateConfig = field(default_factory=BoilerplateConfig)
+    punctuation: PunctuationConfig = field(default_factory=PunctuationConfig)
+    entities: EntitiesConfig = field(default_factory=EntitiesConfig)
+    filters: FilterConfig = field(default_factory=FilterConfig)
+    dedup: DedupConfig = field(default_factory=DedupConfig)
+    run: RunConfig = field(default_factory=RunConfig)
+    pipeline_version: str = PIPELINE_VERSION
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+class ConfigError(ValueError):
+    """A config file or override names an unknown section/key or has a wrong type."""
+
+
+def _coerce(value: Any, current: Any, where: str) -> Any:
+    if current is None or value is None:
+        return value
+    if isinstance(current, bool):
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.lower() in {"true", "false", "1", "0", "yes", "no"}:
+            return value.lower() in {"true", "1", "yes"}
+        raise ConfigError(f"{where}: expected a boolean, got {value!r}")
+    if isinstance(current, (int, float)) and not isinstance(current, bool):
+        try:
+            return type(current)(value)
+        except (TypeError, ValueError) as exc:
+            raise ConfigError(f"{where}: expected {type(current).__name__}, got {value!r}") from exc
+    if isinstance(current, tuple):
+        return tuple(value)
+    return value
+
+
+def _replace_section(section: Any, values: dict[str, Any], where: str) -> Any:
+    names = {f.name for f in dataclasses.fields(section)}
+    updates = {}
+    for key, value in values.items():
+        if key not in names:
+            raise ConfigError(f"unknown config key {where}.{key}")
+        updates[key] = _coerce(value, getattr(section, key), f"{where}.{key}")
+    return dataclasses.replace(section, **updates)
+
+
+def with_overrides(cfg: PipelineConfig, overrides: dict[str, Any]) -> PipelineConfig:
+    """Apply nested ``{"section": {"key": v}}`` or flat ``{"section.key": v}`` overrides."""
+    nested: dict[str, dict[str, Any]] = {}
+    top: dict[str, Any] = {}
+    for key, value in overrides.items():
+        if isinstance(value, dict):
+            nested.setdefault(key, {}).update(value)
+        elif "." in key:
+            section, name = key.split(".", 1)
+            nested.setdefault(section, {})[name] = value
+        else:
+            top[key] = value
+    sections = {f.name for f in dataclasses.fields(cfg)}
+    updates: dict[str, Any] = {}
+    for section, values in nested.items():
+        if section not in sections or not dataclasses.is_dataclass(getattr(cfg, section)):
+            raise ConfigError(f"unknown config section [{section}]")
+        updates[section] = _replace_section(getattr(cfg, section), values, section)
+    for key, value in top.items():
+        if key not in sections:
+            raise ConfigError(f"unknown config key {key}")
+        updates[key] = value
+    return dataclasses.replace(cfg, **updates)
+
+
+def parse_config(toml_text: str | None = None, overrides: dict[str, Any] | None = None) -> PipelineConfig:
+    """Defaults, then the TOML document ``toml_text`` (if any), then ``overrides``."""
+    cfg = PipelineConfig()
+    if toml_text:
+        try:
+            data = tomllib.loads(toml_text)
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"config file: {exc}") from exc
+        cfg = with_overrides(cfg, data)
+    if overrides:
+        cfg = with_overrides(cfg, overrides)
+    return cfg

@@ -1,0 +1,136 @@
+"""Column names and the polars schema of every table newsclean writes.
+
+Every read and write goes through ``flows/storage.py``, which casts frames to these schemas.
+Renaming a column or a drop reason is a schema change: bump ``SCHEMA_VERSION``.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+SCHEMA_VERSION = 1
+
+# column names
+DOC_ID = "doc_id"
+SOURCE = "source"
+URL = "url"
+SITE = "site"
+TITLE = "title"
+AUTHOR = "author"
+PUBLISHED = "published"
+LANGUAGE = "language"
+TEXT = "text"
+N_WORDS = "n_words"
+CONTENT_HASH = "content_hash"
+CLUSTER_ID = "cluster_id"
+N_COPIES = "n_copies"
+IS_CANONICAL = "is_canonical"
+SIMILARITY = "similarity"
+EDITS = "edits"
+INGESTED_AT = "ingested_at"
+PIPELINE_VERSION = "pipeline_version"
+FORMAT = "format"
+DROP_REASON = "drop_reason"
+REASON = "reason"
+DETAIL = "detail"
+STAGE = "stage"
+CANONICAL_DOC_ID = "canonical_doc_id"
+
+EDIT_STRUCT = pl.Struct({"kind": pl.String, "detail": pl.String, "count": pl.Int32})
+EDITS_TYPE = pl.List(EDIT_STRUCT)
+TIMESTAMP = pl.Datetime("us", "UTC")
+
+# A cleaned document before the dedup stage (output of a clean batch). drop_reason is null for
+# documents that pass the filters ("tag, then decide").
+CLEANED_SCHEMA = pl.Schema(
+    {
+        DOC_ID: pl.String,
+        SOURCE: pl.String,
+        URL: pl.String,
+        SITE: pl.String,
+        TITLE: pl.String,
+        AUTHOR: pl.String,
+        PUBLISHED: pl.Date,
+        LANGUAGE: pl.String,
+        FORMAT: pl.String,
+        TEXT: pl.String,
+        N_WORDS: pl.Int32,
+        CONTENT_HASH: pl.String,
+        EDITS: EDITS_TYPE,
+        DROP_REASON: pl.String,
+        DETAIL: pl.String,
+    }
+)
+
+# data/clean/articles: one row per canonical article.
+ARTICLES_SCHEMA = pl.Schema(
+    {
+        DOC_ID: pl.String,
+        SOURCE: pl.String,
+        URL: pl.String,
+        SITE: pl.String,
+        TITLE: pl.String,
+        AUTHOR: pl.String,
+        PUBLISHED: pl.Date,
+        LANGUAGE: pl.String,
+        FORMAT: pl.String,
+        TEXT: pl.String,
+        N_WORDS: pl.Int32,
+        CONTENT_HASH: pl.String,
+        CLUSTER_ID: pl.String,
+        N_COPIES: pl.Int32,
+        EDITS: EDITS_TYPE,
+        INGESTED_AT: TIMESTAMP,
+        PIPELINE_VERSION: pl.String,
+    }
+)
+
+# data/clean/duplicates: every non-canonical copy, pointing at its cluster.
+DUPLICATES_SCHEMA = pl.Schema(
+    {
+        DOC_ID: pl.String,
+        SOURCE: pl.String,
+        URL: pl.String,
+        SITE: pl.String,
+        TITLE: pl.String,
+        PUBLISHED: pl.Date,
+        CLUSTER_ID: pl.String,
+        CANONICAL_DOC_ID: pl.String,
+        SIMILARITY: pl.Float64,
+        CONTENT_HASH: pl.String,
+        INGESTED_AT: TIMESTAMP,
+        PIPELINE_VERSION: pl.String,
+    }
+)
+
+# data/clean/rejected: the quarantine. Every input that did not become an article or duplicate.
+REJECTED_SCHEMA = pl.Schema(
+    {
+        DOC_ID: pl.String,
+        SOURCE: pl.String,
+        URL: pl.String,
+        STAGE: pl.String,  # load | decode | extract | clean | filter
+        REASON: pl.String,  # stable snake_case drop reason
+        DETAIL: pl.String,  # short human-readable detail
+        INGESTED_AT: TIMESTAMP,
+        PIPELINE_VERSION: pl.String,
+    }
+)
+
+# `newsclean dedup` output: every input row plus these columns.
+DEDUP_COLUMNS = {CLUSTER_ID: pl.String, IS_CANONICAL: pl.Boolean, SIMILARITY: pl.Float64}
+
+
+def empty(schema: pl.Schema) -> pl.DataFrame:
+    return pl.DataFrame(schema=schema)
+
+
+def conform(df: pl.DataFrame, schema: pl.Schema) -> pl.DataFrame:
+    """Select and cast ``df`` to ``schema``; missing columns become nulls; extra ones are dropped."""
+    cols = []
+    for name, dtype in schema.items():
+        if name in df.columns:
+            cols.append(pl.col(name).cast(dtype))
+        else:
+            cols.append(pl.lit(None, dtype=dtype).alias(name))
+    return df.select(cols)
