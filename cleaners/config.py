@@ -22,9 +22,12 @@ PIPELINE_VERSION = "0.1.0"
 class LoadConfig:
     """How raw bytes become text (cleaners.decode)."""
 
-    fallback_encoding: str = "utf-8"
+    fallback_encoding: str = "cp1252"  # last resort, decoded with replacement characters
     max_input_bytes: int = 50 * 1024 * 1024  # larger inputs are quarantined, not read
     max_inflated_bytes: int = 200 * 1024 * 1024  # gzip bomb guard
+    max_sniff_bytes: int = 4096  # <meta charset> / markup is looked for in this many leading bytes
+    max_detect_bytes: int = 256 * 1024  # charset detection sees at most this many bytes
+    max_binary_ratio: float = 0.05  # share of control/undecodable chars above which input is "binary"
 
 
 @dataclass(frozen=True)
@@ -38,6 +41,7 @@ class ExtractConfig:
     include_images: bool = False
     deduplicate: bool = False
     target_language: str | None = None
+    with_metadata: bool = True
 
 
 @dataclass(frozen=True)
