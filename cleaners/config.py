@@ -72,16 +72,42 @@ class BoilerplateConfig:
 
 @dataclass(frozen=True)
 class PunctuationConfig:
-    """Stray-semicolon repair for spun copies (cleaners.punctuation)."""
+    """Stray-semicolon repair for spun copies (cleaners.punctuation).
+
+    A document is repaired only when its semicolons look spun: at least ``min_stray_semicolons``
+    of them carry strong stray evidence (a preposition, relative pronoun, "but"/"so" or a bare
+    verb follows, or they close an appositive/vocative), making up ``min_stray_fraction`` of all
+    mid-line semicolons, at a rate of ``min_semicolons_per_1000_words``.
+    """
 
     enabled: bool = True
+    min_stray_semicolons: int = 3  # strong-evidence semicolons needed to call a document spun
+    min_stray_fraction: float = 0.5  # strong-evidence share of the document's mid-line semicolons
+    min_semicolons_per_1000_words: float = 8.0  # ordinary news prose is well under this
+    max_appositive_words: int = 8  # ", the director of X; said" closes an appositive up to this length
+    max_vocative_words: int = 4  # "“Vladimir Vladimirovich; you know" -> comma
 
 
 @dataclass(frozen=True)
 class EntitiesConfig:
-    """Misspelled-name repair (cleaners.entities)."""
+    """Misspelled-name repair (cleaners.entities).
+
+    A capitalised token seen at most ``max_typo_mentions`` times is replaced by a capitalised
+    name seen ``min_frequency_ratio`` times as often in the same document when the two are
+    within a length-scaled Damerau-Levenshtein distance and the token is not itself an English
+    word or common name (wordfreq Zipf below ``max_typo_zipf``).
+    """
 
     enabled: bool = True
+    min_name_chars: int = 5  # shorter names (Iran/Iraq, Mr/Ms) are never touched
+    min_name_mentions: int = 3  # the correct spelling must occur this often
+    max_typo_mentions: int = 1  # the suspected typo may occur at most this often
+    min_frequency_ratio: float = 3.0  # name mentions / typo mentions
+    max_typo_zipf: float = 1.5  # wordfreq Zipf of the typo (en); real words/names score higher
+    max_edit_distance: int = 2  # Damerau-Levenshtein (OSA) upper bound
+    min_chars_per_edit: int = 5  # allowed edits = min(max_edit_distance, len(name) // this)
+    min_similarity_ratio: float = 0.8  # rapidfuzz normalized Indel similarity, 0..1
+    language: str = "en"  # wordfreq language used for the word guard
 
 
 @dataclass(frozen=True)
