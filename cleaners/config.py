@@ -68,6 +68,13 @@ class BoilerplateConfig:
     enabled: bool = True
     max_title_words: int = 30
     min_site_repeat_pages: int = 3  # a line seen on this many pages of one site is boilerplate
+    use_classifier: bool = True  # the statistical line classifier after the named rules
+    min_keep_probability: float = 0.5  # classifier probability a line needs to stay
+    max_title_search_lines: int = 40  # lines above the first prose line searched for the headline
+    max_date_lines_after_title: int = 8  # a date line this close under the headline is `published`
+    max_caption_words: int = 15  # image captions/credits are at most this long
+    max_label_words: int = 4  # a lone category label under the headline is at most this long
+    min_prose_words_before_cut: int = 40  # comment cuts need this much article text above them
 
 
 @dataclass(frozen=True)
@@ -129,6 +136,16 @@ class DedupConfig:
 
 
 @dataclass(frozen=True)
+class FetchConfig:
+    """The polite HTTP fetcher (flows/fetch.py)."""
+
+    allow_private_hosts: bool = False  # loopback/private/link-local targets refused unless True
+    user_agent: str = "newsclean/0.1 (+https://github.com/newsclean/newsclean)"
+    timeout_seconds: float = 20.0
+    max_body_bytes: int = 10 * 1024 * 1024
+
+
+@dataclass(frozen=True)
 class RunConfig:
     """Orchestration knobs used by flows/ (batching, workers)."""
 
@@ -147,6 +164,7 @@ class PipelineConfig:
     entities: EntitiesConfig = field(default_factory=EntitiesConfig)
     filters: FilterConfig = field(default_factory=FilterConfig)
     dedup: DedupConfig = field(default_factory=DedupConfig)
+    fetch: FetchConfig = field(default_factory=FetchConfig)
     run: RunConfig = field(default_factory=RunConfig)
     pipeline_version: str = PIPELINE_VERSION
 

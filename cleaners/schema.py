@@ -57,6 +57,7 @@ CLEANED_SCHEMA = pl.Schema(
         N_WORDS: pl.Int32,
         CONTENT_HASH: pl.String,
         EDITS: EDITS_TYPE,
+        STAGE: pl.String,  # where a dropped document stopped (null when kept)
         DROP_REASON: pl.String,
         DETAIL: pl.String,
     }

@@ -1,0 +1,60 @@
+# newsclean: two commands do everything on a fresh machine -> `make run`, `make test`.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+INPUT ?= data/raw
+OUTPUT ?= data/clean
+
+# No network here, and a persistent Prefect home makes the temporary server start faster.
+export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
+export PREFECT_HOME ?= $(CURDIR)/.prefect
+export DO_NOT_TRACK ?= 1
+
+.PHONY: setup run test test-fast eval eval-extract eval-text eval-dedup eval-repairs bench lock clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml requirements.lock
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/pip install -q -r requirements.lock
+	$(BIN)/pip install -q --no-deps -e .
+	touch $(STAMP)
+
+run: setup
+	$(BIN)/newsclean run --input $(INPUT) --output $(OUTPUT)
+
+test: setup
+	$(BIN)/python -m pytest -q
+
+test-fast: setup
+	$(BIN)/python -m pytest -q -m "not slow and not flows"
+
+eval: eval-text eval-extract eval-dedup eval-repairs
+
+eval-text: setup
+	$(BIN)/newsclean eval text --pages ../shared/eval/textmode-dev
+
+eval-extract: setup
+	$(BIN)/newsclean eval extract --gold ../shared/eval/extract-dev/ground-truth.json --pages ../shared/eval/extract-dev/html
+
+eval-dedup: setup
+	$(BIN)/newsclean eval dedup --input ../shared/eval/syndication/dev.parquet
+
+eval-repairs: setup
+	$(BIN)/newsclean eval repairs
+
+bench: setup
+	$(BIN)/python bench/run.py
+
+# Regenerate the pinned lock from pyproject (run after changing dependencies).
+lock:
+	rm -rf .lockenv && $(PYTHON) -m venv .lockenv
+	.lockenv/bin/pip install -q --upgrade pip && .lockenv/bin/pip install -q -e '.[test]'
+	.lockenv/bin/pip freeze --exclude-editable | grep -v '^-e ' > requirements.lock
+	rm -rf .lockenv
+
+clean:
+	rm -rf $(OUTPUT)/articles $(OUTPUT)/duplicates $(OUTPUT)/rejected $(OUTPUT)/_state

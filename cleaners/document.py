@@ -1,0 +1,222 @@
+"""One raw page -> one cleaned row (pure: bytes in, dict out).
+
+The flow reads bytes (files, HTTP, WARC) into ``RawPage`` objects and calls ``clean_pages`` on
+a batch. Expected failures raise ``PageError(stage, reason, detail)`` and become rows with a
+``drop_reason``; the flow turns them into ``rejected`` rows ("tag, then decide").
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+import xxhash
+
+from cleaners import boilerplate, decode, extract, schema
+from cleaners.config import PipelineConfig
+from cleaners.edits import Edit, merge_edits
+from cleaners.filters import count_words
+from cleaners.steps import Stats, apply_filters, apply_steps, build_filters, build_steps
+
+
+@dataclass(frozen=True)
+class RawPage:
+    """Bytes of one input page and what is known about where it came from."""
+
+    source: str  # input path or URL (WARC records: "file.warc.gz#<record-id>")
+    data: bytes
+    name: str = ""  # file name or URL path, used to sniff the format
+    url: str | None = None
+    site: str | None = None
+    declared_charset: str | None = None  # from an HTTP header or WARC record
+    format: str | None = None  # "html" | "text"; None = sniff
+
+
+class PageError(Exception):
+    """An expected, recordable reason a page cannot become an article."""
+
+    def __init__(self, stage: str, reason: str, detail: str = "") -> None:
+        super().__init__(f"{stage}/{reason}: {detail}")
+        self.stage, self.reason, self.detail = stage, reason, detail
+
+
+# NORM_SPACE_RE: runs of white space. "a \n b" -> one match between a and b; "ab" none
+NORM_SPACE_RE = re.compile(r"\s+")
+
+
+def make_doc_id(source: str) -> str:
+    """Stable id of an input: 16 hex chars of xxh3-64 over its source path or URL."""
+    return xxhash.xxh3_64_hexdigest(source.encode("utf-8", "surrogatepass"))
+
+
+def make_content_hash(text: str) -> str:
+    """Hash of the case- and space-normalised text (exact-duplicate key)."""
+    norm = NORM_SPACE_RE.sub(" ", text.casefold()).strip()
+    return xxhash.xxh3_128_hexdigest(norm.encode("utf-8", "surrogatepass"))
+
+
+def site_of(url: str | None) -> str | None:
+    if not url:
+        return None
+    host = urlsplit(url).hostname or ""
+    return host.removeprefix("www.") or None
+
+
+@dataclass(frozen=True)
+class Decoded:
+    page: RawPage
+    text: str
+    format: str
+
+
+def decode_page(page: RawPage, cfg: PipelineConfig) -> Decoded:
+    """gunzip (bounded), decode to str, sniff html/text; raise PageError(stage='decode')."""
+    try:
+        data = decode.maybe_gunzip(page.data, cfg.load.max_inflated_bytes)
+        decoded = decode.decode_bytes(data, cfg.load, declared=page.declared_charset)
+    except decode.DecodeError as exc:
+        raise PageError("decode", exc.reason, str(exc)) from exc
+    fmt = page.format or decode.sniff_format(page.name.removesuffix(".gz"), decoded.text)
+    return Decoded(page, decoded.text, fmt)
+
+
+def _base_row(page: RawPage) -> dict:
+    return {
+        schema.DOC_ID: make_doc_id(page.source),
+        schema.SOURCE: page.source,
+        schema.URL: page.url,
+        schema.SITE: page.site or site_of(page.url),
+    }
+
+
+def rejected_row(page: RawPage, err: PageError) -> dict:
+    row = _base_row(page)
+    row.update({schema.STAGE: err.stage, schema.DROP_REASON: err.reason, schema.DETAIL: err.detail[:500]})
+    return row
+
+
+def clean_decoded(
+    doc: Decoded,
+    cfg: PipelineConfig,
+    steps,
+    checks,
+    stats: Stats,
+    repeated: frozenset[str] = frozenset(),
+) -> dict:
+    """Extract or strip boilerplate, run the fixers and filters; return a CLEANED_SCHEMA row."""
+    page = doc.page
+    row = _base_row(page)
+    edits: list[Edit] = []
+    title = author = language = None
+    published: dt.date | None = None
+    if doc.format == "html":
+        try:
+            ex = extract.extract_html(doc.text, cfg.extract, url=page.url)
+        except extract.ExtractError as exc:
+            raise PageError("extract", exc.reason, str(exc)) from exc
+        body, title, author, published, language = ex.text, ex.title, ex.author, ex.published, ex.language
+        row[schema.URL] = page.url or ex.url
+        row[schema.SITE] = row[schema.SITE] or ex.site or site_of(ex.url)
+        # trafilatura output still carries residual boilerplate lines, captions, shortcodes
+        body, bp_edits = boilerplate.strip_boilerplate_with_edits(body, cfg.boilerplate)
+        edits.extend(bp_edits)
+    else:
+        # characters first, so the boilerplate rules see clean text; then the other fixers
+        char_steps = [s for s in steps if s.name == "chars"]
+        text, char_edits = apply_steps(doc.text, char_steps, stats)
+        parsed = boilerplate.parse_text_page(text, cfg.boilerplate, repeated)
+        body, title, published = parsed.body, parsed.title, parsed.published
+        edits.extend(char_edits)
+        edits.extend(parsed.edits)
+        steps = [s for s in steps if s.name != "chars"]
+    stats.add("boilerplate.total")
+    body, fix_edits = apply_steps(body, steps, stats)
+    edits.extend(fix_edits)
+    reason = apply_filters(body, checks, stats)
+    row.update(
+        {
+            schema.TITLE: title,
+            schema.AUTHOR: author,
+            schema.PUBLISHED: published,
+            schema.LANGUAGE: language,
+            schema.FORMAT: doc.format,
+            schema.TEXT: body,
+            schema.N_WORDS: count_words(body),
+            schema.CONTENT_HASH: make_content_hash(body),
+            schema.EDITS: [e._asdict() for e in merge_edits(edits)],
+            schema.STAGE: "filter" if reason else None,
+            schema.DROP_REASON: reason,
+            schema.DETAIL: None,
+        }
+    )
+    return row
+
+
+def site_repeats(docs: Sequence[Decoded], cfg: PipelineConfig) -> dict[str, frozenset[str]]:
+    """Lines repeated on many text pages of one site within a batch (site known only)."""
+    by_site: dict[str, list[str]] = defaultdict(list)
+    for d in docs:
+        site = d.page.site or site_of(d.page.url)
+        if site and d.format == "text":
+            by_site[site].append(d.text)
+    return {
+        site: boilerplate.repeated_lines(texts, cfg.boilerplate.min_site_repeat_pages)
+        for site, texts in by_site.items()
+        if len(texts) >= cfg.boilerplate.min_site_repeat_pages
+    }
+
+
+def clean_pages(pages: Sequence[RawPage | PageError], cfg: PipelineConfig, stats: Stats | None = None):
+    """Clean a batch of raw pages into a CLEANED_SCHEMA frame; every page gives exactly one row.
+
+    ``pages`` may hold ``(RawPage-like, PageError)`` placeholders for inputs that failed to
+    load (see ``load_failure``). An unexpected exception in one page is recorded on that page as
+    ``internal_error`` with the exception type and message, and the batch goes on.
+    """
+    import polars as pl  # local: keeps the per-document helpers importable without polars
+
+    stats = stats if stats is not None else Stats()
+    steps, checks = build_steps(cfg), build_filters(cfg)
+    rows: list[dict] = []
+    decoded: list[Decoded] = []
+    for item in pages:
+        stats.add("pages.read")
+        if isinstance(item, LoadFailure):
+            rows.append(rejected_row(item.page, item.error))
+            continue
+        try:
+            decoded.append(decode_page(item, cfg))
+        except PageError as err:
+            rows.append(rejected_row(item, err))
+        except Exception as exc:  # noqa: BLE001 - recorded, never silent
+            rows.append(rejected_row(item, PageError("decode", "internal_error", f"{type(exc).__name__}: {exc}")))
+    repeats = site_repeats(decoded, cfg)
+    for doc in decoded:
+        site = doc.page.site or site_of(doc.page.url)
+        try:
+            rows.append(clean_decoded(doc, cfg, steps, checks, stats, repeats.get(site or "", frozenset())))
+        except PageError as err:
+            rows.append(rejected_row(doc.page, err))
+        except Exception as exc:  # noqa: BLE001 - recorded, never silent
+            rows.append(rejected_row(doc.page, PageError("clean", "internal_error", f"{type(exc).__name__}: {exc}")))
+    for row in rows:
+        if row.get(schema.DROP_REASON):
+            stats.add(f"pages.rejected_{row[schema.DROP_REASON]}")
+    df = pl.DataFrame(rows, schema_overrides={k: v for k, v in schema.CLEANED_SCHEMA.items()}, strict=False)
+    return schema.conform(df, schema.CLEANED_SCHEMA), stats
+
+
+@dataclass(frozen=True)
+class LoadFailure:
+    """An input that could not even be read: carries a RawPage stub for its source."""
+
+    page: RawPage
+    error: PageError
+
+
+def load_failure(source: str, error: PageError, url: str | None = None) -> LoadFailure:
+    return LoadFailure(RawPage(source=source, data=b"", url=url), error)

@@ -1,0 +1,1 @@
+"""newsclean flows: the world side (sources, fetching, Prefect flows, storage, CLI, reports)."""

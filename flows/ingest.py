@@ -1,0 +1,196 @@
+"""The main flow: load pages in batches -> clean (tasks over batches) -> dedup -> write.
+
+Run it as ``newsclean run`` or ``python -m flows.ingest [--input PATH ...] [--output DIR]``.
+Tasks sit on batch and I/O boundaries only: ``clean_batch`` (read + clean 100-500 pages,
+stage the result as Parquet), ``dedup_stage`` (cluster the whole run against the existing
+table) and ``write_tables`` (the Delta commits). Task results are small summaries; the data
+moves through staging files, so the flow's memory does not grow with the input.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_markdown_artifact
+from prefect.cache_policies import NO_CACHE
+from prefect.futures import as_completed
+from prefect.task_runners import ThreadPoolTaskRunner
+
+from cleaners import dedup, schema as S
+from cleaners.config import PipelineConfig, parse_config
+from cleaners.document import PageError, clean_pages, load_failure
+from cleaners.selection import n_repairs_expr, output_rows, rejected_rows, split_kept
+from cleaners.steps import Stats
+from flows import report
+from flows.sources import InputFile, discover_files, read_file_page
+from flows.storage import Storage
+
+
+def load_config_file(config_file: str | None, overrides: dict | None = None) -> PipelineConfig:
+    text = Path(config_file).read_text(encoding="utf-8") if config_file else None
+    return parse_config(text, overrides or {})
+
+
+def batched(items: list, size: int) -> list[list]:
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+@task(name="clean-batch", cache_policy=NO_CACHE, retries=1, retry_delay_seconds=2)
+def clean_batch(items: list[InputFile], cfg: PipelineConfig, out_path: str) -> dict:
+    """Read and clean one batch of files; stage the rows as Parquet; return counters only."""
+    pages = []
+    for item in items:
+        try:
+            pages.append(read_file_page(item, cfg.load.max_input_bytes))
+        except PageError as err:
+            pages.append(load_failure(item.path, err))
+    stats = Stats()
+    frame, stats = clean_pages(pages, cfg, stats)
+    tmp = Path(out_path + ".tmp")
+    frame.write_parquet(tmp)
+    tmp.replace(out_path)  # atomic: a staged batch file is complete or absent
+    return {"path": out_path, "rows": frame.height, "stats": stats.as_dict()}
+
+
+def cluster_frame(kept: pl.DataFrame, existing: pl.DataFrame, cfg: PipelineConfig) -> pl.DataFrame:
+    """Cluster this run's kept documents; exact copies of already-written articles join them."""
+    kept = kept.with_columns(n_repairs_expr())
+    if not existing.is_empty():
+        known = existing.select(S.CONTENT_HASH, pl.col(S.CLUSTER_ID).alias("_known_cluster"), pl.col(S.DOC_ID).alias("_known_doc"))
+        kept = kept.join(known.unique(S.CONTENT_HASH, keep="first"), on=S.CONTENT_HASH, how="left")
+        seen = kept.filter(pl.col("_known_cluster").is_not_null() & (pl.col("_known_doc") != pl.col(S.DOC_ID)))
+        fresh = kept.filter(pl.col("_known_cluster").is_null() | (pl.col("_known_doc") == pl.col(S.DOC_ID)))
+        seen = seen.with_columns(
+            pl.col("_known_cluster").alias(S.CLUSTER_ID), pl.lit(False).alias(S.IS_CANONICAL), pl.lit(1.0).alias(S.SIMILARITY)
+        ).drop("_known_cluster", "_known_doc")
+        fresh = fresh.drop("_known_cluster", "_known_doc")
+    else:
+        seen, fresh = None, kept
+    clustered = dedup.assign_clusters(fresh, cfg.dedup) if fresh.height else fresh.with_columns(
+        pl.lit(None, pl.String).alias(S.CLUSTER_ID), pl.lit(None, pl.Boolean).alias(S.IS_CANONICAL), pl.lit(None, pl.Float64).alias(S.SIMILARITY)
+    )
+    if seen is not None and seen.height:
+        clustered = pl.concat([clustered, seen.select(clustered.columns)], how="vertical_relaxed")
+    return clustered
+
+
+@task(name="dedup-and-write", cache_policy=NO_CACHE)
+def dedup_and_write(staged: list[str], cfg: PipelineConfig, output: str) -> dict:
+    """Cluster the run against the table, then commit articles, duplicates and rejected."""
+    storage = Storage(output)
+    t0 = time.perf_counter()
+    cleaned = pl.read_parquet(staged) if staged else S.empty(S.CLEANED_SCHEMA)
+    kept, dropped = split_kept(cleaned)
+    existing = storage.read("articles", columns=[S.DOC_ID, S.CONTENT_HASH, S.CLUSTER_ID])
+    clustered = cluster_frame(kept, existing, cfg)
+    t1 = time.perf_counter()
+    now = dt.datetime.now(dt.timezone.utc)
+    articles, duplicates = output_rows(clustered, now, cfg.pipeline_version)
+    rejected = rejected_rows(dropped, now, cfg.pipeline_version)
+    results = {
+        "rejected": storage.insert_new("rejected", rejected),
+        "duplicates": storage.insert_new("duplicates", duplicates),
+        "articles": storage.insert_new("articles", articles),
+    }
+    t2 = time.perf_counter()
+    return {
+        "articles": articles.height,
+        "duplicates": duplicates.height,
+        "rejected": rejected.height,
+        "clusters_with_copies": int((articles[S.N_COPIES] > 1).sum()) if articles.height else 0,
+        "inserted": {k: v.rows_inserted for k, v in results.items()},
+        "rejected_by_reason": dict(Counter(rejected[S.REASON].to_list())),
+        "seconds_dedup": t1 - t0,
+        "seconds_write": t2 - t1,
+    }
+
+
+@dataclass
+class RunSummary:
+    run_id: str
+    inputs: list[str]
+    output: str
+    pages_read: int = 0
+    articles: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+    inserted: dict = field(default_factory=dict)
+    rejected_by_reason: dict = field(default_factory=dict)
+    edits_by_kind: dict = field(default_factory=dict)
+    stats: dict = field(default_factory=dict)
+    timings: dict = field(default_factory=dict)
+    seconds: float = 0.0
+
+    def as_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+@flow(name="newsclean-ingest", task_runner=ThreadPoolTaskRunner(max_workers=2), log_prints=False)
+def ingest_flow(
+    inputs: list[str] | None = None,
+    output: str = "data/clean",
+    config_file: str | None = None,
+    overrides: dict | None = None,
+    show_progress: bool = False,
+) -> dict:
+    """Ingest files/folders of raw pages into the Delta tables under ``output``."""
+    logger = get_run_logger()
+    t0 = time.perf_counter()
+    cfg = load_config_file(config_file, overrides)
+    inputs = list(inputs or ["data/raw"])
+    storage = Storage(output)
+    run_id = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
+    files = discover_files(inputs)
+    logger.info("run %s: %d input files in %s", run_id, len(files), inputs)
+    staging = storage.staging_dir(run_id)
+    batches = batched(files, cfg.run.batch_size)
+    futures = [clean_batch.submit(b, cfg, str(staging / f"batch-{i:05d}.parquet")) for i, b in enumerate(batches)]
+    stats = Stats()
+    staged: list[str] = []
+    with report.progress(total=len(files), enabled=show_progress) as advance:
+        for fut in as_completed(futures):
+            res = fut.result()
+            staged.append(res["path"])
+            stats = stats + Stats(Counter(res["stats"]))
+            advance(res["rows"])
+    t1 = time.perf_counter()
+    written = dedup_and_write(sorted(staged), cfg, output)
+    storage.drop_staging(run_id)
+    counters = stats.as_dict()
+    summary = RunSummary(
+        run_id=run_id,
+        inputs=inputs,
+        output=str(output),
+        pages_read=counters.get("pages.read", 0),
+        articles=written["articles"],
+        duplicates=written["duplicates"],
+        rejected=written["rejected"],
+        inserted=written["inserted"],
+        rejected_by_reason=written["rejected_by_reason"],
+        edits_by_kind={k.removeprefix("edits."): v for k, v in counters.items() if k.startswith("edits.")},
+        stats=counters,
+        timings={"clean": t1 - t0, "dedup": written["seconds_dedup"], "write": written["seconds_write"]},
+        seconds=time.perf_counter() - t0,
+    )
+    create_markdown_artifact(report.summary_markdown(summary.as_dict()), key="newsclean-run-summary", description="newsclean run summary")
+    logger.info("run %s done: %d read, %d articles, %d duplicates, %d rejected", run_id, summary.pages_read, summary.articles, summary.duplicates, summary.rejected)
+    return summary.as_dict()
+
+
+def main(argv: list[str] | None = None) -> int:
+    from flows.cli import app
+
+    return app(["run", *(argv or [])]) or 0
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.exit(main(sys.argv[1:]))
