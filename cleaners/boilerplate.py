@@ -1,0 +1,498 @@
+"""Plain-text page boilerplate removal: headline, date and article body from a text dump.
+
+``parse_text_page(text, cfg, repeated)`` reads a plain-text news page (a ``.txt`` dump, or an
+HTML page rendered to text with its navigation, ``*``/``o`` bullets and indentation) and returns
+``TextPage(title, published, body, edits)``. It works on lines (``cleaners.lines``):
+
+1. comment threads: from the first reader-comment header (``name | July 27, 2022 at 8:06 am``,
+   ``X in reply to Y. | ...``, ``Leave a Reply``) everything that follows is cut;
+2. named rules, one per kind of furniture (ad banners, navigation, share/follow calls, bullet-only
+   lines, image captions and size labels, related-post headers, "Originally published as",
+   crawl dates, shortcode-only lines), each a regex built from a named token tuple;
+3. site repeats: lines whose signature is in ``repeated`` (see ``repeated_lines``);
+4. the headline (kept out of the body, later repetitions dropped), the date line under it
+   (``published``; a crawl-date stamp is not a publication date) and lone category labels;
+5. a logistic line classifier (weights in ``boilerplate_model.json``, fitted by
+   ``flows/fit_boilerplate.py``) for what the rules do not name: menus, link lists, teasers,
+   footers. Its context features let short lines between good paragraphs stay.
+
+The body is the kept lines, paragraphs (runs of lines with no blank line between) separated by
+``\\n\\n``, indentation and list markers removed. Every removal is reported as one
+``Edit("boilerplate_<rule>", first removed line, lines removed)`` per rule.
+"""
+
+from __future__ import annotations
+
+import datetime
+import functools
+import json
+import math
+import re
+from collections import Counter
+from collections.abc import Sequence
+from importlib import resources
+from typing import NamedTuple
+
+from cleaners.config import BoilerplateConfig
+from cleaners.edits import Edit, clip
+from cleaners.lines import (
+    FEATURE_NAMES,
+    SENTENCE_END_RE,
+    PageLine,
+    line_features,
+    split_lines,
+    words_of,
+)
+
+MODEL_RESOURCE = "boilerplate_model.json"
+
+
+def _alt(tokens: Sequence[str]) -> str:
+    """A non-capturing alternation of literal tokens, longest first (trafilatura's _alt)."""
+    return "(?:" + "|".join(re.escape(t) for t in sorted(tokens, key=len, reverse=True)) + ")"
+
+
+# --- dates -------------------------------------------------------------------------------------
+
+MONTHS = (
+    "january", "february", "march", "april", "may", "june", "july", "august", "september",
+    "october", "november", "december",
+)  # fmt: skip
+MONTH_ABBREVIATIONS = ("jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec")
+WEEKDAY_ABBREVIATIONS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_MONTH = _alt(MONTHS + MONTH_ABBREVIATIONS)
+
+# DATE_MDY_RE: month-first dates. matches "July 26, 2022" and "Nov. 19, 2019"; not "July 2022".
+DATE_MDY_RE = re.compile(rf"\b(?P<month>{_MONTH})\.?\s+(?P<day>\d{{1,2}})(?:st|nd|rd|th)?,?\s+(?P<year>\d{{4}})\b", re.I)
+# DATE_DMY_RE: day-first dates. matches "20 November 2019"; does not match "20 Novembers".
+DATE_DMY_RE = re.compile(rf"\b(?P<day>\d{{1,2}})(?:st|nd|rd|th)?\s+(?P<month>{_MONTH})\.?,?\s+(?P<year>\d{{4}})\b", re.I)
+# DATE_ISO_RE: ISO dates. matches "2019-11-20"; does not match "2019-11".
+DATE_ISO_RE = re.compile(r"\b(?P<year>\d{4})-(?P<month>\d{2})-(?P<day>\d{2})\b")
+# CRAWL_DATE_RE: a crawler's stamp, not a publication date. matches "Tue, 21-Oct-2025";
+# does not match "October 21, 2025".
+CRAWL_DATE_RE = re.compile(
+    rf"^{_alt(WEEKDAY_ABBREVIATIONS)},?\s+\d{{1,2}}-{_alt(MONTH_ABBREVIATIONS)}-\d{{4}}$", re.I
+)
+MAX_DATE_LINE_WORDS = 14  # "Associated Press November 19, 2019, 9:02 AM" is a date line; prose is longer
+
+# PROSE_END_RE: a statement's end. matches "He left." and 'She said “no.”'; does not match
+# "Is Russia leaving?" (headlines ask questions).
+PROSE_END_RE = re.compile(r"[.…:;][\"'”’»)\]]*$")
+
+# --- comment threads ---------------------------------------------------------------------------
+
+# COMMENT_HEADER_RE: a reader comment's byline. matches "taurus the judge | July 27, 2022 at 8:06 am"
+# and "DSHornet in reply to taurus the judge. | July 27, 2022 at 9:33 am"; does not match
+# "July 27, 2022" or "Sports | Tennis".
+COMMENT_HEADER_RE = re.compile(
+    rf"^[^|]{{1,80}}?\s*\|\s*(?:{_MONTH})\.?\s+\d{{1,2}},?\s+\d{{4}}"
+    r"(?:\s*(?:at|@|,)?\s*\d{1,2}:\d{2}\s*(?:[ap]\.?m\.?)?)?$",
+    re.I,
+)
+COMMENT_SECTION_TOKENS = (
+    "leave a reply", "leave a comment", "post a comment", "add a comment", "join the discussion",
+    "join the conversation", "show comments", "view comments", "reader comments",
+)  # fmt: skip
+# COMMENT_SECTION_RE: a comment-section header. matches "Leave a Reply" and "12 Comments";
+# does not match "He declined to comment."
+COMMENT_SECTION_RE = re.compile(
+    rf"^(?:{_alt(COMMENT_SECTION_TOKENS)}|\d+\s+(?:comments?|responses?|replies)|comments?\s*\(\d+\))\W*$",
+    re.I,
+)
+
+# --- named line rules --------------------------------------------------------------------------
+
+AD_TOKENS = ("google ads", "advertisement", "advertising", "sponsored", "sponsored content", "ads", "ad")
+# AD_BANNER_RE: ad slots. matches "Google Ads | Google Ads | Google Ads" and "ADVERTISEMENT";
+# does not match "Google Ads revenue rose 9%".
+AD_BANNER_RE = re.compile(rf"^(?:{_alt(AD_TOKENS)}\s*[|•·/-]?\s*)+$", re.I)
+
+NAV_TOKENS = (
+    "navigation", "main navigation", "toggle navigation", "menu", "main menu", "open menu",
+    "close menu", "skip to content", "skip to main content", "jump to", "home", "homepage", "search",
+    "search →", "back to top", "sections", "all sections", "close", "sign in", "log in", "login",
+    "sign up", "register", "my account", "subscribe", "subscribe now", "subscribesign in",
+    "subscribe sign in", "next", "previous", "prev", "next article", "previous article",
+    "load more", "view all", "see all", "show more", "more", "top",
+)  # fmt: skip
+# NAV_LINE_RE: a whole line of site navigation. matches "Navigation" and "Back to Top «";
+# does not match "Navigation rights were disputed."
+NAV_LINE_RE = re.compile(rf"^[\W_]*{_alt(NAV_TOKENS)}[\W_]*$", re.I)
+
+SHARE_TOKENS = (
+    "share", "share this", "share this article", "share this story", "share on facebook",
+    "share on twitter", "tweet", "email", "e-mail", "print", "facebook", "twitter", "linkedin",
+    "whatsapp", "reddit", "pinterest", "pin it", "tumblr", "telegram", "flipboard", "copy link",
+    "copy url", "show more sharing options", "share via email", "text", "comments", "comment",
+)  # fmt: skip
+# SHARE_LINE_RE: a share button or a bar of them. matches "Share" and "Facebook | Twitter | Email";
+# does not match "Twitter shares fell."
+SHARE_LINE_RE = re.compile(rf"^(?:[\W_]*{_alt(SHARE_TOKENS)}[\W_]*)+$", re.I)
+
+FOLLOW_VERBS = ("join", "follow", "subscribe to", "sign up for", "like", "get", "download")
+FOLLOW_TARGETS = (
+    "telegram", "channel", "newsletter", "facebook", "twitter", "instagram", "youtube", "whatsapp",
+    "us", "our app", "podcast", "updates", "alerts",
+)  # fmt: skip
+# FOLLOW_CALL_RE: follow/subscribe calls. matches "Join our brand new verified AMN Telegram channel
+# and get important news uncensored!" and "Follow Us"; does not match "Join the army, he said."
+FOLLOW_CALL_RE = re.compile(
+    rf"^(?:{_alt(FOLLOW_VERBS)})\b(?:\s+\S+){{0,6}}?\s+{_alt(FOLLOW_TARGETS)}\b.{{0,80}}$", re.I
+)
+MAX_FOLLOW_CALL_WORDS = 20
+
+RELATED_TOKENS = (
+    "recent posts", "related posts", "related articles", "related stories", "related",
+    "read more", "read next", "more stories", "more news", "most popular", "most read",
+    "most popular articles", "most popular videos", "trending", "trending now", "you may also like",
+    "you might also like", "recommended", "recommended for you", "latest news", "latest",
+    "popular posts", "further reading", "see also", "more from", "editor's picks", "top stories",
+    "follow us", "tags", "topics", "filed under", "advertisement",
+)  # fmt: skip
+# RELATED_HEADER_RE: headers of teaser lists. matches "Recent Posts" and "Most Popular Videos";
+# does not match "Recent posts on social media drew criticism."
+RELATED_HEADER_RE = re.compile(rf"^[\W_]*{_alt(RELATED_TOKENS)}[\W_]*$", re.I)
+
+# ATTRIBUTION_RE: syndication footers. matches "Originally published as Russia will leave ..."
+# and "This article first appeared on Example"; does not match "It was first published in 1990."
+ATTRIBUTION_RE = re.compile(
+    r"^(?:(?:originally|first)\s+published\s+(?:as|at|in|on|by)\b"
+    r"|this\s+(?:article|story|post)\s+(?:was\s+)?(?:originally\s+|first\s+)?(?:appeared|published)\b)",
+    re.I,
+)
+
+# BULLET_ONLY_RE: nothing but bullets, bars and punctuation. matches "•" and "* |";
+# does not match "• 2024".
+BULLET_ONLY_RE = re.compile(r"^[\W_]*$")
+
+# SHORTCODE_LINE_RE: a line that is only a CMS shortcode. matches '[embedpost slug="x"]';
+# does not match "[Editor's note: text]" (has words after a colon... still one bracket) - see rule.
+SHORTCODE_LINE_RE = re.compile(r"^\[/?[a-z_]+(?:\s+[a-z_]+\s*=[^\]]*)?\]$", re.I)
+
+CAPTION_PREFIX_TOKENS = (
+    "featured image", "image", "images", "photo", "photos", "picture", "illustration", "graphic",
+    "file photo", "caption", "image credit", "photo credit", "credit", "credits", "source",
+)  # fmt: skip
+# CAPTION_PREFIX_RE: image credits. matches "Featured image credit: International Space Station by
+# NASA" and "Photo by Jason Kempin/Getty Images"; does not match "Photos show the damage."
+CAPTION_PREFIX_RE = re.compile(
+    rf"^{_alt(CAPTION_PREFIX_TOKENS)}(?:\s+(?:credit|courtesy|source))?\s*(?::|\||by\b|courtesy\b|via\b|©)", re.I
+)
+# PX_LABEL_RE: image size labels from file names. matches "1024px ISS Zvezda module";
+# does not match "1024 people".
+PX_LABEL_RE = re.compile(r"^\d{2,4}\s?px\b", re.I)
+
+AGENCY_TOKENS = (
+    "NASA", "ESA", "Getty Images", "Getty", "Reuters", "AP", "AP Photo", "AFP", "EPA", "Shutterstock",
+    "Wikimedia Commons", "Wikimedia", "Unsplash", "Flickr", "Bloomberg", "iStock", "Alamy",
+)  # fmt: skip
+# CREDIT_TAIL_RE: a caption ending in a credit. matches "ISS Zvezda module by NASA" and
+# "View of the International Space Station by NASA/Crew-2"; does not match "Run by volunteers".
+CREDIT_TAIL_RE = re.compile(rf"\bby\s+[A-Z][\w.&'-]*(?:[\s/][A-Z0-9][\w.&'-]*)*$")
+# CREDIT_AGENCY_RE: a credit naming a picture agency or a slash credit. matches "by NASA/Crew-2",
+# "(NASA/Released)" and "Getty Images"; does not match "by Mr Smith".
+CREDIT_AGENCY_RE = re.compile(rf"(?:\b{_alt(AGENCY_TOKENS)}\b|\b\w+/[A-Z][\w-]*)")
+# CREDIT_PAREN_RE: a parenthesised credit at the end. matches "The station. (NASA/Released)";
+# does not match "He left (again)."
+CREDIT_PAREN_RE = re.compile(r"\((?:(?:photo|image|credit|source)s?:?\s*)?[A-Z][^()]{0,50}\)$")
+
+def _nwords(line: PageLine) -> int:
+    return len(words_of(line.text))
+
+
+def _is_caption(line: PageLine, cfg: BoilerplateConfig) -> bool:
+    text = line.text
+    if PX_LABEL_RE.match(text) or CAPTION_PREFIX_RE.match(text):
+        return True
+    if _nwords(line) > cfg.max_caption_words:
+        return False
+    if CREDIT_TAIL_RE.search(text) and CREDIT_AGENCY_RE.search(text):
+        return True
+    paren = CREDIT_PAREN_RE.search(text)
+    return bool(paren and CREDIT_AGENCY_RE.search(paren.group(0)))
+
+
+def _is_follow(line: PageLine, cfg: BoilerplateConfig) -> bool:
+    return _nwords(line) <= MAX_FOLLOW_CALL_WORDS and bool(FOLLOW_CALL_RE.match(line.text))
+
+
+LINE_RULES: tuple[tuple[str, object], ...] = (
+    ("bullet", lambda line, cfg: bool(BULLET_ONLY_RE.match(line.text))),
+    ("ad_banner", lambda line, cfg: bool(AD_BANNER_RE.match(line.text))),
+    ("crawl_date", lambda line, cfg: bool(CRAWL_DATE_RE.match(line.text))),
+    ("nav", lambda line, cfg: bool(NAV_LINE_RE.match(line.text))),
+    ("share", lambda line, cfg: bool(SHARE_LINE_RE.match(line.text))),
+    ("follow", _is_follow),
+    ("related", lambda line, cfg: bool(RELATED_HEADER_RE.match(line.text))),
+    ("attribution", lambda line, cfg: bool(ATTRIBUTION_RE.match(line.text))),
+    ("shortcode", lambda line, cfg: bool(SHORTCODE_LINE_RE.match(line.text))),
+    ("caption", _is_caption),
+)
+
+
+# --- result types ------------------------------------------------------------------------------
+
+
+class TextPage(NamedTuple):
+    title: str | None
+    published: datetime.date | None
+    body: str
+    edits: list[Edit]
+
+
+class LineModel(NamedTuple):
+    """Standardised logistic regression over ``cleaners.lines.FEATURE_NAMES``."""
+
+    features: tuple[str, ...]
+    mean: tuple[float, ...]
+    scale: tuple[float, ...]
+    weights: tuple[float, ...]
+    bias: float
+
+    def probability(self, x: Sequence[float]) -> float:
+        z = self.bias + sum(w * (v - m) / s for w, v, m, s in zip(self.weights, x, self.mean, self.scale))
+        return 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, z))))
+
+
+def model_from_dict(data: dict) -> LineModel:
+    """A ``LineModel`` from its JSON form; refuses weights fitted on other features."""
+    features = tuple(data["features"])
+    if features != FEATURE_NAMES:
+        raise ValueError("boilerplate model was fitted on different features; refit it")
+    return LineModel(
+        features,
+        tuple(float(v) for v in data["mean"]),
+        tuple(float(v) or 1.0 for v in data["scale"]),
+        tuple(float(v) for v in data["weights"]),
+        float(data["bias"]),
+    )
+
+
+@functools.cache
+def default_model() -> LineModel | None:
+    """The shipped classifier weights (read once; immutable), or None if not shipped."""
+    try:
+        raw = resources.files("cleaners").joinpath(MODEL_RESOURCE).read_text(encoding="utf-8")
+    except (FileNotFoundError, ModuleNotFoundError):
+        return None
+    return model_from_dict(json.loads(raw))
+
+
+# --- helpers -----------------------------------------------------------------------------------
+
+
+def line_signature(line: str) -> str:
+    """Normalised form used to compare lines across pages: casefolded words, single spaces."""
+    return " ".join(words_of(line.casefold()))
+
+
+def find_date(text: str) -> datetime.date | None:
+    """The first calendar date written in ``text`` (month-first, day-first or ISO), if valid."""
+    for regex in (DATE_MDY_RE, DATE_DMY_RE, DATE_ISO_RE):
+        m = regex.search(text)
+        if not m:
+            continue
+        month = m.group("month")
+        if month.isdigit():
+            month_num = int(month)
+        else:
+            key = month.lower()[:3]
+            month_num = [mo[:3] for mo in MONTHS].index(key) + 1
+        try:
+            return datetime.date(int(m.group("year")), month_num, int(m.group("day")))
+        except ValueError:
+            continue
+    return None
+
+
+def _is_date_line(line: PageLine) -> bool:
+    if _nwords(line) > MAX_DATE_LINE_WORDS or CRAWL_DATE_RE.match(line.text):
+        return False
+    if SENTENCE_END_RE.search(line.text) and not re.search(r"\b(?:[AP]M|ET|GMT|UTC)\W*$", line.text, re.I):
+        return False
+    return find_date(line.text) is not None
+
+
+def _is_prose(line: PageLine) -> bool:
+    """A sentence-like line (a headline may end in "?" or "!", prose here ends otherwise)."""
+    return _nwords(line) >= 8 and bool(PROSE_END_RE.search(line.text))
+
+
+def _is_headline(line: PageLine, cfg: BoilerplateConfig) -> bool:
+    n = _nwords(line)
+    return (
+        not line.marker
+        and 2 <= n <= cfg.max_title_words
+        and not re.search(r"[.:;,][\"'”’)]*$", line.text)
+        and not _is_date_line(line)
+        and "|" not in line.text
+    )
+
+
+def repeated_lines(pages: Sequence[str], min_pages: int) -> frozenset[str]:
+    """Signatures of lines found on at least ``min_pages`` of ``pages`` (pages of one site)."""
+    seen: Counter = Counter()
+    for page in pages:
+        seen.update({line_signature(line.text) for line in split_lines(page)} - {""})
+    return frozenset(sig for sig, n in seen.items() if n >= max(min_pages, 1))
+
+
+def _render(lines: Sequence[PageLine], keep: Sequence[bool]) -> str:
+    paragraphs: list[list[str]] = []
+    last_group = None
+    for line, kept in zip(lines, keep):
+        if not kept:
+            continue
+        text = " ".join(line.text.split())
+        if line.group != last_group:
+            paragraphs.append([])
+            last_group = line.group
+        paragraphs[-1].append(text)
+    return "\n\n".join("\n".join(p) for p in paragraphs)
+
+
+# --- the parser --------------------------------------------------------------------------------
+
+
+def parse_text_page_with_model(
+    text: str,
+    cfg: BoilerplateConfig,
+    repeated: frozenset[str] = frozenset(),
+    model: LineModel | None = None,
+) -> TextPage:
+    """``parse_text_page`` with an explicit classifier (None: named rules only)."""
+    lines = split_lines(text)
+    if not cfg.enabled or not lines:
+        return TextPage(None, None, _render(lines, [True] * len(lines)) if cfg.enabled else text, [])
+    dropped: dict[int, str] = {}
+    n = len(lines)
+
+    # 1. comment threads: cut from the first comment header to the end
+    prose_words = 0
+    for line in lines:
+        if prose_words >= cfg.min_prose_words_before_cut and (
+            COMMENT_HEADER_RE.match(line.text) or COMMENT_SECTION_RE.match(line.text)
+        ):
+            for j in range(line.index, n):
+                dropped[j] = "comments"
+            break
+        if _is_prose(line):
+            prose_words += _nwords(line)
+
+    # 2. named line rules
+    for line in lines:
+        if line.index in dropped:
+            continue
+        for kind, rule in LINE_RULES:
+            if rule(line, cfg):  # type: ignore[operator]
+                dropped[line.index] = kind
+                break
+    # a caption is often two short lines (label + credit): drop the label with its credit
+    for line in lines:
+        if dropped.get(line.index) != "caption":
+            continue
+        for j in (line.index - 1, line.index + 1):
+            if 0 <= j < n and j not in dropped and lines[j].group == line.group:
+                other = lines[j]
+                if (
+                    _nwords(other) <= cfg.max_caption_words
+                    and not SENTENCE_END_RE.search(other.text)
+                    and not _is_date_line(other)
+                ):
+                    dropped[j] = "caption"
+
+    # 3. lines repeated across the site's pages
+    if repeated:
+        for line in lines:
+            if line.index not in dropped and line_signature(line.text) in repeated:
+                dropped[line.index] = "site_repeat"
+
+    # 4. classifier probabilities (features see the whole page)
+    if model is not None:
+        probs = [model.probability(x) for x in line_features(lines)]
+        good = [p >= cfg.min_keep_probability for p in probs]
+    else:
+        good = [True] * n
+
+    # 5. headline, date line, category labels
+    live = [line for line in lines if line.index not in dropped]
+    first_prose = next((line.index for line in live if good[line.index] and _is_prose(line)), n)
+    title_line = _find_title(live, first_prose, cfg)
+    title = " ".join(title_line.text.split()) if title_line else None
+    published: datetime.date | None = None
+    if title_line is not None:
+        dropped[title_line.index] = "title"
+        title_sig = line_signature(title_line.text)
+        for line in live:
+            if line.index not in dropped and line_signature(line.text) == title_sig:
+                dropped[line.index] = "title_repeat"
+        after = [line for line in live if line.index > title_line.index and line.index not in dropped]
+        for line in after[: cfg.max_date_lines_after_title]:
+            if _is_date_line(line):
+                published = find_date(line.text)
+                break
+        for line in after:
+            if line.index >= first_prose:
+                break
+            if (
+                not line.marker
+                and _nwords(line) <= cfg.max_label_words
+                and not SENTENCE_END_RE.search(line.text)
+                and not _is_date_line(line)
+            ):
+                dropped[line.index] = "label"
+    for line in live:
+        if line.index not in dropped and _is_date_line(line):
+            dropped[line.index] = "date"
+
+    # 6. classifier decisions for the rest
+    for line in lines:
+        if line.index not in dropped and not good[line.index]:
+            dropped[line.index] = "classifier"
+
+    keep = [line.index not in dropped for line in lines]
+    body = _render(lines, keep)
+    return TextPage(title, published, body, _edits(lines, dropped))
+
+
+def _find_title(live: Sequence[PageLine], first_prose: int, cfg: BoilerplateConfig) -> PageLine | None:
+    """The headline: the page's first line when the dump starts with it, else the longest
+    headline-like line in the lines above the first prose line."""
+    above = [line for line in live if line.index < first_prose]
+    if not above:
+        return None
+    first = above[0]
+    if _is_headline(first, cfg) and len(above) <= 6:
+        return first
+    window = [line for line in above if line.index >= first_prose - cfg.max_title_search_lines]
+    candidates = [line for line in window if _is_headline(line, cfg) and _nwords(line) >= 4]
+    if not candidates:
+        return None
+    return max(candidates, key=lambda line: (_nwords(line), line.index))
+
+
+def _edits(lines: Sequence[PageLine], dropped: dict[int, str]) -> list[Edit]:
+    first: dict[str, str] = {}
+    counts: Counter = Counter()
+    for index in sorted(dropped):
+        kind = dropped[index]
+        first.setdefault(kind, clip(lines[index].raw.strip()))
+        counts[kind] += 1
+    return [Edit(f"boilerplate_{kind}", first[kind], counts[kind]) for kind in first]
+
+
+def parse_text_page(text: str, cfg: BoilerplateConfig, repeated: frozenset[str] = frozenset()) -> TextPage:
+    """Headline, stated publication date and boilerplate-free body of a plain-text page."""
+    model = default_model() if cfg.use_classifier else None
+    return parse_text_page_with_model(text, cfg, repeated, model)
+
+
+def strip_boilerplate_with_edits(text: str, cfg: BoilerplateConfig) -> tuple[str, list[Edit]]:
+    """The body of a plain-text page and the boilerplate edits (the headline is not body)."""
+    page = parse_text_page(text, cfg)
+    return page.body, page.edits
+
+
+def strip_boilerplate(text: str, cfg: BoilerplateConfig) -> str:
+    """The body of a plain-text page, boilerplate removed."""
+    return strip_boilerplate_with_edits(text, cfg)[0]

@@ -1,0 +1,225 @@
+"""Line model and line features for plain-text pages (used by cleaners.boilerplate).
+
+A plain-text page (a ``.txt`` dump or an HTML page rendered to text) is read as a list of
+``PageLine``: the text without its indentation and list marker, the indentation width, the
+marker, and the paragraph group (lines not separated by a blank line share a group).
+
+``line_features(lines)`` turns the lines into one numeric vector each (``FEATURE_NAMES``), the
+input of the logistic line classifier whose weights ship in ``boilerplate_model.json``. The
+features follow jusText adapted to text lines: length in words, stopword density, punctuation,
+digit and capital density, sentence-final punctuation, list markers, indentation relative to
+the page's prose indentation, position, and the same signals averaged over the neighbours so a
+short line between good paragraphs can stay. Pure functions; no I/O.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Sequence
+from typing import NamedTuple
+
+# Bullet markers that text renderers put before list items ("*", "o", "+", "-", "•", "·", "–").
+BULLET_TOKENS = ("*", "+", "-", "•", "·", "◦", "▪", "–", "o", "#")
+
+# LIST_MARKER_RE: a list marker and its spaces at the start of an unindented line.
+# matches "* Barron's" (group 1 "*"); does not match "*Emphasis*" or "Over there".
+LIST_MARKER_RE = re.compile(
+    r"^(" + "|".join(re.escape(t) for t in BULLET_TOKENS) + r"|\d{1,2}[.)])(?:\s+|$)"
+)
+
+# WORD_TOKEN_RE: a word for counting (letters/digits with inner apostrophes or hyphens).
+# matches "isn't" in "it isn't"; does not match "--" or "•".
+WORD_TOKEN_RE = re.compile(r"[^\W_]+(?:['’\-][^\W_]+)*")
+
+# SENTENCE_END_RE: the line ends like a sentence, closing quotes and brackets allowed.
+# matches 'He said “yes.”'; does not match "Read more" or "Sign In »".
+SENTENCE_END_RE = re.compile(r"[.!?…:;][\"'”’»)\]]*$")
+
+# English function words (the head of jusText's English stoplist): the density of these words
+# separates running prose from menus, labels and link lists.
+STOPWORDS = frozenset(
+    """a about above after again against all also am an and any are as at be because been before
+    being below between both but by can could did do does doing down during each even few for from
+    further had has have having he her here hers herself him himself his how i if in into is it its
+    itself just let me more most my myself no nor not now of off on once only or other ought our ours
+    ourselves out over own said same says she should so some such than that the their theirs them
+    themselves then there these they this those through to too under until up upon us very was we
+    were what when where which while who whom why will with would yet you your yours yourself
+    yourselves many much may might must new one two told since still well""".split()
+)
+
+# Words that mark page furniture rather than prose (share bars, sign-in, legal footers).
+FURNITURE_WORDS = frozenset(
+    """share tweet email print subscribe subscription login log sign newsletter cookie cookies
+    privacy terms advertisement advertise sponsored copyright rights reserved menu search
+    follow facebook twitter linkedin whatsapp instagram youtube pinterest reddit telegram
+    comments comment reply click download app apps podcast podcasts video videos photos gallery
+    home contact careers about more view all sections edition""".split()
+)
+
+WINDOW_LINES = 3  # neighbours on each side averaged into the context features
+
+
+class PageLine(NamedTuple):
+    index: int  # position among the page's non-blank lines
+    text: str  # stripped, list marker removed
+    raw: str  # the original line
+    indent: int  # leading spaces (tabs count 4)
+    marker: str  # list marker or ""
+    group: int  # paragraph group: lines with no blank line between them share one
+
+
+def split_lines(text: str) -> list[PageLine]:
+    """The page's non-blank lines with indentation, list marker and paragraph group."""
+    lines: list[PageLine] = []
+    group = 0
+    blank = True
+    for raw in text.splitlines():
+        if not raw.strip():
+            if not blank:
+                group += 1
+            blank = True
+            continue
+        blank = False
+        expanded = raw.replace("\t", "    ")
+        stripped = expanded.strip()
+        indent = len(expanded) - len(expanded.lstrip())
+        m = LIST_MARKER_RE.match(stripped)
+        marker = ""
+        body = stripped
+        # "o" counts as a marker only before a capital or digit ("o News" yes, "o dear" no)
+        if m and not (m.group(1) == "o" and not re.match(r"o\s+[A-Z0-9“\"']", stripped)):
+            marker = m.group(1)
+            body = stripped[m.end() :].strip()
+        lines.append(PageLine(len(lines), body, raw, indent, marker, group))
+    return lines
+
+
+def words_of(text: str) -> list[str]:
+    return WORD_TOKEN_RE.findall(text)
+
+
+def _own_features(line: PageLine) -> tuple[float, ...]:
+    text = line.text
+    words = words_of(text)
+    n = len(words)
+    lower = [w.lower() for w in words]
+    chars = max(len(text), 1)
+    punct = sum(1 for c in text if not c.isalnum() and not c.isspace())
+    digits = sum(1 for c in text if c.isdigit())
+    caps = sum(1 for w in words if w[:1].isupper())
+    stop = sum(1 for w in lower if w in STOPWORDS)
+    furniture = sum(1 for w in lower if w in FURNITURE_WORDS)
+    return (
+        math.log1p(n),
+        min(n, 60) / 60,
+        float(n >= 10),
+        float(n >= 25),
+        stop / n if n else 0.0,
+        punct / chars,
+        digits / chars,
+        caps / n if n else 0.0,
+        float(bool(SENTENCE_END_RE.search(text))),
+        float(bool(line.marker)),
+        float("|" in text or "»" in text or "›" in text),
+        furniture / n if n else 0.0,
+        float(text.count(",") > 0),
+        float(n <= 3),
+    )
+
+
+OWN_NAMES = (
+    "log_words",
+    "words_60",
+    "words_ge10",
+    "words_ge25",
+    "stop_density",
+    "punct_density",
+    "digit_density",
+    "cap_ratio",
+    "sentence_end",
+    "list_marker",
+    "separator",
+    "furniture_density",
+    "has_comma",
+    "very_short",
+)
+
+
+def _prose_like(own: tuple[float, ...]) -> float:
+    """1.0 for a line that reads like prose on its own (long, wordy, ends like a sentence)."""
+    return float(own[2] > 0 and own[4] >= 0.2 and own[8] > 0)
+
+
+def _body_indent(lines: Sequence[PageLine], own: Sequence[tuple[float, ...]]) -> int:
+    """The indentation carrying the most prose words (0 for flat dumps)."""
+    weight: Counter = Counter()
+    for line, f in zip(lines, own):
+        if _prose_like(f):
+            weight[line.indent] += math.expm1(f[0])
+    return weight.most_common(1)[0][0] if weight else 0
+
+
+def line_features(lines: Sequence[PageLine]) -> list[tuple[float, ...]]:
+    """One feature vector per line, in ``FEATURE_NAMES`` order."""
+    if not lines:
+        return []
+    own = [_own_features(line) for line in lines]
+    prose = [_prose_like(f) for f in own]
+    body_indent = _body_indent(lines, own)
+    n = len(lines)
+    # prefix sums for windowed means of prose-likeness and log length
+    first_prose = next((i for i, p in enumerate(prose) if p), n)
+    last_prose = max((i for i, p in enumerate(prose) if p), default=-1)
+    text_counts = Counter(line.text.casefold() for line in lines)
+    group_sizes = Counter(line.group for line in lines)
+    out = []
+    for i, (line, f) in enumerate(zip(lines, own)):
+        lo, hi = max(0, i - WINDOW_LINES), min(n, i + WINDOW_LINES + 1)
+        neigh = [j for j in range(lo, hi) if j != i]
+        same_indent = [j for j in neigh if lines[j].indent == line.indent]
+        win_prose = sum(prose[j] for j in neigh) / len(neigh) if neigh else 0.0
+        win_words = sum(own[j][0] for j in neigh) / len(neigh) if neigh else 0.0
+        win_marker = sum(own[j][9] for j in neigh) / len(neigh) if neigh else 0.0
+        prev_prose = prose[i - 1] if i > 0 else 0.0
+        next_prose = prose[i + 1] if i + 1 < n else 0.0
+        indent_diff = abs(line.indent - body_indent)
+        in_span = float(first_prose <= i <= last_prose)
+        out.append(
+            f
+            + (
+                win_prose,
+                win_words / 5,
+                win_marker,
+                prev_prose,
+                next_prose,
+                float(indent_diff == 0),
+                min(indent_diff, 20) / 20,
+                i / n,
+                in_span,
+                float(text_counts[line.text.casefold()] > 1),
+                min(group_sizes[line.group], 10) / 10,
+                len(same_indent) / max(len(neigh), 1),
+            )
+        )
+    return out
+
+
+CONTEXT_NAMES = (
+    "win_prose",
+    "win_log_words",
+    "win_marker",
+    "prev_prose",
+    "next_prose",
+    "at_body_indent",
+    "indent_diff_20",
+    "position",
+    "in_prose_span",
+    "duplicated",
+    "group_size_10",
+    "same_indent_share",
+)
+
+FEATURE_NAMES = OWN_NAMES + CONTEXT_NAMES
