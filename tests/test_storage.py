@@ -1,0 +1,33 @@
+import polars as pl
+
+from cleaners import schema as S
+from flows.storage import Storage
+
+
+def _rows(ids):
+    return pl.DataFrame({S.DOC_ID: ids, S.TEXT: [f"text {i}" for i in ids], S.SOURCE: [f"/in/{i}.txt" for i in ids]})
+
+
+def test_insert_new_is_idempotent(tmp_path):
+    st = Storage(tmp_path)
+    assert not st.exists("articles")
+    assert st.read("articles").schema == S.ARTICLES_SCHEMA
+    r1 = st.insert_new("articles", _rows(["a", "b", "b"]))  # duplicate inside one batch too
+    assert r1.rows_inserted == 2
+    r2 = st.insert_new("articles", _rows(["b", "c"]))
+    assert r2.rows_inserted == 1
+    r3 = st.insert_new("articles", _rows(["a", "b", "c"]))
+    assert r3.rows_inserted == 0
+    df = st.read("articles")
+    assert sorted(df[S.DOC_ID].to_list()) == ["a", "b", "c"]
+    assert df.schema == S.ARTICLES_SCHEMA
+
+
+def test_tables_readable_by_duckdb(tmp_path):
+    import duckdb
+
+    st = Storage(tmp_path)
+    st.insert_new("rejected", pl.DataFrame({S.DOC_ID: ["x"], S.SOURCE: ["/in/x"], S.REASON: ["too_short"]}))
+    files = list((tmp_path / "rejected").glob("*.parquet"))
+    n = duckdb.sql(f"select count(*) from read_parquet('{files[0]}')").fetchall()[0][0]
+    assert n == 1
