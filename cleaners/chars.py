@@ -1,0 +1,134 @@
+"""Character repair: mojibake (ftfy), invisible characters, odd spaces, line structure.
+
+``fix_characters(text, cfg)`` keeps the paragraph structure (one paragraph a line, blank lines
+between) and typographic quotes (unless ``cfg.uncurl_quotes``). Edit kinds: ``control_chars``,
+``line_endings``, ``mojibake``, ``html_entities``, ``unicode_fix``, ``zero_width``,
+``soft_hyphen``, ``nbsp``, ``whitespace``, ``blank_lines``.
+"""
+
+from __future__ import annotations
+
+import re
+
+import ftfy
+
+from cleaners.config import CharsConfig
+from cleaners.edits import Edit, clip
+
+MAX_FIX_ROUNDS = 3  # ftfy can reveal a second layer of mojibake; stop at a fixed point or here
+
+# C0/C1 controls other than tab and line breaks (DEL included).
+CONTROL_CHARS = tuple(chr(c) for c in (*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), *range(0x7F, 0x85), *range(0x86, 0xA0)))
+# CONTROL_CHARS_RE matches: "a\x07b" (the bell) ; does not match: "a\tb\n"
+CONTROL_CHARS_RE = re.compile("[%s]" % re.escape("".join(CONTROL_CHARS)))
+
+LINE_BREAKS = ("\r\n", "\r", "\u2028", "\u2029", "\x85", "\x0b", "\x0c")
+# LINE_BREAK_RE matches: "a\r\nb", "a\u2028b" ; does not match: "a\nb"
+LINE_BREAK_RE = re.compile("|".join(map(re.escape, LINE_BREAKS)))
+
+# Always invisible: zero width space, word joiner, BOM / zero width no-break space, Mongolian vowel separator.
+ZERO_WIDTH_CHARS = ("\u200b", "\u2060", "\ufeff", "\u180e")
+# ZERO_WIDTH_RE matches: "news\u200broom" ; does not match: "newsroom"
+ZERO_WIDTH_RE = re.compile("[%s]" % "".join(ZERO_WIDTH_CHARS))
+# ZWJ/ZWNJ shape emoji and Indic/Persian script: only dropped next to ASCII or a line edge.
+JOINERS = ("\u200c", "\u200d")
+# STRAY_JOINER_RE matches: "word\u200d " ; does not match: "\U0001f469\u200d\U0001f52c" (emoji sequence)
+STRAY_JOINER_RE = re.compile(
+    "(?:(?<=[\\x00-\\x7f])|^)[{j}]+|[{j}]+(?=[\\x00-\\x7f]|$)".format(j="".join(JOINERS)), re.MULTILINE
+)
+
+SOFT_HYPHEN = "\u00ad"
+
+# No-break and typographic spaces that should be plain spaces.
+ODD_SPACES = ("\u00a0", "\u1680", *map(chr, range(0x2000, 0x200B)), "\u202f", "\u205f", "\u3000")
+# ODD_SPACE_RE matches: "10\u00a0km" ; does not match: "10 km"
+ODD_SPACE_RE = re.compile("[%s]" % "".join(ODD_SPACES))
+
+# SPACE_RUN_RE matches: "a  b", "a\t b" ; does not match: "a b"
+SPACE_RUN_RE = re.compile(r"[ \t]{2,}|\t")
+# EDGE_SPACE_RE matches: "  text", "text " (per line) ; does not match: "text"
+EDGE_SPACE_RE = re.compile(r"^[ \t]+|[ \t]+$", re.MULTILINE)
+# BLANK_RUN_RE matches: "a\n\n\nb" ; does not match: "a\n\nb"
+BLANK_RUN_RE = re.compile(r"\n{3,}")
+
+FTFY_ENCODING_STEPS = ("encode", "decode", "transcode")
+FTFY_ENCODING_FIXERS = ("decode_inconsistent_utf8", "replace_lossy_sequences", "restore_byte_a0", "fix_c1_controls")
+
+
+def _sub_count(pattern: re.Pattern[str], repl: str, text: str, kind: str, edits: list[Edit]) -> str:
+    new, n = pattern.subn(repl, text)
+    if n:
+        edits.append(Edit(kind, clip(repr(pattern.search(text).group(0))), n))
+    return new
+
+
+def _ftfy_config(cfg: CharsConfig, text: str) -> ftfy.TextFixerConfig:
+    return ftfy.TextFixerConfig(
+        uncurl_quotes=cfg.uncurl_quotes,
+        fix_encoding=cfg.fix_encoding,
+        normalization=cfg.normalize_unicode,
+        # like ftfy.fix_text's "auto": text that contains markup keeps its entities
+        unescape_html="<" not in text,
+        fix_line_breaks=True,
+        explain=True,
+    )
+
+
+def _edit_kind(explanation: list | None) -> str:
+    steps = {step.action for step in explanation or ()} | {step.parameter for step in explanation or ()}
+    if steps & set(FTFY_ENCODING_STEPS + FTFY_ENCODING_FIXERS):
+        return "mojibake"
+    if any(step.parameter == "unescape_html" for step in explanation or ()):
+        return "html_entities"
+    return "unicode_fix"
+
+
+def _fix_lines_with_ftfy(text: str, cfg: CharsConfig, edits: list[Edit]) -> str:
+    config = _ftfy_config(cfg, text)
+    out: list[str] = []
+    found: dict[str, list] = {}
+    for line in text.split("\n"):
+        fixed = line
+        if not line.isascii() or "&" in line:
+            for _ in range(MAX_FIX_ROUNDS):
+                candidate, explanation = ftfy.fix_and_explain(fixed, config)
+                if candidate == fixed:
+                    break
+                kind = _edit_kind(explanation)
+                entry = found.setdefault(kind, [0, f"{clip(fixed, 50)} -> {clip(candidate, 50)}"])
+                entry[0] += 1
+                fixed = candidate
+        out.append(fixed)
+    edits.extend(Edit(kind, detail, n) for kind, (n, detail) in found.items())
+    return "\n".join(out)
+
+
+def fix_characters_with_edits(text: str, cfg: CharsConfig) -> tuple[str, list[Edit]]:
+    """Repair characters and whitespace; return the text and what was changed."""
+    edits: list[Edit] = []
+    text = _sub_count(LINE_BREAK_RE, "\n", text, "line_endings", edits)
+    # C1 controls are part of mojibake ("â€\x9d" is a mis-decoded "”"): ftfy first, then remove the rest
+    text = _fix_lines_with_ftfy(text, cfg, edits)
+    text = _sub_count(CONTROL_CHARS_RE, "", text, "control_chars", edits)
+    n_zero = len(ZERO_WIDTH_RE.findall(text))
+    text = ZERO_WIDTH_RE.sub("", text)
+    text, n_joiners = STRAY_JOINER_RE.subn("", text)
+    if n_zero + n_joiners:
+        edits.append(Edit("zero_width", "zero-width characters removed", n_zero + n_joiners))
+    if SOFT_HYPHEN in text:
+        edits.append(Edit("soft_hyphen", "soft hyphens removed", text.count(SOFT_HYPHEN)))
+        text = text.replace(SOFT_HYPHEN, "")
+    text = _sub_count(ODD_SPACE_RE, " ", text, "nbsp", edits)
+    n_space = len(SPACE_RUN_RE.findall(text)) + len(EDGE_SPACE_RE.findall(text))
+    text = EDGE_SPACE_RE.sub("", SPACE_RUN_RE.sub(" ", text))
+    if n_space:
+        edits.append(Edit("whitespace", "space runs collapsed, line ends stripped", n_space))
+    stripped = BLANK_RUN_RE.sub("\n\n", text).strip("\n")
+    if stripped != text:
+        edits.append(Edit("blank_lines", "blank line runs collapsed", max(1, len(BLANK_RUN_RE.findall(text)))))
+    return stripped, edits
+
+
+def fix_characters(text: str, cfg: CharsConfig) -> str:
+    """Repair mojibake, invisible characters, odd spaces and blank-line runs; keep the lines."""
+    return fix_characters_with_edits(text, cfg)[0]

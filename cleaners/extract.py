@@ -1,0 +1,127 @@
+"""HTML -> main text and metadata, wrapping trafilatura (pure: the caller passes decoded HTML).
+
+``extract_html(html, cfg, url)`` returns an ``Extracted`` record whose ``text`` has one paragraph
+per line and a blank line between paragraphs, or raises ``ExtractError`` with a stable reason:
+``empty_html``, ``parse_error``, ``wrong_language``, ``no_main_text``.
+Comments are never part of the text unless ``cfg.include_comments``; the publication date comes
+from trafilatura's metadata pass (htmldate).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+from lxml.html import HtmlElement
+from trafilatura import bare_extraction
+from trafilatura.utils import load_html
+
+from cleaners.config import ExtractConfig
+
+# LANG_CODE_RE: the primary subtag of a language tag. matches: "en-US" -> "en", "pt_BR" -> "pt" ; does not match: "1x"
+LANG_CODE_RE = re.compile(r"^\s*([A-Za-z]{2,3})(?:[-_][A-Za-z0-9]+)*\s*$")
+# Where a page states its language, most to least authoritative.
+LANGUAGE_XPATHS = (
+    "/html/@lang",
+    "/html/@xml:lang",
+    '//meta[@http-equiv="content-language" or @http-equiv="Content-Language"]/@content',
+    '//meta[@property="og:locale"]/@content',
+)
+
+
+class ExtractError(ValueError):
+    """HTML that yields no article text; ``reason`` is a stable snake_case drop reason."""
+
+    def __init__(self, reason: str, detail: str = "") -> None:
+        super().__init__(f"{reason}: {detail}" if detail else reason)
+        self.reason = reason
+        self.detail = detail
+
+
+@dataclass(frozen=True)
+class Extracted:
+    text: str
+    title: str | None = None
+    author: str | None = None
+    published: dt.date | None = None
+    site: str | None = None
+    language: str | None = None  # ISO 639 code declared by the page
+    url: str | None = None  # canonical URL when the page declares one, else the given URL
+    description: str | None = None
+
+
+def page_language(tree: HtmlElement) -> str | None:
+    """The ISO 639 code a page declares (``<html lang>``, content-language, og:locale), lower case."""
+    for xpath in LANGUAGE_XPATHS:
+        try:
+            values = tree.xpath(xpath, namespaces={"xml": "http://www.w3.org/XML/1998/namespace"})
+        except Exception:  # lxml raises on namespace edge cases of broken pages
+            continue
+        for value in values:
+            m = LANG_CODE_RE.match(str(value))
+            if m:
+                return m.group(1).lower()
+    return None
+
+
+def _parse_date(value: str | None) -> dt.date | None:
+    if not value:
+        return None
+    try:
+        return dt.date.fromisoformat(value[:10])
+    except ValueError:
+        return None
+
+
+def _paragraphs(text: str) -> str:
+    """One paragraph a line, blank lines between them."""
+    return "\n\n".join(line.strip() for line in text.splitlines() if line.strip())
+
+
+def _none_if_blank(value: str | None) -> str | None:
+    return value.strip() or None if isinstance(value, str) else None
+
+
+def _run_trafilatura(tree: HtmlElement, cfg: ExtractConfig, url: str | None, *, precision: bool, recall: bool):
+    return bare_extraction(
+        tree,
+        url=url,
+        favor_precision=precision,
+        favor_recall=recall,
+        include_comments=cfg.include_comments,
+        include_tables=cfg.include_tables,
+        include_images=cfg.include_images,
+        deduplicate=cfg.deduplicate,
+        target_language=cfg.target_language,
+        with_metadata=cfg.with_metadata,
+        output_format="python",
+    )
+
+
+def extract_html(html: str, cfg: ExtractConfig, url: str | None = None) -> Extracted:
+    """Main text and metadata of one HTML page; raises ``ExtractError`` when there is none."""
+    if not html or not html.strip():
+        raise ExtractError("empty_html")
+    try:
+        tree = load_html(html)
+    except (TypeError, ValueError) as exc:
+        raise ExtractError("parse_error", str(exc)[:120]) from exc
+    if tree is None:
+        raise ExtractError("parse_error", "not parseable as HTML")
+    language = page_language(tree)
+    doc = _run_trafilatura(tree, cfg, url, precision=cfg.favor_precision, recall=cfg.favor_recall)
+    if doc is None or not (doc.text or "").strip():
+        if cfg.target_language and language and language != cfg.target_language:
+            raise ExtractError("wrong_language", f"page declares {language}")
+        raise ExtractError("no_main_text")
+    return Extracted(
+        text=_paragraphs(doc.text),
+        title=_none_if_blank(doc.title),
+        author=_none_if_blank(doc.author),
+        published=_parse_date(doc.date),
+        site=_none_if_blank(doc.sitename) or _none_if_blank(doc.hostname),
+        language=language or _none_if_blank(doc.language),
+        url=_none_if_blank(doc.url) or url,
+        description=_none_if_blank(doc.description),
+    )
