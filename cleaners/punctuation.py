@@ -37,6 +37,8 @@ PREPOSITIONS = (
     "throughout", "to", "toward", "towards", "under", "underneath", "until", "upon", "via", "with",
     "within", "without",
 )  # fmt: skip
+# Prepositions bound so tightly to the noun before them that no comma can precede them.
+BOUND_PREPOSITIONS = ("of",)
 # Complementisers that take no comma: "said; that" -> "said that".
 NO_COMMA_SUBORDINATORS = ("that", "than", "whether", "because", "if", "as")
 # Coordinators that take a comma before an independent clause: "partners; but" -> "partners, but".
@@ -52,6 +54,8 @@ SPEECH_VERBS = (
     "remarked", "argued", "claimed", "wrote", "announced", "reported", "insisted", "warned",
     "asked", "replied", "continued", "confirmed", "declared", "tweeted",
 )  # fmt: skip
+# Words that follow a vocative: "Vladimir Vladimirovich; you know".
+ADDRESS_WORDS = ("you", "your", "i", "we", "let", "please")
 # Words that open an independent clause as its subject.
 SUBJECT_PRONOUNS = ("i", "we", "you", "he", "she", "it", "they", "there", "one")
 SUBJECT_DETERMINERS = (
@@ -138,6 +142,22 @@ def _is_clause(words: list[str]) -> bool:
     return False
 
 
+def _opens_clause_after_comma(text: str, index: int) -> bool:
+    """"; for that reason, it is ...": a phrase then a comma then an independent clause."""
+    end = CHUNK_BOUNDARY_RE.search(text, index + 1, index + 400)
+    if end is None or end.group() != ",":
+        return False
+    return _is_clause([_bare(w) for w in WORD_RE.findall(_segment_after(text, end.start()))])
+
+
+def _is_reporting_tail(text: str, index: int, after_words: list[str]) -> bool:
+    """"; the sources said." / "; he added." : a short subject plus a speech verb ending the sentence."""
+    if not 2 <= len(after_words) <= 4 or after_words[-1] not in SPEECH_VERBS:
+        return False
+    end = CHUNK_BOUNDARY_RE.search(text, index + 1)
+    return end is None or end.group() in ".!?\n"
+
+
 def _closes_appositive(text: str, index: int, cfg: PunctuationConfig) -> bool:
     """"Robyn Gatens, the director of NASA's ISS; stated" / "Washington, DC; on"."""
     chunk, boundary, at = _chunk_before(text, index)
@@ -154,10 +174,10 @@ def _closes_appositive(text: str, index: int, cfg: PunctuationConfig) -> bool:
     return not (len(head_words) == 1 and (head_boundary == "" or head_boundary in SENTENCE_OPEN_CHARS))
 
 
-def _is_vocative(text: str, index: int, cfg: PunctuationConfig) -> bool:
-    """"“Vladimir Vladimirovich; you know" : a bare name opening a sentence or quote."""
+def _is_vocative(text: str, index: int, next_word: str, cfg: PunctuationConfig) -> bool:
+    """"“Vladimir Vladimirovich; you know": a bare name opening a quote, or addressed as "you"."""
     chunk, boundary, _ = _chunk_before(text, index)
-    if boundary not in ("", *SENTENCE_OPEN_CHARS):
+    if boundary not in ("“", '"') and not (boundary in ("", *SENTENCE_OPEN_CHARS) and next_word in ADDRESS_WORDS):
         return False
     words = WORD_RE.findall(chunk)
     return 0 < len(words) <= cfg.max_vocative_words and all(_is_capitalised(w) for w in words)
@@ -177,18 +197,22 @@ def choose_semicolon_repair(text: str, index: int, cfg: PunctuationConfig) -> tu
         second = after_words[1] if len(after_words) > 1 else ""
         opens_clause = second in SUBJECT_PRONOUNS or second in SUBJECT_DETERMINERS
         return (COMMA if opens_clause else DROP), False
-    if _is_vocative(text, index, cfg):
+    if nxt in BOUND_PREPOSITIONS and next_is_lower:
+        return DROP, True
+    if _is_vocative(text, index, nxt, cfg):
         return COMMA, True
     if _closes_appositive(text, index, cfg):
         return COMMA, True
     if nxt in COMMA_INTRODUCERS and next_is_lower:
         return COMMA, True
     if (nxt in PREPOSITIONS or nxt in NO_COMMA_SUBORDINATORS) and next_is_lower:
-        return DROP, True
+        # "; for example, they ..." / "; in 2005, the ...": an introductory phrase opening a clause
+        return (KEEP, False) if _opens_clause_after_comma(text, index) else (DROP, True)
     if next_is_lower and (nxt in SPEECH_VERBS or (nxt.endswith("ed") and nxt not in SUBJECT_DETERMINERS)):
         return DROP, True
     if _is_clause(after_words):
-        return KEEP, False
+        # "...; the sources said." is a reporting tail, not a clause of its own
+        return (COMMA, True) if _is_reporting_tail(text, index, after_words) else (KEEP, False)
     return COMMA, False
 
 

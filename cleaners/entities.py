@@ -1,0 +1,114 @@
+"""Misspelled-name repair: a rare near-miss of a frequent capitalised name in the same document.
+
+"Rogzonin’s behavior" in an article that says "Rogozin" a dozen times is a typo; "Borisova"
+next to "Borisov", "Austria" next to "Australia" or "Johnston" next to "Johnson" are not. A
+capitalised token is corrected only when all of these hold:
+
+- it occurs at most ``max_typo_mentions`` times (never in lower case) and is at least
+  ``min_name_chars`` long;
+- it is not an English word or a listed name: wordfreq Zipf below ``max_typo_zipf``;
+- exactly one capitalised name that occurs ``min_name_mentions`` times and
+  ``min_frequency_ratio`` times as often is within the optimal-string-alignment distance
+  (Damerau-Levenshtein with transpositions) allowed for its length, with the same initial and
+  a rapidfuzz Indel similarity of at least ``min_similarity_ratio``;
+- neither is a prefix of the other (inflections: "Borisova", "Johnsons").
+
+Possessives survive because only the letters of the name are replaced ("Rogzonin’s" ->
+"Rogozin’s"). ``fix_entity_typos`` wraps ``fix_entity_typos_with_edits``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from functools import lru_cache
+
+from rapidfuzz.distance import OSA, Indel
+from wordfreq import zipf_frequency
+
+from cleaners.config import EntitiesConfig
+from cleaners.edits import Edit, merge_edits
+
+EDIT_KIND = "name_typo"
+
+# A run of letters not glued to other word characters. "Rogzonin" in "Rogzonin’s" matches; "B2B" does not.
+LETTER_RUN_RE = re.compile(r"(?<![\w])[^\W\d_]+(?![\w])")
+
+
+@lru_cache(maxsize=65536)
+def word_zipf(word: str, language: str) -> float:
+    """wordfreq Zipf frequency of ``word`` (cached immutable lookup)."""
+    return zipf_frequency(word, language)
+
+
+def is_name_token(token: str) -> bool:
+    """Capitalised with a lower-case letter after the first: "Rogozin" yes, "NASA"/"rogozin" no."""
+    return token[0].isupper() and any(c.islower() for c in token[1:])
+
+
+def _allowed_edits(name: str, cfg: EntitiesConfig) -> int:
+    return min(cfg.max_edit_distance, 2 if len(name) >= cfg.min_chars_for_second_edit else 1)
+
+
+def _is_near_miss(typo: str, name: str, cfg: EntitiesConfig) -> bool:
+    if cfg.require_same_initial and typo[0] != name[0]:
+        return False
+    if typo.startswith(name) or name.startswith(typo):
+        return False  # inflection or extension: Borisov/Borisova, Johnson/Johnsons
+    if OSA.distance(typo, name) > _allowed_edits(name, cfg):
+        return False
+    return Indel.normalized_similarity(typo, name) >= cfg.min_similarity_ratio
+
+
+def find_entity_typos(text: str, cfg: EntitiesConfig) -> dict[str, str]:
+    """Map each suspected misspelling in ``text`` to the document's frequent name it misses."""
+    tokens = LETTER_RUN_RE.findall(text)
+    counts = Counter(t for t in tokens if is_name_token(t))
+    if len(counts) < 2:
+        return {}
+    lower_seen = {t for t in tokens if t.islower()}
+    names = [n for n, c in counts.items() if c >= cfg.min_name_mentions and len(n) >= cfg.min_name_chars]
+    if not names:
+        return {}
+    fixes: dict[str, str] = {}
+    for typo, n_typo in counts.items():
+        if n_typo > cfg.max_typo_mentions or len(typo) < cfg.min_name_chars or typo.lower() in lower_seen:
+            continue
+        matches = [
+            name
+            for name in names
+            if name != typo
+            and counts[name] >= cfg.min_frequency_ratio * n_typo
+            and abs(len(name) - len(typo)) <= cfg.max_edit_distance
+            and _is_near_miss(typo, name, cfg)
+        ]
+        if len(matches) != 1:
+            continue  # none, or ambiguous between two names
+        if word_zipf(typo.lower(), cfg.language) >= cfg.max_typo_zipf:
+            continue  # a real word or a listed name in its own right
+        fixes[typo] = matches[0]
+    return fixes
+
+
+def fix_entity_typos_with_edits(text: str, cfg: EntitiesConfig) -> tuple[str, list[Edit]]:
+    """Replace rare near-miss spellings of a document's frequent names; report ``name_typo`` edits."""
+    if not cfg.enabled or not text:
+        return text, []
+    fixes = find_entity_typos(text, cfg)
+    if not fixes:
+        return text, []
+    edits: list[Edit] = []
+
+    def substitute(m: re.Match[str]) -> str:
+        token = m.group()
+        if token in fixes:
+            edits.append(Edit(EDIT_KIND, f"{token} -> {fixes[token]}", 1))
+            return fixes[token]
+        return token
+
+    return LETTER_RUN_RE.sub(substitute, text), merge_edits(edits)
+
+
+def fix_entity_typos(text: str, cfg: EntitiesConfig) -> str:
+    """Fixer: ``fix_entity_typos_with_edits`` without the edit list."""
+    return fix_entity_typos_with_edits(text, cfg)[0]
