@@ -40,8 +40,9 @@ class ExtractConfig:
     include_tables: bool = True
     include_images: bool = False
     deduplicate: bool = False
-    target_language: str | None = None
+    target_language: str | None = None  # pages declaring another language fail with "wrong_language"
     with_metadata: bool = True
+    min_text_chars: int = 25  # less main text than this is "no_main_text" (a nav link, a caption)
 
 
 @dataclass(frozen=True)

@@ -234,11 +234,11 @@ def decode_bytes(data: bytes, cfg: LoadConfig, declared: str | None = None) -> D
     text, encoding, method = _choose(data, cfg, declared)
     n_nul = text.count("\x00")
     text = text.replace("\x00", "")
+    if not text.strip():
+        raise DecodeError("empty")
     ratio = _binary_ratio(text)
     if ratio > cfg.max_binary_ratio or n_nul > MAX_NUL_SHARE * (len(text) + n_nul):
         raise DecodeError("binary", f"{ratio:.0%} control or undecodable characters, {n_nul} NUL")
-    if not text.strip():
-        raise DecodeError("empty")
     return Decoded(text, encoding, method)
 
 

@@ -3,7 +3,8 @@
 ``extract_html(html, cfg, url)`` returns an ``Extracted`` record whose ``text`` has one paragraph
 per line and a blank line between paragraphs, or raises ``ExtractError`` with a stable reason:
 ``empty_html``, ``parse_error``, ``wrong_language``, ``no_main_text``.
-Comments are never part of the text unless ``cfg.include_comments``; the publication date comes
+``cfg.target_language`` is checked against the language the page declares (a page that declares
+none passes). Comments are never part of the text unless ``cfg.include_comments``; the publication date comes
 from trafilatura's metadata pass (htmldate).
 """
 
@@ -93,7 +94,6 @@ def _run_trafilatura(tree: HtmlElement, cfg: ExtractConfig, url: str | None, *, 
         include_tables=cfg.include_tables,
         include_images=cfg.include_images,
         deduplicate=cfg.deduplicate,
-        target_language=cfg.target_language,
         with_metadata=cfg.with_metadata,
         output_format="python",
     )
@@ -110,13 +110,14 @@ def extract_html(html: str, cfg: ExtractConfig, url: str | None = None) -> Extra
     if tree is None:
         raise ExtractError("parse_error", "not parseable as HTML")
     language = page_language(tree)
+    if cfg.target_language and language and language != cfg.target_language.lower():
+        raise ExtractError("wrong_language", f"page declares {language}")
     doc = _run_trafilatura(tree, cfg, url, precision=cfg.favor_precision, recall=cfg.favor_recall)
-    if doc is None or not (doc.text or "").strip():
-        if cfg.target_language and language and language != cfg.target_language:
-            raise ExtractError("wrong_language", f"page declares {language}")
-        raise ExtractError("no_main_text")
+    text = _paragraphs(doc.text or "") if doc is not None else ""
+    if len(text) < cfg.min_text_chars:
+        raise ExtractError("no_main_text", f"{len(text)} chars")
     return Extracted(
-        text=_paragraphs(doc.text),
+        text=text,
         title=_none_if_blank(doc.title),
         author=_none_if_blank(doc.author),
         published=_parse_date(doc.date),

@@ -1,0 +1,122 @@
+"""cleaners.extract: main text, metadata and stable failure reasons (with/without snippets)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from pathlib import Path
+
+import pytest
+
+from cleaners.config import ExtractConfig, PipelineConfig
+from cleaners.extract import Extracted, ExtractError, extract_html
+
+CFG = ExtractConfig()
+PARAS = [
+    "Russia will leave the International Space Station after 2024, the new head of Roscosmos told President Putin on Tuesday.",
+    "Yuri Borisov said the country would build its own orbital station, and that all obligations to partners would be fulfilled.",
+    "NASA officials said they had received no formal notice of the decision, which was announced at a meeting in the Kremlin.",
+    "The station has been continuously crewed since 2000 and is run by the space agencies of the US, Russia, Europe, Japan and Canada.",
+]
+ARTICLE = f"""<!DOCTYPE html>
+<html lang="en-GB"><head>
+<title>Russia to quit ISS after 2024 | Space Daily</title>
+<meta property="og:title" content="Russia to quit ISS after 2024">
+<meta property="og:site_name" content="Space Daily">
+<meta name="author" content="Jane Reporter">
+<meta name="description" content="Roscosmos says it will leave the station.">
+<meta property="article:published_time" content="2022-07-26T10:00:00Z">
+<link rel="canonical" href="https://spacedaily.example/russia-iss">
+</head><body>
+<nav><ul><li><a href="/">Home</a></li><li><a href="/news">News</a></li><li><a href="/about">About us</a></li></ul></nav>
+<article><h1>Russia to quit ISS after 2024</h1>
+{''.join(f'<p>{p}</p>' for p in PARAS)}
+</article>
+<div id="comments" class="comments"><h3>Comments</h3>
+<div class="comment"><p>Reader42: This is a terrible decision and everyone knows it, honestly.</p></div></div>
+<footer><p>Copyright 2022 Space Daily. All rights reserved. Privacy policy. Cookie settings.</p></footer>
+</body></html>"""
+
+
+@pytest.fixture(autouse=True)
+def _quiet_trafilatura(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.CRITICAL, logger="trafilatura")
+
+
+def test_article_text_and_metadata() -> None:
+    doc = extract_html(ARTICLE, CFG, url="https://spacedaily.example/russia-iss?utm=x")
+    assert isinstance(doc, Extracted)
+    for para in PARAS:
+        assert para in doc.text
+    assert doc.title == "Russia to quit ISS after 2024"
+    assert doc.author == "Jane Reporter"
+    assert doc.published == dt.date(2022, 7, 26)
+    assert doc.site == "Space Daily"
+    assert doc.language == "en"
+    assert doc.url == "https://spacedaily.example/russia-iss"
+    assert doc.description == "Roscosmos says it will leave the station."
+
+
+@pytest.mark.parametrize(
+    "without",
+    [
+        pytest.param("Reader42", id="comment"),
+        pytest.param("All rights reserved", id="footer"),
+        pytest.param("About us", id="nav"),
+    ],
+)
+def test_boilerplate_left_out(without: str) -> None:
+    assert without not in extract_html(ARTICLE, CFG).text
+
+
+def test_paragraphs_are_separated_by_blank_lines() -> None:
+    text = extract_html(ARTICLE, CFG).text
+    blocks = text.split("\n\n")
+    assert all(block.strip() == block and block for block in blocks)
+    assert [b for b in blocks if b in PARAS] == PARAS
+    assert "\n\n\n" not in text
+
+
+def test_result_is_frozen() -> None:
+    doc = extract_html(ARTICLE, CFG)
+    with pytest.raises(AttributeError):
+        doc.text = "x"  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    ("html", "reason"),
+    [
+        pytest.param("", "empty_html", id="empty"),
+        pytest.param("   \n", "empty_html", id="blank"),
+        pytest.param("just some words, no markup", "parse_error", id="not_html"),
+        pytest.param('<?xml version="1.0"?><rss></rss>', "parse_error", id="xml_feed"),
+        pytest.param("<html><head><title>x</title></head><body></body></html>", "no_main_text", id="empty_body"),
+        pytest.param("<html><body><nav><a href='/'>Home</a></nav></body></html>", "no_main_text", id="nav_only"),
+    ],
+)
+def test_extract_errors(html: str, reason: str) -> None:
+    with pytest.raises(ExtractError) as info:
+        extract_html(html, CFG)
+    assert info.value.reason == reason
+
+
+def test_wrong_language_reason() -> None:
+    html = ARTICLE.replace('lang="en-GB"', 'lang="de"')
+    with pytest.raises(ExtractError) as info:
+        extract_html(html, ExtractConfig(target_language="fr"))
+    assert info.value.reason == "wrong_language"
+    assert extract_html(html, ExtractConfig(target_language="de")).text
+
+
+def test_eval_floor_on_extract_dev(shared_dir: Path) -> None:
+    """Our pipeline must beat trafilatura alone on the dev pages, on both halves."""
+    from flows.eval_extract import evaluate_extract
+
+    root = shared_dir / "eval" / "extract-dev"
+    if not (root / "ground-truth.json").exists():
+        pytest.skip("extract-dev is not present")
+    result = evaluate_extract(root / "ground-truth.json", root / "html", PipelineConfig())
+    assert result["pages"] >= 80
+    for split in ("all", "even", "odd"):
+        assert result["newsclean"][split]["f1"] > result["trafilatura"][split]["f1"]
+    assert result["newsclean"]["all"]["f1"] >= 0.97
