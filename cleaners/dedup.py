@@ -1,0 +1,473 @@
+"""Exact and near-duplicate (syndicated copy) detection: frame -> frame, across documents.
+
+Pipeline of :func:`assign_clusters` (all vectorised over the batch with polars + numpy):
+
+1. **Normalise** for fingerprints: NFKC, case-fold, digit group separators joined ("5,963,000" ->
+   "5963000"), every other run of non-letters/digits -> one space. Numbers are KEPT: they are what
+   separates templated stories ("Shr 12 cts vs 10 cts" vs "Shr 15 cts vs 11 cts").
+2. **Exact duplicates**: rows with the same normalised-content hash collapse onto one
+   representative before the near-duplicate stage (similarity 1.0).
+3. **Shingles**: word n-grams (``cfg.shingle_words``), hashed stably (xxhash of each word, a fixed
+   64-bit mix per n-gram), as a set per document.
+4. **Boilerplate shingles** are dropped before comparing documents: a shingle seen on at least
+   ``cfg.min_site_repeat_docs`` documents of one site is site furniture (footers, menus,
+   copyright lines), as is one on more than ``cfg.max_shingle_doc_frac`` of a large batch. Syndicated
+   copies live on *different* sites, so their shared story text survives.
+5. **MinHash** signatures (``cfg.num_perm`` seeded multiply-shift permutations from ``cfg.seed``)
+   and **LSH banding** (``cfg.num_bands`` bands): documents sharing any band key are candidates.
+6. **Verification** of every candidate pair with the exact shingle-set overlap: an edge is kept when
+   the Jaccard similarity is at least ``cfg.min_jaccard``, or the smaller document is contained in
+   the larger (``cfg.min_containment``) and is not a tiny fragment of it (``cfg.min_size_ratio``;
+   abridged copies pass, a two-sentence story pasted into another page does not).
+7. **Clustering without chaining** (star clustering): documents are visited best-quality first;
+   an unassigned document opens a cluster and takes its unassigned verified neighbours. Every
+   member is therefore verified against the canonical itself, never only through a chain.
+
+Canonical = best quality: most content (boilerplate-free shingles), fewest repairs (``n_edits``),
+earliest ``published``, then smallest ``doc_id``. ``cluster_id`` is a hash of the canonical's
+``doc_id``, so the result does not depend on input order.
+
+The per-document LSH keys are a plain frame (:func:`band_keys`) so a persistent index can be stored
+(e.g. as a Delta table) and passed back in as ``index`` for later batches.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+import xxhash
+
+from cleaners.config import DedupConfig
+
+# DIGIT_GROUP_RE: a thousands/decimal separator between digits. "5,963,000" matches "5,9"; "a, b" does not
+DIGIT_GROUP_RE = r"(\d)[,.](\d)"
+# NON_WORD_RE: a run of characters that are neither letters nor digits. " - " matches; "abc1" does not
+NON_WORD_RE = r"[^\p{L}\p{N}]+"
+
+_MASK64 = np.uint64(0xFFFFFFFFFFFFFFFF)
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_MIX1 = np.uint64(0xBF58476D1CE4E5B9)
+_MIX2 = np.uint64(0x94D049BB133111EB)
+_WORD_SEED = 0x5EED  # word hashes are fixed so stored signatures stay comparable; cfg.seed picks permutations
+_EMPTY_SHINGLE = np.uint64(0)  # the one shingle of an empty document
+
+
+@dataclass(frozen=True)
+class Fingerprint:
+    """What dedup stores per document: exact-content hash plus MinHash signature."""
+
+    content_hash: str  # xxh3-64 hex of the normalised text
+    signature: tuple[int, ...]  # cfg.num_perm uint32 MinHash values
+    n_shingles: int
+
+
+# ---------------------------------------------------------------------------------------------
+# normalisation and hashing
+
+
+def normalize_for_fingerprint(text: str) -> str:
+    """Case-folded, punctuation-free, whitespace-collapsed text; digits kept."""
+    return pl.select(_normalize_expr(pl.lit(text, dtype=pl.String))).item()
+
+
+def _normalize_expr(col: pl.Expr) -> pl.Expr:
+    return (
+        col.fill_null("")
+        .str.normalize("NFKC")
+        .str.to_lowercase()
+        .str.replace_all(DIGIT_GROUP_RE, "${1}${2}")
+        .str.replace_all(DIGIT_GROUP_RE, "${1}${2}")  # second pass for "1,2,3" style overlaps
+        .str.replace_all(NON_WORD_RE, " ")
+        .str.strip_chars()
+    )
+
+
+def _content_hash(normalized: str) -> str:
+    return xxhash.xxh3_64_hexdigest(normalized.encode("utf-8"))
+
+
+def _splitmix(x: np.ndarray) -> np.ndarray:
+    """64-bit finaliser (splitmix64): spreads bits of an already hashed uint64 array."""
+    x = x ^ (x >> np.uint64(30))
+    x = x * _MIX1
+    x = x ^ (x >> np.uint64(27))
+    x = x * _MIX2
+    return x ^ (x >> np.uint64(31))
+
+
+def _word_hashes(words: list[str]) -> np.ndarray:
+    return np.fromiter(
+        (xxhash.xxh3_64_intdigest(w.encode("utf-8"), _WORD_SEED) for w in words), dtype=np.uint64, count=len(words)
+    )
+
+
+def _ngram_hashes(word_h: np.ndarray, doc_of: np.ndarray, ends: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Hashes of every word n-gram (flat), and the document of each.
+
+    ``word_h`` is the flat word-hash array, ``doc_of`` the document index of each word and ``ends``
+    the exclusive end offset of each document. A document shorter than ``n`` words gives one
+    shingle of all its words.
+    """
+    m = len(word_h)
+    pos = np.arange(m, dtype=np.int64)
+    end_of = ends[doc_of]
+    room = end_of - pos  # words left in the document from here, >= 1
+    g = word_h.copy()
+    with np.errstate(over="ignore"):
+        for j in range(1, n):
+            nxt = np.zeros(m, dtype=np.uint64)
+            if j < m:
+                nxt[: m - j] = word_h[j:]
+            mixed = (g * _GOLDEN) ^ (nxt + np.uint64(j))
+            g = np.where(room > j, mixed, g)
+        g = _splitmix(g)
+    starts = ends - np.diff(np.concatenate(([0], ends)))
+    lengths = ends - starts
+    keep = room >= n
+    short = np.flatnonzero((lengths > 0) & (lengths < n))
+    if len(short):
+        keep[starts[short]] = True
+    return g[keep], doc_of[keep]
+
+
+def _permutations(cfg: DedupConfig) -> tuple[np.ndarray, np.ndarray]:
+    """Seeded affine permutations of uint32: pi_k(x) = a_k * x + b_k mod 2**32 (a_k odd).
+
+    Weak on structured keys, unbiased on the already mixed shingle hashes (measured: estimated
+    Jaccard error matches the binomial sd). uint32 keeps the per-permutation pass cheap.
+    """
+    rng = np.random.default_rng(cfg.seed)
+    a = rng.integers(1, 2**32, size=cfg.num_perm, dtype=np.uint64).astype(np.uint32) | np.uint32(1)
+    b = rng.integers(0, 2**32, size=cfg.num_perm, dtype=np.uint64).astype(np.uint32)
+    return a, b
+
+
+def _minhash(shingles: np.ndarray, doc_of: np.ndarray, n_docs: int, cfg: DedupConfig) -> np.ndarray:
+    """MinHash signatures (n_docs x num_perm, uint32) of the shingle sets given flat.
+
+    ``shingles`` must be grouped by ``doc_of`` (ascending). A document with no shingle gets the
+    all-max signature.
+    """
+    a, b = _permutations(cfg)
+    sig = np.full((n_docs, cfg.num_perm), np.iinfo(np.uint32).max, dtype=np.uint32)
+    if len(shingles) == 0:
+        return sig
+    x = (shingles >> np.uint64(32)).astype(np.uint32)  # high half: the best mixed bits
+    present, starts = np.unique(doc_of, return_index=True)
+    h = np.empty_like(x)
+    with np.errstate(over="ignore"):
+        for k in range(cfg.num_perm):  # one pass per permutation: 2-D reduceat is much slower
+            np.multiply(x, a[k], out=h)
+            h += b[k]
+            sig[present, k] = np.minimum.reduceat(h, starts)
+    return sig
+
+
+def _shingle_sets(texts: pl.Series, cfg: DedupConfig) -> tuple[pl.Series, np.ndarray, np.ndarray]:
+    """Normalised texts, and the flat unique shingle hashes of each document with their doc index.
+
+    The shingles come sorted by document; an empty document has the single shingle 0.
+    """
+    norm = pl.select(_normalize_expr(pl.lit(texts, dtype=pl.String)).alias("t")).to_series()
+    words = norm.str.split(" ")
+    lengths = words.list.len().to_numpy().astype(np.int64)
+    flat = words.explode()
+    empty = lengths == 1
+    if empty.any():  # "".split(" ") is [""]: an empty document
+        empty &= (norm.str.len_bytes() == 0).to_numpy()
+        lengths = np.where(empty, 0, lengths)
+        flat = flat.filter(flat.str.len_bytes() > 0)
+    vocab = flat.unique()
+    vocab_h = pl.Series("h", _word_hashes(vocab.to_list()), dtype=pl.UInt64)
+    word_h = flat.replace_strict(vocab, vocab_h, return_dtype=pl.UInt64).to_numpy()
+    ends = np.cumsum(lengths)
+    doc_of = np.repeat(np.arange(len(lengths), dtype=np.int64), lengths)
+    g, gdoc = _ngram_hashes(word_h, doc_of, ends, cfg.shingle_words)
+    empty_docs = np.flatnonzero(lengths == 0)
+    if len(empty_docs):
+        g = np.concatenate((g, np.full(len(empty_docs), _EMPTY_SHINGLE)))
+        gdoc = np.concatenate((gdoc, empty_docs))
+    # unique (doc, shingle) pairs, sorted by doc then shingle
+    pairs = pl.DataFrame({"d": gdoc, "g": g}).sort("d", "g")
+    g, gdoc = pairs["g"].to_numpy(), pairs["d"].to_numpy()
+    if len(g):
+        keep = np.ones(len(g), dtype=bool)
+        keep[1:] = (g[1:] != g[:-1]) | (gdoc[1:] != gdoc[:-1])
+        g, gdoc = g[keep], gdoc[keep]
+    return norm, g, gdoc
+
+
+def fingerprint(text: str, cfg: DedupConfig) -> Fingerprint:
+    """Content hash of the normalised text plus a MinHash signature of its word n-gram set.
+
+    Pure and batch-free (no boilerplate filtering, which needs the whole batch; see
+    :func:`assign_clusters`).
+    """
+    norm, sh, doc_of = _shingle_sets(pl.Series([text], dtype=pl.String), cfg)
+    sig = _minhash(sh, doc_of, 1, cfg)[0]
+    return Fingerprint(_content_hash(norm[0]), tuple(int(v) for v in sig), int(len(sh)))
+
+
+# ---------------------------------------------------------------------------------------------
+# batch stages
+
+
+def _quality_order(docs: pl.DataFrame) -> pl.DataFrame:
+    """Rows sorted best copy first: most content, fewest repairs, earliest published, doc_id."""
+    return docs.sort(
+        ["n_content", "n_edits", "published", "doc_id"],
+        descending=[True, False, False, False],
+        nulls_last=True,
+    )
+
+
+def _boilerplate_mask(g: np.ndarray, doc_of: np.ndarray, site: np.ndarray, n_docs: int, cfg: DedupConfig) -> np.ndarray:
+    """True for (doc, shingle) rows whose shingle is site furniture or batch-wide boilerplate."""
+    frame = pl.DataFrame({"g": g, "s": site[doc_of]})
+    per_site = frame.group_by("g", "s").agg(pl.len().alias("n"))
+    stats = per_site.group_by("g").agg(pl.col("n").max().alias("site_max"), pl.col("n").sum().alias("docs"))
+    rule = pl.col("site_max") >= cfg.min_site_repeat_docs
+    if n_docs >= cfg.min_docs_for_doc_frac:
+        rule = rule | (pl.col("docs") > cfg.max_shingle_doc_frac * n_docs)
+    bad = stats.filter(rule)["g"]
+    return frame["g"].is_in(bad.implode()).to_numpy()
+
+
+def _band_matrix(sig: np.ndarray, cfg: DedupConfig) -> np.ndarray:
+    """(n_docs x num_bands) uint64 keys: a mix of each band's rows of the signature."""
+    rows = cfg.num_perm // cfg.num_bands
+    keys = np.zeros((sig.shape[0], cfg.num_bands), dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for r in range(rows):
+            col = sig[:, r : rows * cfg.num_bands : rows].astype(np.uint64)
+            keys = _splitmix(keys * _GOLDEN + col + np.uint64(r))
+    return keys
+
+
+def _candidate_pairs(keys: np.ndarray) -> pl.DataFrame:
+    """Unique (a, b) doc index pairs, a < b, that share at least one band key."""
+    n, nb = keys.shape
+    frame = pl.DataFrame(
+        {
+            "d": np.repeat(np.arange(n, dtype=np.int64), nb),
+            "band": np.tile(np.arange(nb, dtype=np.int32), n),
+            "key": keys.ravel(),
+        }
+    )
+    shared = frame.filter(pl.len().over("band", "key") > 1)
+    pairs = (
+        shared.join(shared, on=["band", "key"], suffix="_b")
+        .filter(pl.col("d") < pl.col("d_b"))
+        .select(pl.col("d").alias("a"), pl.col("d_b").alias("b"))
+        .unique()
+    )
+    return pairs
+
+
+def _verify(pairs: pl.DataFrame, g: np.ndarray, doc_of: np.ndarray, sizes: np.ndarray) -> pl.DataFrame:
+    """Exact overlap of every candidate pair: intersection, jaccard, containment, size ratio."""
+    sh = pl.DataFrame({"d": doc_of, "g": g})
+    inter = (
+        pairs.join(sh, left_on="a", right_on="d")
+        .join(sh, left_on=["b", "g"], right_on=["d", "g"])
+        .group_by("a", "b")
+        .agg(pl.len().alias("inter"))
+    )
+    sz = pl.Series(sizes)
+    out = pairs.join(inter, on=["a", "b"], how="left").with_columns(pl.col("inter").fill_null(0))
+    size_a = pl.col("a").map_batches(lambda s: pl.Series(sizes[s.to_numpy()]), return_dtype=pl.Int64)
+    size_b = pl.col("b").map_batches(lambda s: pl.Series(sizes[s.to_numpy()]), return_dtype=pl.Int64)
+    del sz
+    out = out.with_columns(size_a.alias("size_a"), size_b.alias("size_b"))
+    small = pl.min_horizontal("size_a", "size_b")
+    large = pl.max_horizontal("size_a", "size_b")
+    return out.with_columns(
+        jaccard=pl.col("inter") / (pl.col("size_a") + pl.col("size_b") - pl.col("inter")),
+        containment=pl.col("inter") / small,
+        size_ratio=small / large,
+    )
+
+
+def _accept(edges: pl.DataFrame, min_jaccard: float, min_containment: float, min_size_ratio: float) -> pl.DataFrame:
+    """Edges whose overlap passes: Jaccard, or containment of a not-too-small copy."""
+    by_jaccard = pl.col("jaccard") >= min_jaccard
+    by_containment = (pl.col("containment") >= min_containment) & (pl.col("size_ratio") >= min_size_ratio)
+    return edges.filter(by_jaccard | by_containment)
+
+
+def _components(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Connected components of an undirected graph on 0..n-1, labelled by their smallest node."""
+    label = np.arange(n, dtype=np.int64)
+    if len(a) == 0:
+        return label
+    while True:
+        low = np.minimum(label[a], label[b])
+        new = label.copy()
+        np.minimum.at(new, label[a], low)  # relabel whole trees, not just the endpoints
+        np.minimum.at(new, label[b], low)
+        new = np.minimum(new, new[label])
+        while True:  # pointer jumping
+            jumped = new[new]
+            if np.array_equal(jumped, new):
+                break
+            new = jumped
+        if np.array_equal(new, label):
+            return label
+        label = new
+
+
+def _link_clusters(n: int, edges: pl.DataFrame, cfg: DedupConfig) -> np.ndarray:
+    """Cluster docs 0..n-1 (numbered best quality first); returns the canonical doc of each.
+
+    Strong edges (near-certain copies) join transitively. A weak edge alone never joins anything:
+    two groups merge only when the weak edges between them number at least
+    ``cfg.min_links_per_member`` per member of the smaller group, so a story pasted into one page
+    of another story's cluster (one or two links) does not chain the two clusters. The smallest
+    doc number in a cluster is its best copy: the canonical.
+    """
+    strong = _accept(edges, cfg.min_jaccard, cfg.min_containment, cfg.min_size_ratio)
+    label = _components(n, strong["a"].to_numpy(), strong["b"].to_numpy())
+    weak = _accept(edges, cfg.min_weak_jaccard, cfg.min_weak_containment, cfg.min_weak_size_ratio)
+    wa, wb = weak["a"].to_numpy(), weak["b"].to_numpy()
+    for _ in range(cfg.max_merge_rounds):
+        size = np.bincount(label, minlength=n)
+        la, lb = label[wa], label[wb]
+        between = la != lb
+        if not between.any():
+            break
+        groups = (
+            pl.DataFrame({"x": np.minimum(la, lb)[between], "y": np.maximum(la, lb)[between]})
+            .group_by("x", "y")
+            .agg(pl.len().alias("links"))
+        )
+        x, y = groups["x"].to_numpy(), groups["y"].to_numpy()
+        ok = groups["links"].to_numpy() >= cfg.min_links_per_member * np.minimum(size[x], size[y])
+        if not ok.any():
+            break
+        label = _components(n, x[ok], y[ok])[label]
+    return label
+
+
+def _stable_id(doc_ids: pl.Series) -> pl.Series:
+    return pl.Series([xxhash.xxh3_64_hexdigest(d.encode("utf-8")) for d in doc_ids.to_list()], dtype=pl.String)
+
+
+def _with_defaults(df: pl.DataFrame) -> pl.DataFrame:
+    extra = []
+    if "site" not in df.columns:
+        extra.append(pl.lit(None, dtype=pl.String).alias("site"))
+    if "published" not in df.columns:
+        extra.append(pl.lit(None, dtype=pl.Date).alias("published"))
+    if "n_edits" not in df.columns:
+        extra.append(pl.lit(0, dtype=pl.Int64).alias("n_edits"))
+    return df.with_columns(extra) if extra else df
+
+
+@dataclass(frozen=True)
+class _Batch:
+    """Intermediate state of one batch: rows, distinct contents (reps) and their shingles."""
+
+    rows: pl.DataFrame  # input rows + _row, content_hash, _rep (index of the row's content in reps)
+    reps: pl.DataFrame  # one row per distinct content, numbered 0..n-1 best quality first
+    shingles: np.ndarray  # content shingles of the reps, grouped by rep (ascending)
+    shingle_doc: np.ndarray
+    sizes: np.ndarray  # shingles per rep
+
+
+def _prepare(df: pl.DataFrame, cfg: DedupConfig) -> _Batch:
+    rows = _with_defaults(df).with_row_index("_row")
+    norm = rows.select(_normalize_expr(pl.col("text"))).to_series()
+    rows = rows.with_columns(
+        pl.Series(
+            "content_hash", [xxhash.xxh3_64_hexdigest(t.encode("utf-8")) for t in norm.to_list()], dtype=pl.String
+        ),
+        n_edits=pl.col("n_edits").fill_null(0),
+    )
+    # one representative per distinct content: fewest repairs, earliest, smallest doc_id
+    first = (
+        rows.sort(["n_edits", "published", "doc_id"], nulls_last=True)
+        .unique("content_hash", keep="first", maintain_order=True)
+        .select("_row", "content_hash", "doc_id", "n_edits", "published", "site")
+    )
+    g, gdoc = _shingle_sets(norm.gather(first["_row"]), cfg)[1:]
+    site_codes = first.select(
+        pl.when(pl.col("site").is_null())
+        .then(-1 - pl.int_range(pl.len()))  # no site: a site of its own
+        .otherwise(pl.col("site").rank("dense").cast(pl.Int64))
+    ).to_series().to_numpy()
+    bad = _boilerplate_mask(g, gdoc, site_codes, len(first), cfg)
+    kept_docs = np.zeros(len(first), dtype=bool)
+    kept_docs[gdoc[~bad]] = True
+    keep = ~bad | ~kept_docs[gdoc]  # a doc that is all boilerplate keeps its shingles
+    g, gdoc = g[keep], gdoc[keep]
+    sizes = np.bincount(gdoc, minlength=len(first))
+    reps = _quality_order(first.with_columns(n_content=pl.Series(sizes), _old=pl.int_range(pl.len())))
+    rank = np.empty(len(reps), dtype=np.int64)
+    rank[reps["_old"].to_numpy()] = np.arange(len(reps))
+    new_doc = rank[gdoc]
+    order = np.argsort(new_doc, kind="stable")
+    reps = reps.with_row_index("_rep").drop("_old")
+    rows = rows.join(reps.select("content_hash", "_rep"), on="content_hash", how="left").sort("_row")
+    return _Batch(rows, reps, g[order], new_doc[order], np.bincount(new_doc, minlength=len(reps)))
+
+
+def band_keys(df: pl.DataFrame, cfg: DedupConfig) -> pl.DataFrame:
+    """LSH band keys of every distinct content in ``df``: columns doc_id, band, key.
+
+    A plain frame, so it can be stored (e.g. in a Delta table) and joined against later batches.
+    Exact copies share keys with their representative and are listed under its doc_id.
+    """
+    batch = _prepare(df, cfg)
+    sig = _minhash(batch.shingles, batch.shingle_doc, len(batch.reps), cfg)
+    keys = _band_matrix(sig, cfg)
+    n, nb = keys.shape
+    return pl.DataFrame(
+        {
+            "doc_id": batch.reps["doc_id"].gather(np.repeat(np.arange(n), nb)),
+            "band": np.tile(np.arange(nb, dtype=np.int32), n),
+            "key": keys.ravel(),
+        }
+    )
+
+
+def assign_clusters(df: pl.DataFrame, cfg: DedupConfig) -> pl.DataFrame:
+    """Every row of ``df`` plus ``cluster_id``, ``is_canonical`` and ``similarity``.
+
+    ``df`` needs ``doc_id`` (unique) and ``text``; ``site``, ``published`` and ``n_edits`` are used when
+    present. ``similarity`` is the verified overlap with the canonical copy (exact shingle-set
+    Jaccard, or containment for an abridged copy; 1.0 for the canonical and exact copies).
+    """
+    if df.height == 0:
+        return df.with_columns(
+            cluster_id=pl.lit(None, dtype=pl.String),
+            is_canonical=pl.lit(None, dtype=pl.Boolean),
+            similarity=pl.lit(None, dtype=pl.Float64),
+        )
+    batch = _prepare(df, cfg)
+    n = len(batch.reps)
+    sig = _minhash(batch.shingles, batch.shingle_doc, n, cfg)
+    pairs = _candidate_pairs(_band_matrix(sig, cfg))
+    edges = _verify(pairs, batch.shingles, batch.shingle_doc, batch.sizes)
+    canon = _link_clusters(n, edges, cfg)
+    members = np.flatnonzero(canon != np.arange(n))
+    to_canon = _verify(
+        pl.DataFrame({"a": canon[members], "b": members}), batch.shingles, batch.shingle_doc, batch.sizes
+    )
+    sim = np.ones(n, dtype=np.float64)
+    sim[to_canon["b"].to_numpy()] = to_canon.select(pl.max_horizontal("jaccard", "containment")).to_series().to_numpy()
+    rep_ids = batch.reps["doc_id"]
+    reps = pl.DataFrame(
+        {
+            "_rep": np.arange(n, dtype=np.uint32),
+            "_canon_doc": rep_ids.gather(canon),
+            "_rep_sim": sim,
+        }
+    )
+    out = batch.rows.join(reps, on="_rep", how="left").sort("_row")
+    return out.with_columns(
+        cluster_id=_stable_id(out["_canon_doc"]),
+        is_canonical=pl.col("doc_id") == pl.col("_canon_doc"),
+        similarity=pl.col("_rep_sim"),  # exact copies share their representative's similarity
+    ).select(*df.columns, "cluster_id", "is_canonical", "similarity")
