@@ -131,9 +131,24 @@ class FilterConfig:
 class DedupConfig:
     """Exact and near-duplicate detection (cleaners.dedup)."""
 
-    seed: int = 1
-    shingle_words: int = 5
-    num_perm: int = 128
+    seed: int = 1  # picks the MinHash permutations
+    shingle_words: int = 3  # word n-gram size of the shingles
+    num_perm: int = 128  # MinHash permutations per signature
+    num_bands: int = 64  # LSH bands (num_perm / num_bands rows each)
+    # boilerplate shingles, dropped before comparing documents
+    min_site_repeat_docs: int = 3  # a shingle on this many docs of one site is site furniture
+    max_shingle_doc_frac: float = 0.01  # ... or on more than this share of the batch's docs
+    min_docs_for_doc_frac: int = 5000  # the share rule applies only to batches at least this big
+    # verification of candidate pairs (exact shingle-set overlap). Strong edges join transitively:
+    min_jaccard: float = 0.5  # a pair at this Jaccard similarity is a copy ...
+    min_containment: float = 0.8  # ... as is a smaller doc this much inside the larger
+    min_size_ratio: float = 0.5  # ... when it has at least this share of the larger's shingles
+    # weak edges (same three tests, lower) join two groups only in numbers:
+    min_weak_jaccard: float = 0.15
+    min_weak_containment: float = 0.4
+    min_weak_size_ratio: float = 0.3
+    min_links_per_member: float = 2.0  # weak edges between two groups per member of the smaller
+    max_merge_rounds: int = 2  # rounds of group merging by weak edges
 
 
 @dataclass(frozen=True)
