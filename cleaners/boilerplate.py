@@ -30,7 +30,7 @@ import math
 import re
 from collections import Counter
 from collections.abc import Sequence
-from importlib import resources
+from pathlib import Path
 from typing import NamedTuple
 
 from cleaners.config import BoilerplateConfig
@@ -38,8 +38,11 @@ from cleaners.edits import Edit, clip
 from cleaners.lines import (
     FEATURE_NAMES,
     SENTENCE_END_RE,
+    SMOOTHING_NAMES,
     PageLine,
+    count_words,
     line_features,
+    smoothing_features,
     split_lines,
     words_of,
 )
@@ -77,7 +80,7 @@ MAX_DATE_LINE_WORDS = 14  # "Associated Press November 19, 2019, 9:02 AM" is a d
 
 # PROSE_END_RE: a statement's end. matches "He left." and 'She said “no.”'; does not match
 # "Is Russia leaving?" (headlines ask questions).
-PROSE_END_RE = re.compile(r"[.…:;][\"'”’»)\]]*$")
+PROSE_END_RE = re.compile(r"[.…:;。][\"'”’»)\]」』]*$")
 
 # --- comment threads ---------------------------------------------------------------------------
 
@@ -89,6 +92,11 @@ COMMENT_HEADER_RE = re.compile(
     r"(?:\s*(?:at|@|,)?\s*\d{1,2}:\d{2}\s*(?:[ap]\.?m\.?)?)?$",
     re.I,
 )
+# COMMENT_SAYS_RE: a comment byline in "says:" form. matches "thelastchargersfan says:" and
+# "Bob. Just Bob. says:"; does not match "The minister says: we will win."
+COMMENT_SAYS_RE = re.compile(r"^\S(?:[^:]{0,50}\S)?\s+says:?$", re.I)
+MAX_COMMENT_SAYS_WORDS = 6
+
 COMMENT_SECTION_TOKENS = (
     "leave a reply", "leave a comment", "post a comment", "add a comment", "join the discussion",
     "join the conversation", "show comments", "view comments", "reader comments",
@@ -197,7 +205,7 @@ CREDIT_AGENCY_RE = re.compile(rf"(?:\b{_alt(AGENCY_TOKENS)}\b|\b\w+/[A-Z][\w-]*)
 CREDIT_PAREN_RE = re.compile(r"\((?:(?:photo|image|credit|source)s?:?\s*)?[A-Z][^()]{0,50}\)$")
 
 def _nwords(line: PageLine) -> int:
-    return len(words_of(line.text))
+    return count_words(line.text)
 
 
 def _is_caption(line: PageLine, cfg: BoilerplateConfig) -> bool:
@@ -241,7 +249,7 @@ class TextPage(NamedTuple):
 
 
 class LineModel(NamedTuple):
-    """Standardised logistic regression over ``cleaners.lines.FEATURE_NAMES``."""
+    """Standardised logistic regression over named features."""
 
     features: tuple[str, ...]
     mean: tuple[float, ...]
@@ -254,10 +262,25 @@ class LineModel(NamedTuple):
         return 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, z))))
 
 
-def model_from_dict(data: dict) -> LineModel:
+class LineClassifier(NamedTuple):
+    """Stage 1 scores each line from its own and window features (``FEATURE_NAMES``); stage 2
+    rescores it from its stage-1 probability beside its neighbours' (``SMOOTHING_NAMES``)."""
+
+    stage1: LineModel
+    stage2: LineModel | None
+
+    def probabilities(self, lines: Sequence[PageLine]) -> list[float]:
+        feats = line_features(lines)
+        probs = [self.stage1.probability(x) for x in feats]
+        if self.stage2 is None:
+            return probs
+        return [self.stage2.probability(x) for x in smoothing_features(lines, feats, probs)]
+
+
+def model_from_dict(data: dict, expected: tuple[str, ...]) -> LineModel:
     """A ``LineModel`` from its JSON form; refuses weights fitted on other features."""
     features = tuple(data["features"])
-    if features != FEATURE_NAMES:
+    if features != expected:
         raise ValueError("boilerplate model was fitted on different features; refit it")
     return LineModel(
         features,
@@ -268,14 +291,22 @@ def model_from_dict(data: dict) -> LineModel:
     )
 
 
+def classifier_from_dict(data: dict) -> LineClassifier:
+    stage2 = data.get("stage2")
+    return LineClassifier(
+        model_from_dict(data["stage1"], FEATURE_NAMES),
+        model_from_dict(stage2, SMOOTHING_NAMES) if stage2 else None,
+    )
+
+
 @functools.cache
-def default_model() -> LineModel | None:
+def default_model() -> LineClassifier | None:
     """The shipped classifier weights (read once; immutable), or None if not shipped."""
     try:
-        raw = resources.files("cleaners").joinpath(MODEL_RESOURCE).read_text(encoding="utf-8")
-    except (FileNotFoundError, ModuleNotFoundError):
+        raw = Path(__file__).with_name(MODEL_RESOURCE).read_text(encoding="utf-8")
+    except FileNotFoundError:
         return None
-    return model_from_dict(json.loads(raw))
+    return classifier_from_dict(json.loads(raw))
 
 
 # --- helpers -----------------------------------------------------------------------------------
@@ -311,6 +342,15 @@ def _is_date_line(line: PageLine) -> bool:
     if SENTENCE_END_RE.search(line.text) and not re.search(r"\b(?:[AP]M|ET|GMT|UTC)\W*$", line.text, re.I):
         return False
     return find_date(line.text) is not None
+
+
+def _is_comment_start(line: PageLine) -> bool:
+    text = line.text
+    return bool(
+        COMMENT_HEADER_RE.match(text)
+        or COMMENT_SECTION_RE.match(text)
+        or (_nwords(line) <= MAX_COMMENT_SAYS_WORDS and COMMENT_SAYS_RE.match(text))
+    )
 
 
 def _is_prose(line: PageLine) -> bool:
@@ -358,7 +398,7 @@ def parse_text_page_with_model(
     text: str,
     cfg: BoilerplateConfig,
     repeated: frozenset[str] = frozenset(),
-    model: LineModel | None = None,
+    model: LineClassifier | None = None,
 ) -> TextPage:
     """``parse_text_page`` with an explicit classifier (None: named rules only)."""
     lines = split_lines(text)
@@ -370,9 +410,7 @@ def parse_text_page_with_model(
     # 1. comment threads: cut from the first comment header to the end
     prose_words = 0
     for line in lines:
-        if prose_words >= cfg.min_prose_words_before_cut and (
-            COMMENT_HEADER_RE.match(line.text) or COMMENT_SECTION_RE.match(line.text)
-        ):
+        if prose_words >= cfg.min_prose_words_before_cut and _is_comment_start(line):
             for j in range(line.index, n):
                 dropped[j] = "comments"
             break
@@ -409,7 +447,7 @@ def parse_text_page_with_model(
 
     # 4. classifier probabilities (features see the whole page)
     if model is not None:
-        probs = [model.probability(x) for x in line_features(lines)]
+        probs = model.probabilities(lines)
         good = [p >= cfg.min_keep_probability for p in probs]
     else:
         good = [True] * n

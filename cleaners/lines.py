@@ -14,11 +14,14 @@ short line between good paragraphs can stay. Pure functions; no I/O.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections import Counter
 from collections.abc import Sequence
 from typing import NamedTuple
+
+from wordfreq import top_n_list
 
 # Bullet markers that text renderers put before list items ("*", "o", "+", "-", "•", "·", "–").
 BULLET_TOKENS = ("*", "+", "-", "•", "·", "◦", "▪", "–", "o", "#")
@@ -35,7 +38,7 @@ WORD_TOKEN_RE = re.compile(r"[^\W_]+(?:['’\-][^\W_]+)*")
 
 # SENTENCE_END_RE: the line ends like a sentence, closing quotes and brackets allowed.
 # matches 'He said “yes.”'; does not match "Read more" or "Sign In »".
-SENTENCE_END_RE = re.compile(r"[.!?…:;][\"'”’»)\]]*$")
+SENTENCE_END_RE = re.compile(r"[.!?…:;。！？][\"'”’»)\]」』]*$")
 
 # English function words (the head of jusText's English stoplist): the density of these words
 # separates running prose from menus, labels and link lists.
@@ -59,6 +62,17 @@ FURNITURE_WORDS = frozenset(
     home contact careers about more view all sections edition""".split()
 )
 
+# Languages whose most frequent words (wordfreq) serve as the stoplist; a page uses the one that
+# covers most of its words. Japanese and Chinese are measured in characters instead (CJK_RE).
+STOPWORD_LANGUAGES = ("en", "de", "fr", "es", "pt", "it", "nl", "ru", "pl", "id", "tr", "sv", "uk", "cs")
+STOPWORD_TOP_N = 120
+# CJK_RE: Japanese kana and CJK ideographs. matches "書" and "の"; does not match "a" or "한".
+CJK_RE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]")
+CJK_CHARS_PER_WORD = 2  # Japanese/Chinese prose: about two characters per word
+# Particles and sentence punctuation of Japanese/Chinese prose (their "stopwords").
+CJK_FUNCTION_CHARS = frozenset("のはがをにでとたてしもな的了是在和也、。，")
+
+REGION_LINES = 10  # half-width of the window measuring where the page's prose mass is
 WINDOW_LINES = 3  # neighbours on each side averaged into the context features
 
 
@@ -101,30 +115,61 @@ def words_of(text: str) -> list[str]:
     return WORD_TOKEN_RE.findall(text)
 
 
-def _own_features(line: PageLine) -> tuple[float, ...]:
+def count_words(text: str) -> int:
+    """Word count, with Japanese/Chinese runs counted as CJK_CHARS_PER_WORD characters a word."""
+    cjk = len(CJK_RE.findall(text))
+    if not cjk:
+        return len(words_of(text))
+    latin = len(words_of(CJK_RE.sub(" ", text)))
+    return latin + math.ceil(cjk / CJK_CHARS_PER_WORD)
+
+
+@functools.cache
+def stopwords_for(language: str) -> frozenset[str]:
+    """The language's most frequent words (a lazily cached, immutable wordfreq lookup)."""
+    words = frozenset(top_n_list(language, STOPWORD_TOP_N))
+    return words | STOPWORDS if language == "en" else words
+
+
+def page_stopwords(lines: Sequence[PageLine]) -> frozenset[str]:
+    """The stoplist of the STOPWORD_LANGUAGES language that covers most of the page's words."""
+    counts = Counter(w.lower() for line in lines for w in words_of(line.text))
+    if not counts:
+        return STOPWORDS
+    return max(
+        (stopwords_for(lang) for lang in STOPWORD_LANGUAGES),
+        key=lambda stop: sum(n for w, n in counts.items() if w in stop),
+    )
+
+
+def _own_features(line: PageLine, stopwords: frozenset[str]) -> tuple[float, ...]:
     text = line.text
     words = words_of(text)
-    n = len(words)
+    n = count_words(text)
     lower = [w.lower() for w in words]
     chars = max(len(text), 1)
     punct = sum(1 for c in text if not c.isalnum() and not c.isspace())
     digits = sum(1 for c in text if c.isdigit())
     caps = sum(1 for w in words if w[:1].isupper())
-    stop = sum(1 for w in lower if w in STOPWORDS)
+    cjk = len(CJK_RE.findall(text))
+    if cjk * 2 > chars:
+        stop_density = min(1.0, 3 * sum(1 for c in text if c in CJK_FUNCTION_CHARS) / cjk)
+    else:
+        stop_density = sum(1 for w in lower if w in stopwords) / len(words) if words else 0.0
     furniture = sum(1 for w in lower if w in FURNITURE_WORDS)
     return (
         math.log1p(n),
         min(n, 60) / 60,
         float(n >= 10),
         float(n >= 25),
-        stop / n if n else 0.0,
+        stop_density,
         punct / chars,
         digits / chars,
-        caps / n if n else 0.0,
+        caps / len(words) if words else 0.0,
         float(bool(SENTENCE_END_RE.search(text))),
         float(bool(line.marker)),
         float("|" in text or "»" in text or "›" in text),
-        furniture / n if n else 0.0,
+        furniture / len(words) if words else 0.0,
         float(text.count(",") > 0),
         float(n <= 3),
     )
@@ -166,7 +211,8 @@ def line_features(lines: Sequence[PageLine]) -> list[tuple[float, ...]]:
     """One feature vector per line, in ``FEATURE_NAMES`` order."""
     if not lines:
         return []
-    own = [_own_features(line) for line in lines]
+    stopwords = page_stopwords(lines)
+    own = [_own_features(line, stopwords) for line in lines]
     prose = [_prose_like(f) for f in own]
     body_indent = _body_indent(lines, own)
     n = len(lines)
@@ -174,6 +220,11 @@ def line_features(lines: Sequence[PageLine]) -> list[tuple[float, ...]]:
     first_prose = next((i for i, p in enumerate(prose) if p), n)
     last_prose = max((i for i, p in enumerate(prose) if p), default=-1)
     text_counts = Counter(line.text.casefold() for line in lines)
+    # prose words in a window of REGION_LINES either side: where the article's mass is
+    prose_words = [math.expm1(f[0]) * p for f, p in zip(own, prose)]
+    region = [sum(prose_words[max(0, i - REGION_LINES) : i + REGION_LINES + 1]) for i in range(n)]
+    top_region = max(region) or 1.0
+    prose_at = [i for i, p in enumerate(prose) if p]
     group_sizes = Counter(line.group for line in lines)
     out = []
     for i, (line, f) in enumerate(zip(lines, own)):
@@ -187,6 +238,7 @@ def line_features(lines: Sequence[PageLine]) -> list[tuple[float, ...]]:
         next_prose = prose[i + 1] if i + 1 < n else 0.0
         indent_diff = abs(line.indent - body_indent)
         in_span = float(first_prose <= i <= last_prose)
+        dist = min((abs(i - j) for j in prose_at), default=REGION_LINES)
         out.append(
             f
             + (
@@ -202,6 +254,8 @@ def line_features(lines: Sequence[PageLine]) -> list[tuple[float, ...]]:
                 float(text_counts[line.text.casefold()] > 1),
                 min(group_sizes[line.group], 10) / 10,
                 len(same_indent) / max(len(neigh), 1),
+                region[i] / top_region,
+                min(dist, REGION_LINES) / REGION_LINES,
             )
         )
     return out
@@ -220,6 +274,61 @@ CONTEXT_NAMES = (
     "duplicated",
     "group_size_10",
     "same_indent_share",
+    "region_share",
+    "prose_distance",
 )
 
 FEATURE_NAMES = OWN_NAMES + CONTEXT_NAMES
+
+
+def _logit(p: float) -> float:
+    p = min(max(p, 1e-4), 1 - 1e-4)
+    return math.log(p / (1 - p))
+
+
+def smoothing_features(
+    lines: Sequence[PageLine], feats: Sequence[tuple[float, ...]], probs: Sequence[float]
+) -> list[tuple[float, ...]]:
+    """Second-stage features (``SMOOTHING_NAMES``): a line's first-stage probability beside its
+    neighbours' (jusText's context step, learned): a short line between kept paragraphs at the
+    same indentation can stay, a long teaser among dropped link lists can go."""
+    n = len(lines)
+    idx = {name: k for k, name in enumerate(FEATURE_NAMES)}
+    out = []
+    for i, line in enumerate(lines):
+        lo, hi = max(0, i - WINDOW_LINES), min(n, i + WINDOW_LINES + 1)
+        before = probs[lo:i]
+        after = probs[i + 1 : hi]
+        neigh = list(before) + list(after)
+        same = [probs[j] for j in range(lo, hi) if j != i and lines[j].indent == line.indent]
+        sandwich = min(max(before, default=0.0), max(after, default=0.0))
+        f = feats[i]
+        out.append(
+            (
+                _logit(probs[i]),
+                sum(neigh) / len(neigh) if neigh else 0.0,
+                sum(same) / len(same) if same else 0.0,
+                sandwich,
+                probs[i - 1] if i > 0 else 0.0,
+                probs[i + 1] if i + 1 < n else 0.0,
+                f[idx["region_share"]],
+                f[idx["at_body_indent"]],
+                f[idx["list_marker"]],
+                f[idx["log_words"]],
+            )
+        )
+    return out
+
+
+SMOOTHING_NAMES = (
+    "own_logit",
+    "win_prob",
+    "same_indent_prob",
+    "sandwich_prob",
+    "prev_prob",
+    "next_prob",
+    "region_share",
+    "at_body_indent",
+    "list_marker",
+    "log_words",
+)
