@@ -5,7 +5,8 @@ per line and a blank line between paragraphs, or raises ``ExtractError`` with a 
 ``empty_html``, ``parse_error``, ``wrong_language``, ``no_main_text``.
 ``cfg.target_language`` is checked against the language the page declares (a page that declares
 none passes). Comments are never part of the text unless ``cfg.include_comments``; the publication date comes
-from trafilatura's metadata pass (htmldate).
+from trafilatura's metadata pass (htmldate). Two general clean-ups follow trafilatura: a first paragraph repeating the title is
+dropped (``drop_title_line``) and so are short copyright/credit paragraphs (``drop_copyright_lines``).
 """
 
 from __future__ import annotations
@@ -22,6 +23,9 @@ from cleaners.config import ExtractConfig
 
 # LANG_CODE_RE: the primary subtag of a language tag. matches: "en-US" -> "en", "pt_BR" -> "pt" ; does not match: "1x"
 LANG_CODE_RE = re.compile(r"^\s*([A-Za-z]{2,3})(?:[-_][A-Za-z0-9]+)*\s*$")
+COPYRIGHT_TOKENS = ("©", "(c)", "copyright", "all rights reserved", "tous droits réservés", "alle rechte vorbehalten")
+# COPYRIGHT_RE matches: "© Inexhibit 2019 - ISSN: 2283-5474" ; does not match: "He copied the files"
+COPYRIGHT_RE = re.compile("|".join(r"(?<!\w)" + re.escape(t) for t in COPYRIGHT_TOKENS), re.IGNORECASE)
 # Where a page states its language, most to least authoritative.
 LANGUAGE_XPATHS = (
     "/html/@lang",
@@ -80,6 +84,27 @@ def _paragraphs(text: str) -> str:
     return "\n\n".join(line.strip() for line in text.splitlines() if line.strip())
 
 
+def _casefold_words(text: str) -> str:
+    return " ".join(text.split()).casefold()
+
+
+def drop_title_line(text: str, title: str | None) -> str:
+    """Remove a first paragraph that repeats the title (trafilatura keeps the <h1>)."""
+    if not title:
+        return text
+    first, sep, rest = text.partition("\n\n")
+    return rest if sep and _casefold_words(first) == _casefold_words(title) else text
+
+
+def drop_copyright_lines(text: str, max_words: int) -> str:
+    """Remove short paragraphs carrying a copyright notice or photo credit (``© AP 2019``)."""
+    if max_words <= 0:
+        return text
+    paras = text.split("\n\n")
+    kept = [p for p in paras if not (COPYRIGHT_RE.search(p) and len(p.split()) < max_words)]
+    return "\n\n".join(kept) if len(kept) < len(paras) else text
+
+
 def _none_if_blank(value: str | None) -> str | None:
     return value.strip() or None if isinstance(value, str) else None
 
@@ -114,6 +139,9 @@ def extract_html(html: str, cfg: ExtractConfig, url: str | None = None) -> Extra
         raise ExtractError("wrong_language", f"page declares {language}")
     doc = _run_trafilatura(tree, cfg, url, precision=cfg.favor_precision, recall=cfg.favor_recall)
     text = _paragraphs(doc.text or "") if doc is not None else ""
+    if cfg.drop_title_line and doc is not None:
+        text = drop_title_line(text, doc.title)
+    text = drop_copyright_lines(text, cfg.max_copyright_line_words)
     if len(text) < cfg.min_text_chars:
         raise ExtractError("no_main_text", f"{len(text)} chars")
     return Extracted(

@@ -120,3 +120,40 @@ def test_eval_floor_on_extract_dev(shared_dir: Path) -> None:
     for split in ("all", "even", "odd"):
         assert result["newsclean"][split]["f1"] > result["trafilatura"][split]["f1"]
     assert result["newsclean"]["all"]["f1"] >= 0.97
+
+
+@pytest.mark.parametrize(
+    ("text", "title", "after"),
+    [
+        pytest.param("Russia quits ISS\n\nBody text.", "Russia  quits ISS", "Body text.", id="title_repeated"),
+        pytest.param("russia quits iss\n\nBody text.", "Russia quits ISS", "Body text.", id="case_insensitive"),
+        pytest.param("Body text.\n\nRussia quits ISS", "Russia quits ISS", "Body text.\n\nRussia quits ISS", id="noop_not_first"),
+        pytest.param("Russia quits ISS", "Russia quits ISS", "Russia quits ISS", id="noop_only_paragraph"),
+        pytest.param("Body text.", None, "Body text.", id="noop_no_title"),
+    ],
+)
+def test_drop_title_line(text: str, title: str | None, after: str) -> None:
+    from cleaners.extract import drop_title_line
+
+    assert drop_title_line(text, title) == after
+
+
+@pytest.mark.parametrize(
+    ("text", "after"),
+    [
+        pytest.param("Body.\n\ncopyright Inexhibit 2019 - ISSN: 2283-5474", "Body.", id="copyright_footer"),
+        pytest.param("Body.\n\nPhoto: © NASA\n\nMore.", "Body.\n\nMore.", id="photo_credit"),
+        pytest.param("Body.\n\n2022 Acme Corp. All Rights Reserved.", "Body.", id="all_rights_reserved"),
+        pytest.param("He copied the files.\n\nClause 5(c) applies.", "He copied the files.\n\nClause 5(c) applies.", id="noop_prose"),
+        pytest.param(
+            "The court ruled on the copyright claim, which the record label had pursued for several years against the streaming service and two of its former executives in New York.",
+            "The court ruled on the copyright claim, which the record label had pursued for several years against the streaming service and two of its former executives in New York.",
+            id="noop_long_paragraph",
+        ),
+    ],
+)
+def test_drop_copyright_lines(text: str, after: str) -> None:
+    from cleaners.extract import drop_copyright_lines
+
+    assert drop_copyright_lines(text, ExtractConfig().max_copyright_line_words) == after
+    assert drop_copyright_lines(text, 0) == text
