@@ -11,7 +11,9 @@ capitalised token is corrected only when all of these hold:
   ``min_frequency_ratio`` times as often is within the optimal-string-alignment distance
   (Damerau-Levenshtein with transpositions) allowed for its length, with the same initial and
   a rapidfuzz Indel similarity of at least ``min_similarity_ratio``;
-- neither is a prefix of the other (inflections: "Borisova", "Johnsons").
+- neither is a prefix of the other (inflections: "Borisova", "Johnsons"), they differ in more
+  than case or the final letter, and the name has no second near-miss (listed variants);
+- most lower-case words of the document are words of ``cfg.language``.
 
 Possessives survive because only the letters of the name are replaced ("Rogzonin’s" ->
 "Rogozin’s"). ``fix_entity_typos`` wraps ``fix_entity_typos_with_edits``.
@@ -53,6 +55,14 @@ def _allowed_edits(name: str, cfg: EntitiesConfig) -> int:
 def _is_near_miss(typo: str, name: str, cfg: EntitiesConfig) -> bool:
     if cfg.require_same_initial and typo[0] != name[0]:
         return False
+    if typo.lower() == name.lower():
+        return False  # casing variant: Transamerican/TransAmerican
+    if not (typo.isascii() and name.isascii()):
+        return False  # transliteration variant: Boumédienne/Boumediene, Jābir/Jabir
+    if any(c.isupper() for c in typo[1:]):
+        return False  # glued or camel-case token: WillsJack
+    if len(typo) == len(name) and typo[:-1] == name[:-1]:
+        return False  # inflected ending: Versicherter/Versicherten, Ivanov/Ivanova-style
     if typo.startswith(name) or name.startswith(typo):
         return False  # inflection or extension: Borisov/Borisova, Johnson/Johnsons
     if OSA.distance(typo, name) > _allowed_edits(name, cfg):
@@ -87,7 +97,27 @@ def find_entity_typos(text: str, cfg: EntitiesConfig) -> dict[str, str]:
         if word_zipf(typo.lower(), cfg.language) >= cfg.max_typo_zipf:
             continue  # a real word or a listed name in its own right
         fixes[typo] = matches[0]
-    return fixes
+    # several different near-misses of one name are listed variants (Alibamu, Alibamo, Alibamon), not typos
+    targets = Counter(fixes.values())
+    fixes = {typo: name for typo, name in fixes.items() if targets[name] <= cfg.max_variants_per_name}
+    if fixes and not _is_mostly_language(tokens, cfg):
+        return {}
+    return {typo: name for typo, name in fixes.items() if not _is_next_to(text, typo, name)}
+
+
+def _is_next_to(text: str, typo: str, name: str) -> bool:
+    """"Jumardi Jukardi": a near-miss written right beside the name is a different name."""
+    pattern = re.compile(rf"\b(?:{re.escape(typo)}\W{{1,3}}{re.escape(name)}|{re.escape(name)}\W{{1,3}}{re.escape(typo)})\b")
+    return bool(pattern.search(text))
+
+
+def _is_mostly_language(tokens: list[str], cfg: EntitiesConfig) -> bool:
+    """True when most lower-case words are words of ``cfg.language`` (German nouns are not English typos)."""
+    lower = [t for t in tokens if t.islower()][: cfg.max_language_sample_words]
+    if not lower:
+        return False
+    known = sum(word_zipf(t, cfg.language) >= cfg.min_language_word_zipf for t in lower)
+    return known >= cfg.min_language_word_share * len(lower)
 
 
 def fix_entity_typos_with_edits(text: str, cfg: EntitiesConfig) -> tuple[str, list[Edit]]:
