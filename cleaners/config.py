@@ -91,8 +91,8 @@ class PunctuationConfig:
     """
 
     enabled: bool = True
-    min_stray_semicolons: int = 3  # strong-evidence semicolons needed to call a document spun
-    min_stray_fraction: float = 0.5  # strong-evidence share of the document's mid-line semicolons
+    min_stray_semicolons: int = 2  # strong-evidence semicolons needed to call a document spun
+    min_stray_fraction: float = 0.3  # strong-evidence share of the document's mid-line semicolons
     min_semicolons_per_1000_words: float = 8.0  # ordinary news prose is well under this
     max_appositive_words: int = 8  # ", the director of X; said" closes an appositive up to this length
     max_vocative_words: int = 4  # "“Vladimir Vladimirovich; you know" -> comma
@@ -110,13 +110,18 @@ class EntitiesConfig:
 
     enabled: bool = True
     min_name_chars: int = 5  # shorter names (Iran/Iraq, Mr/Ms) are never touched
-    min_name_mentions: int = 3  # the correct spelling must occur this often
+    min_name_mentions: int = 2  # the correct spelling must occur this often
     max_typo_mentions: int = 1  # the suspected typo may occur at most this often
-    min_frequency_ratio: float = 3.0  # name mentions / typo mentions
-    max_typo_zipf: float = 1.5  # wordfreq Zipf of the typo (en); real words/names score higher
-    max_edit_distance: int = 2  # Damerau-Levenshtein (OSA) upper bound
-    min_chars_per_edit: int = 5  # allowed edits = min(max_edit_distance, len(name) // this)
-    min_similarity_ratio: float = 0.8  # rapidfuzz normalized Indel similarity, 0..1
+    min_frequency_ratio: float = 2.0  # name mentions / typo mentions
+    max_typo_zipf: float = 1.0  # wordfreq Zipf of the typo; listed words/names are >= 1.0, typos 0
+    max_edit_distance: int = 2  # Damerau-Levenshtein (OSA: transposition counts 1) upper bound
+    min_chars_for_second_edit: int = 7  # names shorter than this allow only 1 edit
+    min_similarity_ratio: float = 0.75  # rapidfuzz normalized Indel similarity, 0..1
+    require_same_initial: bool = True  # typos rarely hit the first letter; guards Karl/Carl
+    max_variants_per_name: int = 1  # more distinct near-misses of one name are listed variants
+    min_language_word_share: float = 0.7  # share of lower-case words that are common `language` words
+    min_language_word_zipf: float = 2.0  # Zipf a lower-case word needs to count as common
+    max_language_sample_words: int = 300  # lower-case words sampled for that share
     language: str = "en"  # wordfreq language used for the word guard
 
 
