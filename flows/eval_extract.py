@@ -3,7 +3,7 @@
 ``evaluate_extract(gold_json, pages_dir, cfg)`` scores, in the same run,
   (a) ``trafilatura``: ``trafilatura.extract(html)`` with its default settings, and
   (b) ``newsclean``: ``extract_html`` + ``fix_characters`` + ``strip_artifacts`` with ``cfg``,
-against ``ground-truth.json`` ({id: {articleBody, url}}) with pages at ``<pages_dir>/<id>.html.gz``.
+against ``ground-truth.json`` ({id: {articleBody, url}}) with pages at ``<pages_dir>/<id>.html.gz`` (or ``.html``).
 Scores are macro precision/recall/F1 of word 4-gram bags (cleaners.metrics.macro_prf), for all
 pages and for the two halves of the sorted ids (even / odd positions), so a rule fitted on one
 half can be checked on the other. Both systems get the same text from ``decode_bytes``.
@@ -56,8 +56,8 @@ def load_pages(gold_json: Path, pages_dir: Path, cfg: PipelineConfig) -> list[tu
     gold = json.loads(gold_json.read_text(encoding="utf-8"))
     pages = []
     for page_id in sorted(gold):
-        path = pages_dir / f"{page_id}.html.gz"
-        if not path.exists():
+        path = next((p for p in (pages_dir / f"{page_id}.html.gz", pages_dir / f"{page_id}.html") if p.exists()), None)
+        if path is None:
             continue
         try:
             html = decode_bytes(path.read_bytes(), cfg.load).text
@@ -70,7 +70,7 @@ def load_pages(gold_json: Path, pages_dir: Path, cfg: PipelineConfig) -> list[tu
 def evaluate_extract(
     gold_json: Path, pages_dir: Path, cfg: PipelineConfig | None = None, systems: dict | None = None
 ) -> dict:
-    """{system: {split: PRF dict}} plus per-page scores under ``"pages"``."""
+    """{system: {split: PRF dict}}, the page count under ``"pages"``, per-page scores under ``"pages_detail"``."""
     cfg = cfg or PipelineConfig()
     systems = systems or SYSTEMS
     pages = load_pages(gold_json, pages_dir, cfg)
@@ -84,7 +84,7 @@ def evaluate_extract(
             "even": macro_prf(pairs[0::2]).as_dict(),
             "odd": macro_prf(pairs[1::2]).as_dict(),
         }
-    result["per_page"] = {
+    result["pages_detail"] = {
         page_id: {name: macro_prf([(predictions[name][i], golds[i])]).as_dict() for name in systems}
         for i, (page_id, *_rest) in enumerate(pages)
     }
@@ -93,7 +93,7 @@ def evaluate_extract(
 
 def format_table(result: dict) -> str:
     lines = [f"{'system':<12} {'split':<5} {'precision':>9} {'recall':>7} {'f1':>7} {'pages':>5}"]
-    for name in (k for k in result if k not in ("pages", "per_page")):
+    for name in (k for k in result if k not in ("pages", "pages_detail")):
         for split in SPLITS:
             s = result[name][split]
             lines.append(
