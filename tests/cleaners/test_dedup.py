@@ -1,0 +1,331 @@
+"""cleaners.dedup: normalisation, fingerprints, band keys and clustering."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import random
+
+import numpy as np
+import polars as pl
+import pytest
+import xxhash
+
+from cleaners import dedup
+from cleaners.config import DedupConfig
+from cleaners.dedup import assign_clusters, band_keys, fingerprint, normalize_for_fingerprint
+from cleaners.metrics import cluster_scores
+
+CFG = DedupConfig()
+
+# ------------------------------------------------------------------ synthetic news stories
+
+_SYLLABLES = ("ka", "lo", "mi", "ter", "san", "po", "ru", "ven", "dis", "an", "el", "or", "tri", "gu", "ne", "sol")
+
+
+def _vocab(rng: random.Random, size: int = 3000) -> list[str]:
+    words = set()
+    while len(words) < size:
+        words.add("".join(rng.choice(_SYLLABLES) for _ in range(rng.randint(1, 4))))
+    return sorted(words)
+
+
+def story(seed: int, n_sentences: int = 10) -> str:
+    """A deterministic pseudo news story: sentences of pseudo-words, one paragraph each."""
+    rng = random.Random(seed)
+    vocab = _vocab(random.Random(0))
+    sentences = []
+    for _ in range(n_sentences):
+        words = [rng.choice(vocab) for _ in range(rng.randint(12, 22))]
+        sentences.append(" ".join(words).capitalize() + ".")
+    return "\n\n".join(sentences)
+
+
+def typo_copy(text: str, seed: int, rate: float = 0.03) -> str:
+    """Swap two letters in about ``rate`` of the words."""
+    rng = random.Random(seed)
+    words = text.split(" ")
+    for i, w in enumerate(words):
+        if len(w) > 3 and rng.random() < rate:
+            j = rng.randrange(len(w) - 1)
+            words[i] = w[:j] + w[j + 1] + w[j] + w[j + 2 :]
+    return " ".join(words)
+
+
+def abridged(text: str, keep: float) -> str:
+    paragraphs = text.split("\n\n")
+    return "\n\n".join(paragraphs[: max(1, int(len(paragraphs) * keep))])
+
+
+def earnings(shr: int, prev: int, net: str, revs: str) -> str:
+    return (
+        f"CHICAGO, March 3 - Shr profit {shr} cts vs {prev} cts\n\nNet profit {net} vs {net[::-1]}\n\n"
+        f"Revs {revs} mln vs {revs[::-1]} mln\n\nNine mths shr profit {shr + 7} cts vs {prev + 5} cts"
+    )
+
+
+def frame(texts: dict[str, str], **columns: dict[str, object]) -> pl.DataFrame:
+    data = {"doc_id": list(texts), "text": list(texts.values())}
+    for name, values in columns.items():
+        data[name] = [values.get(d) for d in texts]
+    return pl.DataFrame(data)
+
+
+def groups(out: pl.DataFrame) -> set[frozenset[str]]:
+    return {frozenset(g) for g in out.group_by("cluster_id").agg("doc_id")["doc_id"].to_list()}
+
+
+# ------------------------------------------------------------------ normalisation
+
+NORMALIZE_CASES = [
+    ("plain", "net profit rose", "net profit rose"),
+    ("case_and_punct", "Net profit ROSE!", "net profit rose"),
+    ("digit_groups", "Net 5,963,000 vs 1.07 dlrs", "net 5963000 vs 107 dlrs"),
+    ("numbers_kept", "Shr 12 cts vs 10 cts", "shr 12 cts vs 10 cts"),
+    ("dash_and_newlines", "NEW YORK, March 11 -\n\nStandard", "new york march 11 standard"),
+    ("unicode_letters", "Müller’s café", "müller s café"),
+    ("fullwidth_nfkc", "ＡＢＣ 123", "abc 123"),
+    ("empty", "", ""),
+    ("only_punct", " -- ... ", ""),
+]
+
+
+@pytest.mark.parametrize(("before", "after"), [c[1:] for c in NORMALIZE_CASES], ids=[c[0] for c in NORMALIZE_CASES])
+def test_normalize_for_fingerprint(before: str, after: str) -> None:
+    assert normalize_for_fingerprint(before) == after
+
+
+# ------------------------------------------------------------------ fingerprint
+
+FINGERPRINT_SAME = [
+    ("case_punct_spacing", "Net profit rose 12 pct.", "NET PROFIT   rose, 12 pct"),
+    ("digit_groups", "Net 5,963,000 dlrs", "net 5963000 dlrs"),
+]
+FINGERPRINT_DIFFERENT = [
+    ("number_changed", "Shr 12 cts vs 10 cts", "Shr 13 cts vs 10 cts"),
+    ("word_changed", "Net profit rose", "Net loss rose"),
+]
+
+
+@pytest.mark.parametrize(("a", "b"), [c[1:] for c in FINGERPRINT_SAME], ids=[c[0] for c in FINGERPRINT_SAME])
+def test_fingerprint_same_content(a: str, b: str) -> None:
+    assert fingerprint(a, CFG) == fingerprint(b, CFG)
+
+
+@pytest.mark.parametrize(("a", "b"), [c[1:] for c in FINGERPRINT_DIFFERENT], ids=[c[0] for c in FINGERPRINT_DIFFERENT])
+def test_fingerprint_different_content(a: str, b: str) -> None:
+    fa, fb = fingerprint(a, CFG), fingerprint(b, CFG)
+    assert fa.content_hash != fb.content_hash
+    assert fa.signature != fb.signature
+
+
+def test_fingerprint_shape_and_seed() -> None:
+    text = story(1)
+    fp = fingerprint(text, CFG)
+    assert len(fp.signature) == CFG.num_perm
+    assert fp.content_hash == xxhash.xxh3_64_hexdigest(normalize_for_fingerprint(text).encode())
+    assert fingerprint(text, dataclasses.replace(CFG, seed=2)).signature != fp.signature
+    assert fingerprint(text, CFG) == fp  # deterministic
+
+
+def test_minhash_estimates_jaccard() -> None:
+    """Signature agreement tracks the exact shingle Jaccard (unbiased permutations)."""
+    cfg = dataclasses.replace(CFG, num_perm=256)
+    base = story(5, 20)
+    errors = []
+    for k in range(1, 8):
+        other = abridged(base, k / 8) + "\n\n" + story(100 + k, 3)
+        sa = dedup._shingle_sets(pl.Series([base]), cfg)[1]
+        sb = dedup._shingle_sets(pl.Series([other]), cfg)[1]
+        exact = len(np.intersect1d(sa, sb)) / len(np.union1d(sa, sb))
+        fa, fb = fingerprint(base, cfg), fingerprint(other, cfg)
+        estimate = np.mean(np.array(fa.signature) == np.array(fb.signature))
+        errors.append(estimate - exact)
+    assert max(abs(e) for e in errors) < 0.12
+    assert abs(np.mean(errors)) < 0.05
+
+
+def test_empty_and_short_texts() -> None:
+    assert fingerprint("", CFG).n_shingles == 1
+    assert fingerprint("two words", CFG).n_shingles == 1  # shorter than the shingle size
+    assert fingerprint("one two three four", CFG).n_shingles == 2
+
+
+# ------------------------------------------------------------------ clustering
+
+BASE_A, BASE_B, BASE_C = story(11), story(22), story(33)
+
+CLUSTER_CASES = [
+    (
+        "exact_copies",
+        {"a1": BASE_A, "a2": BASE_A.upper(), "b1": BASE_B},
+        [{"a1", "a2"}, {"b1"}],
+    ),
+    (
+        "typo_copies",
+        {"a1": BASE_A, "a2": typo_copy(BASE_A, 1), "a3": typo_copy(BASE_A, 2), "b1": BASE_B},
+        [{"a1", "a2", "a3"}, {"b1"}],
+    ),
+    (
+        "abridged_copy",
+        {"a1": BASE_A, "a2": abridged(BASE_A, 0.6), "b1": BASE_B},
+        [{"a1", "a2"}, {"b1"}],
+    ),
+    (
+        "padded_copy",
+        {"a1": BASE_A, "a2": "Local angle. " + BASE_A + "\n\nOur reporter adds one line.", "b1": BASE_B},
+        [{"a1", "a2"}, {"b1"}],
+    ),
+    (
+        "unrelated_stories",
+        {"a1": BASE_A, "b1": BASE_B, "c1": BASE_C},
+        [{"a1"}, {"b1"}, {"c1"}],
+    ),
+    (
+        "templated_earnings_differ_by_numbers",
+        {
+            "e1": earnings(12, 10, "3,433,000", "37.1"),
+            "e2": earnings(25, 19, "1,310,000", "12.4"),
+            "e3": earnings(31, 44, "8,902,000", "55.7"),
+        },
+        [{"e1"}, {"e2"}, {"e3"}],
+    ),
+    (
+        "pasted_story_does_not_chain",
+        {
+            "a1": BASE_A,
+            "a2": typo_copy(BASE_A, 3),
+            "a3": abridged(BASE_A, 0.8) + "\n\n" + abridged(BASE_B, 0.2),  # a copy of A with B's lede pasted in
+            "b1": abridged(BASE_B, 0.2),
+            "b2": typo_copy(abridged(BASE_B, 0.2), 4),
+        },
+        [{"a1", "a2", "a3"}, {"b1", "b2"}],
+    ),
+]
+
+
+@pytest.mark.parametrize(("texts", "expected"), [c[1:] for c in CLUSTER_CASES], ids=[c[0] for c in CLUSTER_CASES])
+def test_assign_clusters_groups(texts: dict[str, str], expected: list[set[str]]) -> None:
+    out = assign_clusters(frame(texts), CFG)
+    assert groups(out) == {frozenset(g) for g in expected}
+
+
+def test_output_columns_and_invariants() -> None:
+    texts = {"a1": BASE_A, "a2": typo_copy(BASE_A, 1), "b1": BASE_B}
+    df = frame(texts, site={"a1": "x.com", "a2": "y.com", "b1": "x.com"})
+    out = assign_clusters(df, CFG)
+    assert out.columns == [*df.columns, "cluster_id", "is_canonical", "similarity"]
+    assert out["doc_id"].to_list() == df["doc_id"].to_list()  # every row, input order
+    assert (out.group_by("cluster_id").agg(pl.col("is_canonical").sum())["is_canonical"] == 1).all()
+    canon = out.filter("is_canonical")
+    assert (canon["similarity"] == 1.0).all()
+    assert out.filter(pl.col("doc_id") == "a2")["similarity"].item() < 1.0
+    assert canon["cluster_id"].to_list() == [xxhash.xxh3_64_hexdigest(d.encode()) for d in canon["doc_id"]]
+
+
+CANONICAL_CASES = [
+    ("longest_copy_wins", {"short": abridged(BASE_A, 0.7), "full": BASE_A}, {}, "full"),
+    (
+        "fewer_repairs_win",
+        {"fixed": BASE_A, "raw": BASE_A + " "},
+        {"n_edits": {"fixed": 4, "raw": 0}},
+        "raw",
+    ),
+    (
+        "earliest_published_wins",
+        {"late": BASE_A, "early": BASE_A.upper()},
+        {"published": {"late": dt.date(2024, 5, 2), "early": dt.date(2024, 5, 1)}},
+        "early",
+    ),
+    ("doc_id_breaks_ties", {"b": BASE_A, "a": BASE_A.lower()}, {}, "a"),
+]
+
+
+@pytest.mark.parametrize(
+    ("texts", "columns", "winner"), [c[1:] for c in CANONICAL_CASES], ids=[c[0] for c in CANONICAL_CASES]
+)
+def test_canonical_by_quality(texts: dict[str, str], columns: dict, winner: str) -> None:
+    out = assign_clusters(frame(texts, **columns), CFG)
+    assert out.filter("is_canonical")["doc_id"].to_list() == [winner]
+
+
+def test_order_independent() -> None:
+    texts = {f"a{i}": typo_copy(BASE_A, i) for i in range(4)} | {f"b{i}": typo_copy(BASE_B, 10 + i) for i in range(3)}
+    texts["c0"] = BASE_C
+    df = frame(texts)
+    first = assign_clusters(df, CFG).sort("doc_id")
+    for seed in range(3):
+        shuffled = df.sample(fraction=1.0, shuffle=True, seed=seed)
+        again = assign_clusters(shuffled, CFG).sort("doc_id")
+        assert again.equals(first)
+
+
+def test_site_boilerplate_does_not_join_stories() -> None:
+    footer = "\n\n" + story(99, 8)  # a long site footer shared by every page of one site
+    texts = {f"p{i}": story(200 + i, 3) + footer for i in range(4)}
+    df = frame(texts, site={d: "same.com" for d in texts})
+    assert len(groups(assign_clusters(df, CFG))) == 4
+    # without the site rule the footer dominates the short stories and joins them
+    no_rule = dataclasses.replace(CFG, min_site_repeat_docs=10**6)
+    assert len(groups(assign_clusters(df, no_rule))) < 4
+
+
+def test_empty_frame() -> None:
+    df = pl.DataFrame({"doc_id": [], "text": []}, schema={"doc_id": pl.String, "text": pl.String})
+    out = assign_clusters(df, CFG)
+    assert out.height == 0
+    assert {"cluster_id", "is_canonical", "similarity"} <= set(out.columns)
+
+
+def test_band_keys_frame() -> None:
+    df = frame({"a1": BASE_A, "a2": BASE_A.upper(), "b1": BASE_B})
+    keys = band_keys(df, CFG)
+    assert keys.columns == ["doc_id", "band", "key"]
+    assert keys.height == 2 * CFG.num_bands  # exact copies share their representative's keys
+    a = keys.filter(pl.col("doc_id") == "a1")["key"].to_list()
+    b = keys.filter(pl.col("doc_id") == "b1")["key"].to_list()
+    assert len(set(a) & set(b)) == 0
+
+
+def test_components_match_union_find() -> None:
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        n = int(rng.integers(1, 60))
+        m = int(rng.integers(0, 80))
+        a, b = rng.integers(0, n, m), rng.integers(0, n, m)
+        parent = list(range(n))
+
+        def find(x: int) -> int:
+            while parent[x] != x:
+                parent[x] = parent[parent[x]]
+                x = parent[x]
+            return x
+
+        for x, y in zip(a.tolist(), b.tolist()):
+            rx, ry = find(x), find(y)
+            parent[max(rx, ry)] = min(rx, ry)
+        expected = [find(x) for x in range(n)]
+        assert dedup._components(n, a, b).tolist() == expected
+
+
+# ------------------------------------------------------------------ shared data
+
+
+def test_seed_pages_stay_five_clusters(seeds_dir) -> None:
+    files = sorted(seeds_dir.glob("*.txt"))[:5]
+    df = pl.DataFrame({"doc_id": [f.name for f in files], "text": [f.read_text(encoding="utf-8") for f in files]})
+    out = assign_clusters(df, CFG)
+    assert out["cluster_id"].n_unique() == 5
+    assert out["is_canonical"].all()
+
+
+@pytest.mark.slow
+def test_syndication_dev_floor(shared_dir) -> None:
+    path = shared_dir / "eval" / "syndication" / "dev.parquet"
+    if not path.is_file():
+        pytest.skip("syndication dev set is not present")
+    df = pl.read_parquet(path)
+    out = assign_clusters(df.select("doc_id", "text", "title", "site"), CFG)
+    scores = cluster_scores(df["cluster_id"].to_list(), out["cluster_id"].to_list())
+    assert scores.ari >= 0.95
+    assert scores.pair_precision >= 0.95
