@@ -181,7 +181,7 @@ def _shingle_sets(texts: pl.Series, cfg: DedupConfig) -> tuple[pl.Series, np.nda
         flat = flat.filter(flat.str.len_bytes() > 0)
     vocab = flat.unique()
     vocab_h = pl.Series("h", _word_hashes(vocab.to_list()), dtype=pl.UInt64)
-    word_h = flat.replace_strict(vocab, vocab_h, return_dtype=pl.UInt64).to_numpy()
+    word_h = flat.replace_strict(vocab, vocab_h, return_dtype=pl.UInt64).to_numpy().astype(np.uint64, copy=False)
     ends = np.cumsum(lengths)
     doc_of = np.repeat(np.arange(len(lengths), dtype=np.int64), lengths)
     g, gdoc = _ngram_hashes(word_h, doc_of, ends, cfg.shingle_words)
@@ -190,7 +190,7 @@ def _shingle_sets(texts: pl.Series, cfg: DedupConfig) -> tuple[pl.Series, np.nda
         g = np.concatenate((g, np.full(len(empty_docs), _EMPTY_SHINGLE)))
         gdoc = np.concatenate((gdoc, empty_docs))
     # unique (doc, shingle) pairs, sorted by doc then shingle
-    pairs = pl.DataFrame({"d": gdoc, "g": g}).sort("d", "g")
+    pairs = pl.DataFrame({"d": gdoc.astype(np.int64), "g": g.astype(np.uint64)}).sort("d", "g")
     g, gdoc = pairs["g"].to_numpy(), pairs["d"].to_numpy()
     if len(g):
         keep = np.ones(len(g), dtype=bool)
@@ -217,7 +217,7 @@ def fingerprint(text: str, cfg: DedupConfig) -> Fingerprint:
 def _quality_order(docs: pl.DataFrame) -> pl.DataFrame:
     """Rows sorted best copy first: most content, fewest repairs, earliest published, doc_id."""
     return docs.sort(
-        ["n_content", "n_edits", "published", "doc_id"],
+        ["n_content", "_n_edits", "_published", "doc_id"],
         descending=[True, False, False, False],
         nulls_last=True,
     )
@@ -355,14 +355,22 @@ def _stable_id(doc_ids: pl.Series) -> pl.Series:
 
 
 def _with_defaults(df: pl.DataFrame) -> pl.DataFrame:
-    extra = []
-    if "site" not in df.columns:
-        extra.append(pl.lit(None, dtype=pl.String).alias("site"))
-    if "published" not in df.columns:
-        extra.append(pl.lit(None, dtype=pl.Date).alias("published"))
-    if "n_edits" not in df.columns:
-        extra.append(pl.lit(0, dtype=pl.Int64).alias("n_edits"))
-    return df.with_columns(extra) if extra else df
+    """Private copies of the optional quality columns (_site, _published, _n_edits), nulls if absent."""
+
+    def column(name: str, dtype: pl.DataType | None, default: object) -> pl.Expr:
+        if name not in df.columns:
+            return pl.lit(default, dtype=dtype or pl.Date)
+        col = pl.col(name)
+        if dtype is not None:
+            return col.cast(dtype)
+        return col.cast(pl.Date) if df.schema[name] == pl.Null else col
+
+    return df.with_columns(
+        column("site", pl.String, None).alias("_site"),
+        column("published", None, None).alias("_published"),
+        column("n_edits", pl.Int64, 0).fill_null(0).alias("_n_edits"),
+        pl.col("text").cast(pl.String).alias("_text"),
+    )
 
 
 @dataclass(frozen=True)
@@ -378,24 +386,23 @@ class _Batch:
 
 def _prepare(df: pl.DataFrame, cfg: DedupConfig) -> _Batch:
     rows = _with_defaults(df).with_row_index("_row")
-    norm = rows.select(_normalize_expr(pl.col("text"))).to_series()
+    norm = rows.select(_normalize_expr(pl.col("_text"))).to_series()
     rows = rows.with_columns(
         pl.Series(
             "content_hash", [xxhash.xxh3_64_hexdigest(t.encode("utf-8")) for t in norm.to_list()], dtype=pl.String
         ),
-        n_edits=pl.col("n_edits").fill_null(0),
     )
     # one representative per distinct content: fewest repairs, earliest, smallest doc_id
     first = (
-        rows.sort(["n_edits", "published", "doc_id"], nulls_last=True)
+        rows.sort(["_n_edits", "_published", "doc_id"], nulls_last=True)
         .unique("content_hash", keep="first", maintain_order=True)
-        .select("_row", "content_hash", "doc_id", "n_edits", "published", "site")
+        .select("_row", "content_hash", "doc_id", "_n_edits", "_published", "_site")
     )
     g, gdoc = _shingle_sets(norm.gather(first["_row"]), cfg)[1:]
     site_codes = first.select(
-        pl.when(pl.col("site").is_null())
+        pl.when(pl.col("_site").is_null())
         .then(-1 - pl.int_range(pl.len()))  # no site: a site of its own
-        .otherwise(pl.col("site").rank("dense").cast(pl.Int64))
+        .otherwise(pl.col("_site").rank("dense").cast(pl.Int64))
     ).to_series().to_numpy()
     bad = _boilerplate_mask(g, gdoc, site_codes, len(first), cfg)
     kept_docs = np.zeros(len(first), dtype=bool)
