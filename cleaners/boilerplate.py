@@ -161,6 +161,15 @@ RELATED_TOKENS = (
 # does not match "Recent posts on social media drew criticism."
 RELATED_HEADER_RE = re.compile(rf"^[\W_]*{_alt(RELATED_TOKENS)}[\W_]*$", re.I)
 
+RELATED_TAIL_TOKENS = (
+    "related", "related posts", "related articles", "related stories", "recent posts", "more stories",
+    "you may also like", "you might also like", "recommended", "recommended for you", "read next",
+    "more from", "popular posts", "most popular", "most read", "trending now", "editor's picks",
+)  # fmt: skip
+# RELATED_TAIL_RE: a teaser-list header that, below the article, starts the page's tail.
+# matches "Related" and "You may also like"; does not match "Related coverage of the trial:".
+RELATED_TAIL_RE = re.compile(rf"^[\W_]*{_alt(RELATED_TAIL_TOKENS)}[\W_]*$", re.I)
+
 # ATTRIBUTION_RE: syndication footers. matches "Originally published as Russia will leave ..."
 # and "This article first appeared on Example"; does not match "It was first published in 1990."
 ATTRIBUTION_RE = re.compile(
@@ -203,6 +212,9 @@ CREDIT_AGENCY_RE = re.compile(rf"(?:\b{_alt(AGENCY_TOKENS)}\b|\b\w+/[A-Z][\w-]*)
 # CREDIT_PAREN_RE: a parenthesised credit at the end. matches "The station. (NASA/Released)";
 # does not match "He left (again)."
 CREDIT_PAREN_RE = re.compile(r"\((?:(?:photo|image|credit|source)s?:?\s*)?[A-Z][^()]{0,50}\)$")
+
+MIN_DUPLICATE_WORDS = 4  # shorter repeats ("Yes.", list labels) can be legitimate
+
 
 def _nwords(line: PageLine) -> int:
     return count_words(line.text)
@@ -417,6 +429,23 @@ def parse_text_page_with_model(
         if _is_prose(line):
             prose_words += _nwords(line)
 
+    # 1b. a teaser-list header below most of the article's prose starts the page's tail
+    total_prose = sum(_nwords(line) for line in lines if _is_prose(line) and line.index not in dropped)
+    prose_words = 0
+    for line in lines:
+        if line.index in dropped:
+            break
+        if (
+            prose_words >= cfg.min_prose_words_before_cut
+            and prose_words >= cfg.min_prose_share_before_tail * total_prose
+            and RELATED_TAIL_RE.match(line.text)
+        ):
+            for j in range(line.index, n):
+                dropped.setdefault(j, "related_tail")
+            break
+        if _is_prose(line):
+            prose_words += _nwords(line)
+
     # 2. named line rules
     for line in lines:
         if line.index in dropped:
@@ -487,6 +516,16 @@ def parse_text_page_with_model(
     for line in lines:
         if line.index not in dropped and not good[line.index]:
             dropped[line.index] = "classifier"
+
+    # 7. a kept line repeating an earlier kept line word for word (teaser, caption echo)
+    seen: set[str] = set()
+    for line in lines:
+        if line.index in dropped:
+            continue
+        sig = line_signature(line.text)
+        if sig in seen and count_words(line.text) >= MIN_DUPLICATE_WORDS:
+            dropped[line.index] = "duplicate"
+        seen.add(sig)
 
     keep = [line.index not in dropped for line in lines]
     body = _render(lines, keep)

@@ -78,6 +78,7 @@ class BoilerplateConfig:
     max_caption_words: int = 15  # image captions/credits are at most this long
     max_label_words: int = 4  # a lone category label under the headline is at most this long
     min_prose_words_before_cut: int = 40  # comment cuts need this much article text above them
+    min_prose_share_before_tail: float = 0.6  # a "Related" header cuts the tail below this share of prose
 
 
 @dataclass(frozen=True)

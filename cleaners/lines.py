@@ -225,6 +225,9 @@ def line_features(lines: Sequence[PageLine]) -> list[tuple[float, ...]]:
     region = [sum(prose_words[max(0, i - REGION_LINES) : i + REGION_LINES + 1]) for i in range(n)]
     top_region = max(region) or 1.0
     prose_at = [i for i, p in enumerate(prose) if p]
+    body_prose = [i for i in prose_at if lines[i].indent == body_indent]
+    body_first = body_prose[0] if body_prose else n
+    body_last = body_prose[-1] if body_prose else -1
     group_sizes = Counter(line.group for line in lines)
     out = []
     for i, (line, f) in enumerate(zip(lines, own)):
@@ -256,6 +259,8 @@ def line_features(lines: Sequence[PageLine]) -> list[tuple[float, ...]]:
                 len(same_indent) / max(len(neigh), 1),
                 region[i] / top_region,
                 min(dist, REGION_LINES) / REGION_LINES,
+                float(body_first <= i <= body_last),
+                float(line.indent >= body_indent),
             )
         )
     return out
@@ -276,6 +281,8 @@ CONTEXT_NAMES = (
     "same_indent_share",
     "region_share",
     "prose_distance",
+    "in_body_span",
+    "indent_at_least_body",
 )
 
 FEATURE_NAMES = OWN_NAMES + CONTEXT_NAMES
@@ -302,6 +309,8 @@ def smoothing_features(
         neigh = list(before) + list(after)
         same = [probs[j] for j in range(lo, hi) if j != i and lines[j].indent == line.indent]
         sandwich = min(max(before, default=0.0), max(after, default=0.0))
+        wlo, whi = max(0, i - 2 * REGION_LINES), min(n, i + 2 * REGION_LINES + 1)
+        wide = [probs[j] for j in range(wlo, whi) if j != i and lines[j].indent == line.indent]
         f = feats[i]
         out.append(
             (
@@ -315,6 +324,8 @@ def smoothing_features(
                 f[idx["at_body_indent"]],
                 f[idx["list_marker"]],
                 f[idx["log_words"]],
+                sum(wide) / len(wide) if wide else 0.0,
+                f[idx["in_body_span"]],
             )
         )
     return out
@@ -331,4 +342,6 @@ SMOOTHING_NAMES = (
     "at_body_indent",
     "list_marker",
     "log_words",
+    "wide_same_indent_prob",
+    "in_body_span",
 )

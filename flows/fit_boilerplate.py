@@ -16,6 +16,7 @@ score odd, and the reverse). All are full-pipeline F1 (rules + classifier + titl
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 from collections.abc import Sequence
@@ -157,10 +158,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("directory", nargs="?", type=Path, default=DEFAULT_DIR)
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--l2", type=float, default=L2)
+    parser.add_argument("--min-keep", type=float, default=None, help="override min_keep_probability")
     parser.add_argument("--one-stage", action="store_true", help="no second (smoothing) stage")
     parser.add_argument("--write", action="store_true", help=f"write cleaners/{MODEL_RESOURCE}")
     args = parser.parse_args(argv)
     cfg = BoilerplateConfig()
+    if args.min_keep is not None:
+        cfg = dataclasses.replace(cfg, min_keep_probability=args.min_keep)
     fix_chars = _char_fixer()
     pages = load_pages(args.directory)
     labelled = [label_lines(fix_chars(t) if fix_chars else t, g) for _, t, g in pages]
