@@ -143,11 +143,16 @@ def _is_clause(words: list[str]) -> bool:
 
 
 def _opens_clause_after_comma(text: str, index: int) -> bool:
-    """"; for that reason, it is ...": a phrase then a comma then an independent clause."""
+    """"; for example, they ..." / "; in 2005, the ...": an introductory phrase closed by a comma.
+
+    A spinner's semicolon before a preposition continues the clause ("participation; in the
+    ISS cooperation after 2024."); a phrase that is closed by a comma introduces a new clause.
+    """
     end = CHUNK_BOUNDARY_RE.search(text, index + 1, index + 400)
     if end is None or end.group() != ",":
         return False
-    return _is_clause([_bare(w) for w in WORD_RE.findall(_segment_after(text, end.start()))])
+    following = WORD_RE.findall(_segment_after(text, end.start()))
+    return bool(following) and _bare(following[0]) not in RELATIVE_MARKERS  # "..., which means" continues
 
 
 def _is_reporting_tail(text: str, index: int, after_words: list[str]) -> bool:
@@ -163,9 +168,12 @@ def _closes_appositive(text: str, index: int, cfg: PunctuationConfig) -> bool:
     chunk, boundary, at = _chunk_before(text, index)
     if boundary != "," or at <= 0:
         return False
-    words = [_bare(w) for w in WORD_RE.findall(chunk)]
+    raw = WORD_RE.findall(chunk)
+    words = [_bare(w) for w in raw]
     if not words or len(words) > cfg.max_appositive_words or any(w in FINITE_MARKERS for w in words):
         return False
+    if not (words[0] in SUBJECT_DETERMINERS or raw[0][0].isupper() or raw[0][0].isdigit()):
+        return False  # an appositive is a noun phrase: "the director of ...", "DC", "Borisov's ..."
     head_chunk, head_boundary, _ = _chunk_before(text, at)
     head_words = WORD_RE.findall(head_chunk)
     if not head_words or not _is_capitalised(head_words[-1]):

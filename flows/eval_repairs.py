@@ -94,6 +94,18 @@ def load_enwiki() -> list[str]:
     return docs
 
 
+CORPUS_LOADERS = {
+    "lee": load_lee,
+    "textmode_gold": load_textmode_gold,
+    "syndication_source": load_syndication_source,
+    "enwiki": load_enwiki,
+}
+
+
+def load_clean_corpora_one(name: str) -> list[str]:
+    return CORPUS_LOADERS[name]()
+
+
 def load_clean_corpora() -> dict[str, list[str]]:
     return {
         "lee": load_lee(),
