@@ -39,6 +39,7 @@ from cleaners.lines import (
     FEATURE_NAMES,
     SENTENCE_END_RE,
     SMOOTHING_NAMES,
+    STOPWORDS,
     PageLine,
     count_words,
     line_features,
@@ -365,6 +366,11 @@ def _is_comment_start(line: PageLine) -> bool:
     )
 
 
+def _stop_share(line: PageLine) -> float:
+    words = [w.lower() for w in words_of(line.text)]
+    return sum(1 for w in words if w in STOPWORDS) / len(words) if words else 0.0
+
+
 def _is_prose(line: PageLine) -> bool:
     """A sentence-like line (a headline may end in "?" or "!", prose here ends otherwise)."""
     return _nwords(line) >= 8 and bool(PROSE_END_RE.search(line.text))
@@ -422,7 +428,9 @@ def parse_text_page_with_model(
     # 1. comment threads: cut from the first comment header to the end
     prose_words = 0
     for line in lines:
-        if prose_words >= cfg.min_prose_words_before_cut and _is_comment_start(line):
+        if (prose_words and COMMENT_HEADER_RE.match(line.text)) or (
+            prose_words >= cfg.min_prose_words_before_cut and _is_comment_start(line)
+        ):
             for j in range(line.index, n):
                 dropped[j] = "comments"
             break
@@ -475,7 +483,7 @@ def parse_text_page_with_model(
                 dropped[line.index] = "site_repeat"
 
     # 4. classifier probabilities (features see the whole page)
-    if model is not None:
+    if model is not None and _has_layout(lines, cfg):
         probs = model.probabilities(lines)
         good = [p >= cfg.min_keep_probability for p in probs]
     else:
@@ -484,7 +492,7 @@ def parse_text_page_with_model(
     # 5. headline, date line, category labels
     live = [line for line in lines if line.index not in dropped]
     first_prose = next((line.index for line in live if good[line.index] and _is_prose(line)), n)
-    title_line = _find_title(live, first_prose, cfg)
+    title_line = _find_title(live, first_prose, cfg) if first_prose < n else None  # a headline heads prose
     title = " ".join(title_line.text.split()) if title_line else None
     published: datetime.date | None = None
     if title_line is not None:
@@ -512,9 +520,10 @@ def parse_text_page_with_model(
         if line.index not in dropped and _is_date_line(line):
             dropped[line.index] = "date"
 
-    # 6. classifier decisions for the rest
+    # 6. classifier decisions for the rest; sentences among the page's prose stay regardless
+    protected = _protected_prose(lines, cfg)
     for line in lines:
-        if line.index not in dropped and not good[line.index]:
+        if line.index not in dropped and not good[line.index] and line.index not in protected:
             dropped[line.index] = "classifier"
 
     # 7. a kept line repeating an earlier kept line word for word (teaser, caption echo)
@@ -530,6 +539,34 @@ def parse_text_page_with_model(
     keep = [line.index not in dropped for line in lines]
     body = _render(lines, keep)
     return TextPage(title, published, body, _edits(lines, dropped))
+
+
+def _has_layout(lines: Sequence[PageLine], cfg: BoilerplateConfig) -> bool:
+    """A rendered site page (list items, several indentation levels) rather than a flat dump of
+    paragraphs. The classifier runs on rendered pages only: it was fitted on them, and a flat
+    body (this module's own output included) is left to the named rules."""
+    markers = sum(1 for line in lines if line.marker)
+    return markers > cfg.max_protected_page_markers or len({line.indent for line in lines}) > 1
+
+
+def _protected_prose(lines: Sequence[PageLine], cfg: BoilerplateConfig) -> frozenset[int]:
+    """Lines the classifier may not drop on flat pages (dumps with at most a few list items, not
+    rendered site pages full of menus): sentences with enough function words, and short
+    sentences ("He was clear.") whose neighbouring lines are such sentences."""
+    if sum(1 for line in lines if line.marker) > cfg.max_protected_page_markers:
+        return frozenset()
+    keep = {
+        line.index
+        for line in lines
+        if _is_prose(line) and _stop_share(line) >= cfg.min_protected_stopword_share
+    }
+    if not keep:
+        return frozenset()
+    for i, line in enumerate(lines):
+        neighbours = [j for j in (i - 1, i + 1) if 0 <= j < len(lines)]
+        if i not in keep and PROSE_END_RE.search(line.text) and all(j in keep for j in neighbours):
+            keep.add(i)
+    return frozenset(keep)
 
 
 def _find_title(live: Sequence[PageLine], first_prose: int, cfg: BoilerplateConfig) -> PageLine | None:

@@ -79,6 +79,8 @@ class BoilerplateConfig:
     max_label_words: int = 4  # a lone category label under the headline is at most this long
     min_prose_words_before_cut: int = 40  # comment cuts need this much article text above them
     min_prose_share_before_tail: float = 0.6  # a "Related" header cuts the tail below this share of prose
+    min_protected_stopword_share: float = 0.25  # prose lines this wordy in function words...
+    max_protected_page_markers: int = 3  # ...are kept on flat pages (at most this many list items)
 
 
 @dataclass(frozen=True)
