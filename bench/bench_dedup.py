@@ -39,13 +39,18 @@ def synthetic_corpus(n_docs: int, seed: int = 0) -> pl.DataFrame:
     letters = np.array(list("abcdefghijklmnopqrstuvwxyz"))
     vocab = ["".join(rng.choice(letters, size=rng.integers(2, 10))) for _ in range(VOCAB_SIZE)]
     ranks = np.arange(1, VOCAB_SIZE + 1)
-    p = 1.0 / ranks
-    p /= p.sum()
-    headers = [" ".join(rng.choice(vocab, 8, p=p)) for _ in range(N_SITES)]
-    footers = [" ".join(rng.choice(vocab, 30, p=p)) for _ in range(N_SITES)]
+    cdf = np.cumsum(1.0 / ranks)
+    cdf /= cdf[-1]
+    words = np.array(vocab)
+
+    def draw(k: int) -> list[str]:  # Zipf-distributed words (rng.choice with p= re-sums p each call)
+        return list(words[np.minimum(np.searchsorted(cdf, rng.random(k)), VOCAB_SIZE - 1)])
+
+    headers = [" ".join(draw(8)) for _ in range(N_SITES)]
+    footers = [" ".join(draw(30)) for _ in range(N_SITES)]
 
     def sentence() -> list[str]:
-        return list(rng.choice(vocab, rng.integers(10, 25), p=p))
+        return draw(int(rng.integers(10, 25)))
 
     texts: list[str] = []
     sites: list[str] = []
