@@ -156,7 +156,8 @@ RELATED_TOKENS = (
     "most popular articles", "most popular videos", "trending", "trending now", "you may also like",
     "you might also like", "recommended", "recommended for you", "latest news", "latest",
     "popular posts", "further reading", "see also", "more from", "editor's picks", "top stories",
-    "follow us", "tags", "topics", "filed under", "advertisement",
+    "follow us", "tags", "topics", "filed under", "advertisement", "don't miss", "see more",
+    "must read", "more on this", "more on this story", "in other news",
 )  # fmt: skip
 # RELATED_HEADER_RE: headers of teaser lists. matches "Recent Posts" and "Most Popular Videos";
 # does not match "Recent posts on social media drew criticism."
@@ -170,6 +171,17 @@ RELATED_TAIL_TOKENS = (
 # RELATED_TAIL_RE: a teaser-list header that, below the article, starts the page's tail.
 # matches "Related" and "You may also like"; does not match "Related coverage of the trial:".
 RELATED_TAIL_RE = re.compile(rf"^[\W_]*{_alt(RELATED_TAIL_TOKENS)}[\W_]*$", re.I)
+
+TEASER_PREFIX_TOKENS = (
+    "see more", "read more", "read also", "also read", "don't miss", "dont miss", "watch", "related",
+    "more", "recommended", "click here", "see also", "must read", "listen",
+)  # fmt: skip
+TEASER_TAG_TOKENS = ("insight", "video", "reaction", "pictures", "photos", "poll", "live", "analysis", "latest", "gallery")
+# TEASER_RE: a link to another story. matches "SEE MORE: Hong Kong protests" and "China furious at
+# Macron [INSIGHT]|"; does not match "More than 800 students were trapped." or "[VIDEO] of the day shows".
+TEASER_RE = re.compile(
+    rf"(?:^{_alt(TEASER_PREFIX_TOKENS)}\s*:|\[{_alt(TEASER_TAG_TOKENS)}\][\W_]*$)", re.I
+)
 
 # ATTRIBUTION_RE: syndication footers. matches "Originally published as Russia will leave ..."
 # and "This article first appeared on Example"; does not match "It was first published in 1990."
@@ -209,7 +221,10 @@ AGENCY_TOKENS = (
 CREDIT_TAIL_RE = re.compile(rf"\bby\s+[A-Z][\w.&'-]*(?:[\s/][A-Z0-9][\w.&'-]*)*$")
 # CREDIT_AGENCY_RE: a credit naming a picture agency or a slash credit. matches "by NASA/Crew-2",
 # "(NASA/Released)" and "Getty Images"; does not match "by Mr Smith".
-CREDIT_AGENCY_RE = re.compile(rf"(?:\b{_alt(AGENCY_TOKENS)}\b|\b\w+/[A-Z][\w-]*)")
+CREDIT_AGENCY_RE = re.compile(rf"(?:\b{_alt(AGENCY_TOKENS)}\b|\b\w+/[A-Z][\w-]*)", re.I)
+# CREDIT_LABEL_PAREN_RE: a caption's labelled credit at the end. matches "Protesters in the street
+# (Image: GETTY )"; does not match "He left (image of calm)."
+CREDIT_LABEL_PAREN_RE = re.compile(r"\((?:image|photo|picture|credit|pic|source)s?\s*:[^()]{1,50}\)$", re.I)
 # CREDIT_PAREN_RE: a parenthesised credit at the end. matches "The station. (NASA/Released)";
 # does not match "He left (again)."
 CREDIT_PAREN_RE = re.compile(r"\((?:(?:photo|image|credit|source)s?:?\s*)?[A-Z][^()]{0,50}\)$")
@@ -229,6 +244,8 @@ def _is_caption(line: PageLine, cfg: BoilerplateConfig) -> bool:
         return False
     if CREDIT_TAIL_RE.search(text) and CREDIT_AGENCY_RE.search(text):
         return True
+    if CREDIT_LABEL_PAREN_RE.search(text):
+        return True
     paren = CREDIT_PAREN_RE.search(text)
     return bool(paren and CREDIT_AGENCY_RE.search(paren.group(0)))
 
@@ -246,6 +263,7 @@ LINE_RULES: tuple[tuple[str, object], ...] = (
     ("follow", _is_follow),
     ("related", lambda line, cfg: bool(RELATED_HEADER_RE.match(line.text))),
     ("attribution", lambda line, cfg: bool(ATTRIBUTION_RE.match(line.text))),
+    ("teaser", lambda line, cfg: bool(TEASER_RE.search(line.text))),
     ("shortcode", lambda line, cfg: bool(SHORTCODE_LINE_RE.match(line.text))),
     ("caption", _is_caption),
 )
