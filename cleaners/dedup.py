@@ -51,6 +51,7 @@ _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _MIX1 = np.uint64(0xBF58476D1CE4E5B9)
 _MIX2 = np.uint64(0x94D049BB133111EB)
 _WORD_SEED = 0x5EED  # word hashes are fixed so stored signatures stay comparable; cfg.seed picks permutations
+_MAX_JOIN_ROWS = 20_000_000  # bound on the verification join per block (~0.5 GB)
 _EMPTY_SHINGLE = np.uint64(0)  # the one shingle of an empty document
 
 
@@ -269,11 +270,17 @@ def _candidate_pairs(keys: np.ndarray) -> pl.DataFrame:
 def _verify(pairs: pl.DataFrame, g: np.ndarray, doc_of: np.ndarray, sizes: np.ndarray) -> pl.DataFrame:
     """Exact overlap of every candidate pair: intersection, jaccard, containment, size ratio."""
     sh = pl.DataFrame({"d": doc_of, "g": g})
-    inter = (
-        pairs.join(sh, left_on="a", right_on="d")
-        .join(sh, left_on=["b", "g"], right_on=["d", "g"])
-        .group_by("a", "b")
-        .agg(pl.len().alias("inter"))
+    # in blocks of pairs: the (pair, shingle) join is ~size_a rows per pair
+    block = max(1, _MAX_JOIN_ROWS // max(1, int(sizes.mean()) if len(sizes) else 1))
+    inter = pl.concat(
+        [
+            pairs.slice(start, block)
+            .join(sh, left_on="a", right_on="d")
+            .join(sh, left_on=["b", "g"], right_on=["d", "g"])
+            .group_by("a", "b")
+            .agg(pl.len().alias("inter"))
+            for start in range(0, max(1, pairs.height), block)
+        ]
     )
     sz = pl.Series(sizes)
     out = pairs.join(inter, on=["a", "b"], how="left").with_columns(pl.col("inter").fill_null(0))
