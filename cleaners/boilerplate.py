@@ -196,7 +196,7 @@ ATTRIBUTION_RE = re.compile(
 BULLET_ONLY_RE = re.compile(r"^[\W_]*$")
 
 # SHORTCODE_LINE_RE: a line that is only a CMS shortcode. matches '[embedpost slug="x"]';
-# does not match "[Editor's note: text]" (has words after a colon... still one bracket) - see rule.
+# does not match "[Editor's note: the vote was delayed.]".
 SHORTCODE_LINE_RE = re.compile(r"^\[/?[a-z_]+(?:\s+[a-z_]+\s*=[^\]]*)?\]$", re.I)
 
 CAPTION_PREFIX_TOKENS = (
