@@ -94,6 +94,7 @@ def dedup_and_write(staged: list[str], cfg: PipelineConfig, output: str) -> dict
     now = dt.datetime.now(dt.timezone.utc)
     articles, duplicates = output_rows(clustered, now, cfg.pipeline_version)
     rejected = rejected_rows(dropped, now, cfg.pipeline_version)
+    storage.ensure_tables()
     results = {
         "rejected": storage.insert_new("rejected", rejected),
         "duplicates": storage.insert_new("duplicates", duplicates),

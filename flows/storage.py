@@ -88,6 +88,13 @@ class Storage:
         return DeltaTable(self.uri(table)).version() if self.exists(table) else None
 
     # --- writes ------------------------------------------------------------------------
+    def ensure_tables(self) -> None:
+        """Create every missing table empty, so readers can rely on all three existing."""
+        for table, table_schema in TABLES.items():
+            if not self.exists(table):
+                self.root.mkdir(parents=True, exist_ok=True)
+                write_deltalake(self.uri(table), _arrow(schema.empty(table_schema)), mode="append")
+
     def insert_new(self, table: str, df: pl.DataFrame) -> WriteResult:
         """Insert rows whose ``doc_id`` is not in the table yet (idempotent; one commit)."""
         target_schema = TABLES[table]

@@ -66,7 +66,8 @@ def test_seeds_become_five_clean_articles(seeds_run):
     assert "Rogozin’s behavior toward international colleagues" in by_file["003"][S.TEXT]
     assert "“Good,” Putin replied in comments released by the Kremlin." in by_file["004"][S.TEXT]
     kinds = {e["kind"] for row in articles.iter_rows(named=True) for e in row[S.EDITS]}
-    assert {"name_typo", "semicolon_repair", "link_artifact", "shortcode"} <= kinds
+    assert {"name_typo", "semicolon_repair", "link_artifact", "boilerplate_comments", "boilerplate_ad_banner"} <= kinds
+    assert kinds & {"shortcode", "boilerplate_shortcode"}
 
 
 def test_rerun_adds_no_rows(seeds_run):
