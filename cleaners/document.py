@@ -137,6 +137,9 @@ def clean_decoded(
     body, fix_edits = apply_steps(body, steps, stats)
     edits.extend(fix_edits)
     reason = apply_filters(body, checks, stats)
+    edits = merge_edits(edits)
+    for e in edits:
+        stats.add(f"edits.{e.kind}", e.count)
     row.update(
         {
             schema.TITLE: title,
@@ -147,7 +150,7 @@ def clean_decoded(
             schema.TEXT: body,
             schema.N_WORDS: count_words(body),
             schema.CONTENT_HASH: make_content_hash(body),
-            schema.EDITS: [e._asdict() for e in merge_edits(edits)],
+            schema.EDITS: [e._asdict() for e in edits],
             schema.STAGE: "filter" if reason else None,
             schema.DROP_REASON: reason,
             schema.DETAIL: None,

@@ -89,8 +89,7 @@ def apply_steps(text: str, steps: list[Step], stats: Stats) -> tuple[str, list[E
         if new_text != text:
             stats.add(f"{step.name}.changed")
             stats.add(f"{step.name}.chars_delta", len(new_text) - len(text))
-        for e in step_edits:
-            stats.add(f"edits.{e.kind}", e.count)
+        stats.add(f"{step.name}.edits", sum(e.count for e in step_edits))
         edits.extend(step_edits)
         stats.add(f"{step.name}.forwarded")
         text = new_text

@@ -1,9 +1,10 @@
 """The main flow: load pages in batches -> clean (tasks over batches) -> dedup -> write.
 
 Run it as ``newsclean run`` or ``python -m flows.ingest [--input PATH ...] [--output DIR]``.
-Tasks sit on batch and I/O boundaries only: ``clean_batch`` (read + clean 100-500 pages,
-stage the result as Parquet), ``dedup_stage`` (cluster the whole run against the existing
-table) and ``write_tables`` (the Delta commits). Task results are small summaries; the data
+Tasks sit on batch and I/O boundaries only: ``clean_unit`` (read and clean one unit of input,
+a file batch, a WARC file or a URL batch, in batches of ``run.batch_size`` pages, staging each
+batch as Parquet) and ``dedup_and_write`` (cluster the run against the existing table, then the
+Delta commits). Task results are small summaries; the data
 moves through staging files, so the flow's memory does not grow with the input.
 """
 
@@ -25,11 +26,11 @@ from prefect.task_runners import ThreadPoolTaskRunner
 
 from cleaners import dedup, schema as S
 from cleaners.config import PipelineConfig, parse_config
-from cleaners.document import PageError, clean_pages, load_failure
+from cleaners.document import clean_pages
 from cleaners.selection import n_repairs_expr, output_rows, rejected_rows, split_kept
 from cleaners.steps import Stats
 from flows import report
-from flows.sources import InputFile, discover_files, read_file_page
+from flows.sources import Unit, discover_files, iter_unit_pages, plan_units
 from flows.storage import Storage
 
 
@@ -38,25 +39,36 @@ def load_config_file(config_file: str | None, overrides: dict | None = None) -> 
     return parse_config(text, overrides or {})
 
 
-def batched(items: list, size: int) -> list[list]:
-    return [items[i : i + size] for i in range(0, len(items), size)]
+@task(name="clean-unit", cache_policy=NO_CACHE, retries=1, retry_delay_seconds=2)
+def clean_unit(unit: Unit, cfg: PipelineConfig, staging: str) -> dict:
+    """Read and clean one unit in batches of ``run.batch_size`` pages; stage each batch as Parquet.
 
-
-@task(name="clean-batch", cache_policy=NO_CACHE, retries=1, retry_delay_seconds=2)
-def clean_batch(items: list[InputFile], cfg: PipelineConfig, out_path: str) -> dict:
-    """Read and clean one batch of files; stage the rows as Parquet; return counters only."""
-    pages = []
-    for item in items:
-        try:
-            pages.append(read_file_page(item, cfg.load.max_input_bytes))
-        except PageError as err:
-            pages.append(load_failure(item.path, err))
+    Returns counters only (task results stay small). A staged file is written to a temporary
+    name and renamed, so it is complete or absent.
+    """
     stats = Stats()
-    frame, stats = clean_pages(pages, cfg, stats)
-    tmp = Path(out_path + ".tmp")
-    frame.write_parquet(tmp)
-    tmp.replace(out_path)  # atomic: a staged batch file is complete or absent
-    return {"path": out_path, "rows": frame.height, "stats": stats.as_dict()}
+    paths: list[str] = []
+    rows = 0
+    batch: list = []
+
+    def flush() -> None:
+        nonlocal rows, batch
+        frame, _ = clean_pages(batch, cfg, stats)
+        path = Path(staging) / f"{unit.key}-{len(paths):05d}.parquet"
+        tmp = path.with_suffix(".tmp")
+        frame.write_parquet(tmp)
+        tmp.replace(path)
+        paths.append(str(path))
+        rows += frame.height
+        batch = []
+
+    for page in iter_unit_pages(unit, cfg):
+        batch.append(page)
+        if len(batch) >= cfg.run.batch_size:
+            flush()
+    if batch:
+        flush()
+    return {"unit": unit.key, "paths": paths, "rows": rows, "stats": stats.as_dict()}
 
 
 def cluster_frame(kept: pl.DataFrame, existing: pl.DataFrame, cfg: PipelineConfig) -> pl.DataFrame:
@@ -149,16 +161,16 @@ def ingest_flow(
     storage = Storage(output)
     run_id = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
     files = discover_files(inputs)
-    logger.info("run %s: %d input files in %s", run_id, len(files), inputs)
+    units = plan_units(files, cfg)
+    logger.info("run %s: %d input files in %d units from %s", run_id, len(files), len(units), inputs)
     staging = storage.staging_dir(run_id)
-    batches = batched(files, cfg.run.batch_size)
-    futures = [clean_batch.submit(b, cfg, str(staging / f"batch-{i:05d}.parquet")) for i, b in enumerate(batches)]
+    futures = [clean_unit.submit(u, cfg, str(staging)) for u in units]
     stats = Stats()
     staged: list[str] = []
     with report.progress(total=len(files), enabled=show_progress) as advance:
         for fut in as_completed(futures):
             res = fut.result()
-            staged.append(res["path"])
+            staged.extend(res["paths"])
             stats = stats + Stats(Counter(res["stats"]))
             advance(res["rows"])
     t1 = time.perf_counter()

@@ -1,20 +1,31 @@
-"""Inputs -> raw pages. Files and folders for now (URLs, feeds, sitemaps and WARC come later).
+"""Inputs -> units of work -> raw pages.
+
+A *unit* is the piece of input a task processes and a completion marker names: a group of
+up to ``run.batch_size`` files, or one WARC file (streamed), or a batch of URLs. Every unit
+has a stable ``key`` so a rerun can tell finished work from unfinished work.
+``iter_unit_pages`` turns a unit into ``RawPage`` objects, or ``LoadFailure`` placeholders for
+inputs that could not be read, so that every input ends as exactly one row.
 
 A PATH is a file or a folder walked recursively in sorted order (deterministic batches).
-Hidden files and folders are skipped; files of an unsupported type are reported so that the
-run can quarantine them with a reason instead of dropping them silently.
+Hidden files and folders are skipped; files of an unsupported type are still listed so that
+the run quarantines them with a reason instead of dropping them silently.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from cleaners.document import PageError, RawPage
+import xxhash
+
+from cleaners.config import PipelineConfig
+from cleaners.document import LoadFailure, PageError, RawPage, load_failure
 
 # (suffix, format) pairs; each may also end in ".gz"
 PAGE_SUFFIXES = {".txt": "text", ".text": "text", ".html": "html", ".htm": "html", ".xhtml": "html"}
+WARC_SUFFIXES = (".warc", ".warc.gz", ".arc", ".arc.gz")
 
 
 class InputError(ValueError):
@@ -24,11 +35,30 @@ class InputError(ValueError):
 @dataclass(frozen=True)
 class InputFile:
     path: str  # as a POSIX path string: the row's `source`
-    format: str | None  # "html" | "text" | None (unsupported)
+    format: str | None  # "html" | "text" | "warc" | "sniff" | None (unsupported)
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One task's worth of input, with a stable key for completion markers."""
+
+    kind: str  # "files" | "warc" | "urls"
+    items: tuple[str, ...]  # file paths or URLs
+    formats: tuple[str | None, ...] = ()  # per item, for "files"
+
+    @property
+    def key(self) -> str:
+        digest = xxhash.xxh3_64_hexdigest("\n".join(self.items).encode("utf-8", "surrogatepass"))
+        return f"{self.kind}-{digest}"
+
+    def __len__(self) -> int:
+        return len(self.items)
 
 
 def format_of(name: str) -> str | None:
     lower = name.lower()
+    if lower.endswith(WARC_SUFFIXES):
+        return "warc"
     if lower.endswith(".gz"):
         lower = lower[:-3]
     return PAGE_SUFFIXES.get(os.path.splitext(lower)[1])
@@ -60,6 +90,21 @@ def discover_files(paths: list[str | Path]) -> list[InputFile]:
     return [found[k] for k in sorted(found)]
 
 
+def plan_units(files: list[InputFile], cfg: PipelineConfig, urls: list[str] | None = None) -> list[Unit]:
+    """Group inputs into units: file batches, one unit per WARC file, URL batches."""
+    units: list[Unit] = []
+    pages = [f for f in files if f.format != "warc"]
+    size = cfg.run.batch_size
+    for i in range(0, len(pages), size):
+        chunk = pages[i : i + size]
+        units.append(Unit("files", tuple(f.path for f in chunk), tuple(f.format for f in chunk)))
+    units += [Unit("warc", (f.path,)) for f in files if f.format == "warc"]
+    urls = list(dict.fromkeys(urls or []))  # de-duplicated, order kept
+    for i in range(0, len(urls), size):
+        units.append(Unit("urls", tuple(urls[i : i + size])))
+    return units
+
+
 def read_file_page(item: InputFile, max_bytes: int) -> RawPage:
     """Read one file (bounded); raise PageError(stage='load') with a reason on failure."""
     if item.format is None:
@@ -77,3 +122,38 @@ def read_file_page(item: InputFile, max_bytes: int) -> RawPage:
         raise PageError("load", "too_large", f"more than {max_bytes} bytes")
     fmt = None if item.format == "sniff" else item.format
     return RawPage(source=item.path, data=data, name=path.name, format=fmt)
+
+
+def _iter_files(unit: Unit, cfg: PipelineConfig) -> Iterator[RawPage | LoadFailure]:
+    for path, fmt in zip(unit.items, unit.formats):
+        try:
+            yield read_file_page(InputFile(path, fmt), cfg.load.max_input_bytes)
+        except PageError as err:
+            yield load_failure(path, err)
+
+
+def _unit_readers() -> dict[str, Callable[[Unit, PipelineConfig], Iterator[RawPage | LoadFailure]]]:
+    readers: dict[str, Callable] = {"files": _iter_files}
+    try:  # web sources and WARC arrive in their own modules
+        from flows import warc
+
+        readers["warc"] = lambda unit, cfg: warc.iter_warc_pages(unit.items[0], cfg)
+    except ImportError:
+        pass
+    try:
+        from flows import fetch
+
+        readers["urls"] = lambda unit, cfg: fetch.fetch_pages(list(unit.items), cfg)
+    except ImportError:
+        pass
+    return readers
+
+
+def iter_unit_pages(unit: Unit, cfg: PipelineConfig) -> Iterator[RawPage | LoadFailure]:
+    """Stream the pages of one unit; every input item yields exactly one page or failure."""
+    reader = _unit_readers().get(unit.kind)
+    if reader is None:
+        for item in unit.items:
+            yield load_failure(item, PageError("load", "unsupported_input", f"no reader for {unit.kind} inputs"))
+        return
+    yield from reader(unit, cfg)

@@ -11,7 +11,7 @@ def test_apply_steps_counts_changes_and_edits():
     stats = Stats()
     text, edits = apply_steps("abc", [Step("upper", _upper)], stats)
     assert text == "ABC" and edits == [Edit("upper", "x", 1)]
-    assert stats.counters["upper.changed"] == 1 and stats.counters["edits.upper"] == 1
+    assert stats.counters["upper.changed"] == 1 and stats.counters["upper.edits"] == 1
     text, edits = apply_steps("ABC", [Step("upper", _upper)], stats)
     assert edits == [] and stats.counters["upper.changed"] == 1 and stats.counters["upper.total"] == 2
 
