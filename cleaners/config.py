@@ -165,10 +165,44 @@ class DedupConfig:
 class FetchConfig:
     """The polite HTTP fetcher (flows/fetch.py)."""
 
-    allow_private_hosts: bool = False  # loopback/private/link-local targets refused unless True
+    allow_private_hosts: bool = False  # loopback/private/link-local/metadata targets refused unless True
     user_agent: str = "newsclean/0.1 (+https://github.com/newsclean/newsclean)"
-    timeout_seconds: float = 20.0
-    max_body_bytes: int = 10 * 1024 * 1024
+    timeout_seconds: float = 20.0  # connect and per-read timeout
+    max_page_seconds: float = 60.0  # whole response (headers + streamed body); a trickling server is "timeout"
+    max_body_bytes: int = 10 * 1024 * 1024  # decoded body; larger is "too_large" (streamed, never buffered)
+    max_workers: int = 8  # requests in flight over all hosts
+    max_host_connections: int = 2  # requests in flight to one host
+    min_host_interval_seconds: float = 1.0  # between request starts to one host (robots Crawl-delay may raise it)
+    max_crawl_delay_seconds: float = 30.0  # a larger robots.txt Crawl-delay is capped to this
+    max_retries: int = 3  # extra attempts on 429/5xx and connection errors
+    min_backoff_seconds: float = 1.0  # first retry delay; doubles per attempt, with jitter in [50%, 100%]
+    max_backoff_seconds: float = 30.0  # cap on backoff and on a server's Retry-After
+    max_redirects: int = 5
+    respect_robots: bool = True
+    max_robots_bytes: int = 512 * 1024  # RFC 9309 asks parsers to read at least 500 KiB
+    content_types: tuple[str, ...] = ("text/html", "application/xhtml+xml", "text/plain")
+    conditional_requests: bool = True  # send If-None-Match / If-Modified-Since from the run state
+    max_feed_bytes: int = 50 * 1024 * 1024  # a feed or (inflated) sitemap; the sitemap protocol's own limit
+    max_discovered_urls: int = 100_000  # per run, over all feeds and sitemaps
+    max_sitemap_depth: int = 3  # sitemap index -> sitemap nesting
+
+
+@dataclass(frozen=True)
+class WarcConfig:
+    """Reading WARC files (flows/warc.py)."""
+
+    content_types: tuple[str, ...] = ("text/html", "application/xhtml+xml", "text/plain")
+    check_digests: bool = True  # a record whose WARC-Block-Digest fails is quarantined "warc_digest_mismatch"
+    max_resync_bytes: int = 64 * 1024 * 1024  # after a broken record, scan this far for the next one
+
+
+@dataclass(frozen=True)
+class GuardConfig:
+    """The extraction guard (flows/guard.py): HTML pages are cleaned in a worker process."""
+
+    enabled: bool = True
+    max_page_seconds: float = 30.0  # one page's decode+extract+clean; beyond it the worker is killed: "extract_timeout"
+    max_worker_memory_mb: int = 2048  # address-space limit of the worker; MemoryError -> "extract_memory"
 
 
 @dataclass(frozen=True)
@@ -191,6 +225,8 @@ class PipelineConfig:
     filters: FilterConfig = field(default_factory=FilterConfig)
     dedup: DedupConfig = field(default_factory=DedupConfig)
     fetch: FetchConfig = field(default_factory=FetchConfig)
+    warc: WarcConfig = field(default_factory=WarcConfig)
+    guard: GuardConfig = field(default_factory=GuardConfig)
     run: RunConfig = field(default_factory=RunConfig)
     pipeline_version: str = PIPELINE_VERSION
 
