@@ -25,11 +25,13 @@ from typing import NamedTuple
 
 import numpy as np
 
-from cleaners.boilerplate import MODEL_RESOURCE, LineClassifier, LineModel, parse_text_page_with_model
+from cleaners.boilerplate import MODEL_RESOURCE, LineClassifier, LineModel
 from cleaners.config import BoilerplateConfig
 from cleaners.lines import FEATURE_NAMES, SMOOTHING_NAMES, line_features, smoothing_features, split_lines
 from cleaners.metrics import WORD_RE, shingles, macro_prf
-from flows.eval_textmode import DEFAULT_DIR, _char_fixer, load_pages, score_pages
+from cleaners.chars import fix_characters
+from cleaners.steps import build_steps
+from flows.eval_textmode import DEFAULT_DIR, load_pages, pipeline_body, pipeline_config, score_pages
 
 L2 = 1.0  # ridge strength on the standardised weights (per unit of total sample weight)
 MIN_GOLD_SHARE = 0.5  # share of a line's 4-grams found in gold for it to count as body
@@ -120,26 +122,27 @@ def fit_pages(labelled: Sequence[Labelled], l2: float = L2, two_stage: bool = Tr
     return LineClassifier(stage1, _fit(rows, l2, SMOOTHING_NAMES))
 
 
-def cross_validate(pages, labelled, cfg: BoilerplateConfig, folds: int, fix_chars, l2: float, two_stage: bool) -> dict:
+def cross_validate(pages, labelled, cfg: BoilerplateConfig, folds: int, l2: float, two_stage: bool) -> dict:
     """Full-pipeline F1 with every page scored by a model that never saw it."""
+    pcfg = pipeline_config(cfg)
+    steps = build_steps(pcfg)
     bodies_scored: list[tuple[str, str]] = []
     for k in range(folds):
         train = [lab for i, lab in enumerate(labelled) if i % folds != k]
         model = fit_pages(train, l2, two_stage)
         for i, (_, text, gold) in enumerate(pages):
             if i % folds == k:
-                page = parse_text_page_with_model(fix_chars(text) if fix_chars else text, cfg, frozenset(), model)
-                bodies_scored.append((page.body, gold))
+                bodies_scored.append((pipeline_body(text, pcfg, model, steps), gold))
     return macro_prf(bodies_scored).as_dict()
 
 
-def split_half(pages, labelled, cfg: BoilerplateConfig, fix_chars, l2: float, two_stage: bool) -> dict:
+def split_half(pages, labelled, cfg: BoilerplateConfig, l2: float, two_stage: bool) -> dict:
     """Fit on one half (even/odd sorted positions), score the other."""
     even_model = fit_pages(labelled[0::2], l2, two_stage)
     odd_model = fit_pages(labelled[1::2], l2, two_stage)
     return {
-        "fit_even_score_odd": score_pages(pages[1::2], cfg, even_model, fix_chars),
-        "fit_odd_score_even": score_pages(pages[0::2], cfg, odd_model, fix_chars),
+        "fit_even_score_odd": score_pages(pages[1::2], cfg, even_model),
+        "fit_odd_score_even": score_pages(pages[0::2], cfg, odd_model),
     }
 
 
@@ -165,14 +168,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     cfg = BoilerplateConfig()
     if args.min_keep is not None:
         cfg = dataclasses.replace(cfg, min_keep_probability=args.min_keep)
-    fix_chars = _char_fixer()
+    chars_cfg = pipeline_config(cfg).chars
     pages = load_pages(args.directory)
-    labelled = [label_lines(fix_chars(t) if fix_chars else t, g) for _, t, g in pages]
+    labelled = [label_lines(fix_characters(t, chars_cfg), g) for _, t, g in pages]
     two = not args.one_stage
-    cv = cross_validate(pages, labelled, cfg, args.folds, fix_chars, args.l2, two)
-    halves = split_half(pages, labelled, cfg, fix_chars, args.l2, two)
+    cv = cross_validate(pages, labelled, cfg, args.folds, args.l2, two)
+    halves = split_half(pages, labelled, cfg, args.l2, two)
     model = fit_pages(labelled, args.l2, two)
-    resub = score_pages(pages, cfg, model, fix_chars)
+    resub = score_pages(pages, cfg, model)
     a, b = halves["fit_even_score_odd"], halves["fit_odd_score_even"]
     print(f"{args.folds}-fold CV      P {cv['precision']:.4f} R {cv['recall']:.4f} F1 {cv['f1']:.4f}")
     print(f"fit even->odd  P {a['precision']:.4f} R {a['recall']:.4f} F1 {a['f1']:.4f}")
