@@ -76,7 +76,13 @@ def run(
     from flows.ingest import ingest_flow
     from flows.report import print_summary
 
-    summary = ingest_flow(inputs=inputs, output=str(output), config_file=str(config) if config else None, overrides=overrides, show_progress=progress)
+    from flows.storage import LockedError
+
+    try:
+        summary = ingest_flow(inputs=inputs, output=str(output), config_file=str(config) if config else None, overrides=overrides, show_progress=progress)
+    except LockedError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(3) from exc
     if json_summary:
         typer.echo(json.dumps(summary, indent=2, default=str))
     else:

@@ -11,6 +11,7 @@ moves through staging files, so the flow's memory does not grow with the input.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import time
 import uuid
 from collections import Counter
@@ -18,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
+import xxhash
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
@@ -28,8 +30,9 @@ from cleaners import dedup, schema as S
 from cleaners.config import PipelineConfig, parse_config
 from cleaners.document import clean_pages
 from cleaners.selection import n_repairs_expr, output_rows, rejected_rows, split_kept
-from cleaners.steps import Stats
+from cleaners.steps import Stats, merge_stats
 from flows import report
+from flows.failpoints import failpoint
 from flows.sources import Unit, discover_files, iter_unit_pages, plan_units
 from flows.storage import Storage
 
@@ -39,28 +42,33 @@ def load_config_file(config_file: str | None, overrides: dict | None = None) -> 
     return parse_config(text, overrides or {})
 
 
-@task(name="clean-unit", cache_policy=NO_CACHE, retries=1, retry_delay_seconds=2)
-def clean_unit(unit: Unit, cfg: PipelineConfig, staging: str) -> dict:
-    """Read and clean one unit in batches of ``run.batch_size`` pages; stage each batch as Parquet.
+def config_fingerprint(cfg: PipelineConfig) -> str:
+    """Short hash of the whole config: staged batches are only reused under the same config."""
+    return xxhash.xxh3_64_hexdigest(json.dumps(cfg.to_dict(), sort_keys=True, default=str).encode())[:12]
 
-    Returns counters only (task results stay small). A staged file is written to a temporary
-    name and renamed, so it is complete or absent.
+
+def stage_key(unit: Unit, cfg: PipelineConfig) -> str:
+    return f"{unit.key}-{config_fingerprint(cfg)}"
+
+
+@task(name="clean-unit", cache_policy=NO_CACHE, retries=1, retry_delay_seconds=2)
+def clean_unit(unit: Unit, cfg: PipelineConfig, output: str) -> dict:
+    """Read and clean one unit in batches of ``run.batch_size`` pages, staging each as Parquet.
+
+    The unit's staging folder gets ``_SUCCESS`` (holding the counters) only once every page is
+    staged, so a killed run's half-staged unit is redone and a fully staged one is reused.
+    Returns counters only (task results stay small).
     """
+    storage = Storage(output)
+    directory = storage.reset_staging(stage_key(unit, cfg))
     stats = Stats()
     paths: list[str] = []
-    rows = 0
     batch: list = []
 
     def flush() -> None:
-        nonlocal rows, batch
         frame, _ = clean_pages(batch, cfg, stats)
-        path = Path(staging) / f"{unit.key}-{len(paths):05d}.parquet"
-        tmp = path.with_suffix(".tmp")
-        frame.write_parquet(tmp)
-        tmp.replace(path)
-        paths.append(str(path))
-        rows += frame.height
-        batch = []
+        paths.append(storage.write_part(frame, directory, len(paths)))
+        batch.clear()
 
     for page in iter_unit_pages(unit, cfg):
         batch.append(page)
@@ -68,7 +76,19 @@ def clean_unit(unit: Unit, cfg: PipelineConfig, staging: str) -> dict:
             flush()
     if batch:
         flush()
-    return {"unit": unit.key, "paths": paths, "rows": rows, "stats": stats.as_dict()}
+    result = {"unit": unit.key, "paths": paths, "rows": int(stats.counters.get("pages.read", 0)), "stats": stats.as_dict()}
+    (directory / "_SUCCESS").write_text(json.dumps(result))
+    return result
+
+
+def staged_result(storage: Storage, unit: Unit, cfg: PipelineConfig) -> dict | None:
+    """The result of a unit a killed run had already staged completely, or None."""
+    parts = storage.staged_parts(stage_key(unit, cfg))
+    if parts is None:
+        return None
+    result = json.loads((storage.staging_dir(stage_key(unit, cfg)) / "_SUCCESS").read_text())
+    result["paths"] = parts
+    return result
 
 
 def cluster_frame(kept: pl.DataFrame, existing: pl.DataFrame, cfg: PipelineConfig) -> pl.DataFrame:
@@ -94,8 +114,8 @@ def cluster_frame(kept: pl.DataFrame, existing: pl.DataFrame, cfg: PipelineConfi
 
 
 @task(name="dedup-and-write", cache_policy=NO_CACHE)
-def dedup_and_write(staged: list[str], cfg: PipelineConfig, output: str) -> dict:
-    """Cluster the run against the table, then commit articles, duplicates and rejected."""
+def dedup_and_write(staged: list[str], unit_keys: list[str], cfg: PipelineConfig, output: str) -> dict:
+    """Cluster the run against the table, stage the commit, then merge it into the tables."""
     storage = Storage(output)
     t0 = time.perf_counter()
     cleaned = pl.read_parquet(staged) if staged else S.empty(S.CLEANED_SCHEMA)
@@ -106,12 +126,15 @@ def dedup_and_write(staged: list[str], cfg: PipelineConfig, output: str) -> dict
     now = dt.datetime.now(dt.timezone.utc)
     articles, duplicates = output_rows(clustered, now, cfg.pipeline_version)
     rejected = rejected_rows(dropped, now, cfg.pipeline_version)
+    failpoint("before_commit")
+    pending = storage.stage_commit(
+        {"rejected": rejected, "duplicates": duplicates, "articles": articles},
+        unit_keys,
+        {"committed_at": now, "pipeline_version": cfg.pipeline_version},
+    )
+    failpoint("commit_staged")
+    results = storage.apply_commit(pending)
     storage.ensure_tables()
-    results = {
-        "rejected": storage.insert_new("rejected", rejected),
-        "duplicates": storage.insert_new("duplicates", duplicates),
-        "articles": storage.insert_new("articles", articles),
-    }
     t2 = time.perf_counter()
     return {
         "articles": articles.height,
@@ -160,22 +183,34 @@ def ingest_flow(
     inputs = list(inputs or ["data/raw"])
     storage = Storage(output)
     run_id = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
-    files = discover_files(inputs)
-    units = plan_units(files, cfg)
-    logger.info("run %s: %d input files in %d units from %s", run_id, len(files), len(units), inputs)
-    staging = storage.staging_dir(run_id)
-    futures = [clean_unit.submit(u, cfg, str(staging)) for u in units]
-    stats = Stats()
-    staged: list[str] = []
-    with report.progress(total=len(files), enabled=show_progress) as advance:
-        for fut in as_completed(futures):
-            res = fut.result()
-            staged.extend(res["paths"])
-            stats = stats + Stats(Counter(res["stats"]))
-            advance(res["rows"])
-    t1 = time.perf_counter()
-    written = dedup_and_write(sorted(staged), cfg, output)
-    storage.drop_staging(run_id)
+    with storage.lock():
+        recovered = storage.recover()
+        if storage.clear_done_if_tables_missing():
+            logger.warning("tables under %s are missing: completion markers cleared, every input is redone", output)
+        if recovered:
+            logger.warning("completed %d commit(s) left pending by an interrupted run", len(recovered))
+        files = discover_files(inputs)
+        units = plan_units(files, cfg)
+        todo = [u for u in units if not storage.is_done(u.key)]
+        logger.info(
+            "run %s: %d input files in %d units (%d already done) from %s", run_id, len(files), len(units), len(units) - len(todo), inputs
+        )
+        results = {u.key: staged_result(storage, u, cfg) for u in todo}
+        futures = [clean_unit.submit(u, cfg, str(storage.root)) for u in todo if results[u.key] is None]
+        with report.progress(total=sum(len(u) for u in todo), enabled=show_progress) as advance:
+            for r in results.values():
+                if r is not None:
+                    advance(r["rows"])
+            for fut in as_completed(futures):
+                res = fut.result()
+                results[res["unit"]] = res
+                advance(res["rows"])
+                failpoint("after_first_unit_staged")
+        stats = merge_stats(Stats(Counter(r["stats"])) for r in results.values())
+        staged = [p for u in todo for p in results[u.key]["paths"]]
+        t1 = time.perf_counter()
+        written = dedup_and_write(staged, [u.key for u in todo], cfg, str(storage.root))
+        storage.drop_staging([stage_key(u, cfg) for u in todo])
     counters = stats.as_dict()
     summary = RunSummary(
         run_id=run_id,

@@ -1,19 +1,36 @@
-"""The only code that touches the output tables.
+"""The only code that touches the output tables and their run state.
 
 Layout under the output directory::
 
-    articles/     Delta table, one row per canonical article        (ARTICLES_SCHEMA)
-    duplicates/   Delta table, every other copy of a story           (DUPLICATES_SCHEMA)
-    rejected/     Delta table, the quarantine, one row per lost input (REJECTED_SCHEMA)
-    _state/       staging files of runs in progress (safe to delete between runs)
+    articles/     Delta table, one row per canonical article, partitioned by `published`
+    duplicates/   Delta table, every other copy of a story, partitioned by `published`
+    rejected/     Delta table, the quarantine: one row per input that is neither
+    _state/
+      lock                   the writer lock (one run at a time per output directory)
+      staging/<unit>-<cfg>/  cleaned batches of a unit (Parquet) + _SUCCESS once complete
+      pending/<commit>/      the computed table changes of one commit + _READY
+      done/<unit>            completion marker of an input unit, written after its commit
 
-Every write casts the frame to its schema and is an insert-only merge keyed on ``doc_id``: a
-page already written is never written twice, so rerunning on the same input adds no rows.
+Guarantees (see README "Guarantees and recovery"):
+- every table write casts the frame to its schema and is an insert-only merge keyed on
+  ``doc_id``: a page already written is never written twice (also within one batch);
+- the changes of one commit (articles, duplicates, rejected) are first written to
+  ``pending/`` and marked ``_READY``; then each table is merged. A run killed in between
+  replays the pending commit on the next start, so the tables end as if nothing happened;
+- a unit's completion marker is written only after its rows are committed, so a rerun skips
+  finished inputs and redoes unfinished ones.
 """
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
+import json
+import os
 import shutil
+import socket
+import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,12 +39,16 @@ from deltalake import DeltaTable, write_deltalake
 from deltalake.exceptions import TableNotFoundError
 
 from cleaners import schema
+from flows.failpoints import failpoint
 
 TABLES = {
     "articles": schema.ARTICLES_SCHEMA,
     "duplicates": schema.DUPLICATES_SCHEMA,
     "rejected": schema.REJECTED_SCHEMA,
 }
+PARTITIONS = {"articles": [schema.PUBLISHED], "duplicates": [schema.PUBLISHED], "rejected": None}
+# commit order: the quarantine and the copies first, the articles last
+COMMIT_ORDER = ("rejected", "duplicates", "articles")
 
 
 def _arrow(df: pl.DataFrame):
@@ -35,11 +56,25 @@ def _arrow(df: pl.DataFrame):
     return df.to_arrow(compat_level=pl.CompatLevel.oldest())
 
 
+class LockedError(RuntimeError):
+    """Another run holds the writer lock of this output directory."""
+
+
 @dataclass(frozen=True)
 class WriteResult:
     table: str
     rows_in: int
     rows_inserted: int
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 class Storage:
@@ -56,13 +91,87 @@ class Storage:
     def state_dir(self) -> Path:
         return self.root / "_state"
 
-    def staging_dir(self, run_id: str) -> Path:
-        path = self.state_dir / "runs" / run_id
-        path.mkdir(parents=True, exist_ok=True)
-        return path
+    # --- the writer lock ---------------------------------------------------------------
+    @contextlib.contextmanager
+    def lock(self) -> Iterator[None]:
+        """One writer per output directory. A lock left by a dead process on this host is taken over."""
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        path = self.state_dir / "lock"
+        me = {"pid": os.getpid(), "host": socket.gethostname(), "since": dt.datetime.now(dt.timezone.utc).isoformat()}
+        for _ in range(2):
+            try:
+                fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+            except FileExistsError:
+                try:
+                    holder = json.loads(path.read_text() or "{}")
+                except (OSError, json.JSONDecodeError):
+                    holder = {}
+                if holder.get("host") == me["host"] and holder.get("pid") and not _pid_alive(int(holder["pid"])):
+                    path.unlink(missing_ok=True)  # stale: its process is gone
+                    continue
+                raise LockedError(
+                    f"output {self.root} is locked by another newsclean run (pid {holder.get('pid')} on "
+                    f"{holder.get('host')} since {holder.get('since')}); wait for it, or delete {path} if that run is dead"
+                ) from None
+            with os.fdopen(fd, "w") as fh:
+                json.dump(me, fh)
+            break
+        try:
+            yield
+        finally:
+            path.unlink(missing_ok=True)
 
-    def drop_staging(self, run_id: str) -> None:
-        shutil.rmtree(self.state_dir / "runs" / run_id, ignore_errors=True)
+    # --- staging and markers -----------------------------------------------------------
+    def staging_dir(self, key: str) -> Path:
+        return self.state_dir / "staging" / key
+
+    def staged_parts(self, key: str) -> list[str] | None:
+        """The staged Parquet parts of a unit, or None if it was not completely staged."""
+        d = self.staging_dir(key)
+        if not (d / "_SUCCESS").exists():
+            return None
+        return sorted(str(p) for p in d.glob("part-*.parquet"))
+
+    def reset_staging(self, key: str) -> Path:
+        d = self.staging_dir(key)
+        shutil.rmtree(d, ignore_errors=True)
+        d.mkdir(parents=True, exist_ok=True)
+        return d
+
+    @staticmethod
+    def write_part(frame: pl.DataFrame, directory: Path, index: int) -> str:
+        path = directory / f"part-{index:05d}.parquet"
+        tmp = path.with_suffix(".tmp")
+        frame.write_parquet(tmp)
+        tmp.replace(path)  # atomic: a part is complete or absent
+        return str(path)
+
+    @staticmethod
+    def mark_staged(directory: Path) -> None:
+        (directory / "_SUCCESS").write_text("")
+
+    def is_done(self, unit_key: str) -> bool:
+        return (self.state_dir / "done" / unit_key).exists()
+
+    def mark_done(self, unit_keys: list[str], info: dict) -> None:
+        d = self.state_dir / "done"
+        d.mkdir(parents=True, exist_ok=True)
+        for key in unit_keys:
+            tmp = d / f".{key}.tmp"
+            tmp.write_text(json.dumps(info, default=str))
+            tmp.replace(d / key)
+
+    def clear_done_if_tables_missing(self) -> bool:
+        """Completion markers without tables (the user deleted them) mean nothing: forget them."""
+        done = self.state_dir / "done"
+        if done.exists() and not self.exists("articles"):
+            shutil.rmtree(done, ignore_errors=True)
+            return True
+        return False
+
+    def drop_staging(self, keys: list[str]) -> None:
+        for key in keys:
+            shutil.rmtree(self.staging_dir(key), ignore_errors=True)
 
     # --- reads -------------------------------------------------------------------------
     def exists(self, table: str) -> bool:
@@ -93,24 +202,59 @@ class Storage:
         for table, table_schema in TABLES.items():
             if not self.exists(table):
                 self.root.mkdir(parents=True, exist_ok=True)
-                write_deltalake(self.uri(table), _arrow(schema.empty(table_schema)), mode="append")
+                write_deltalake(self.uri(table), _arrow(schema.empty(table_schema)), mode="append", partition_by=PARTITIONS[table])
 
     def insert_new(self, table: str, df: pl.DataFrame) -> WriteResult:
         """Insert rows whose ``doc_id`` is not in the table yet (idempotent; one commit)."""
-        target_schema = TABLES[table]
         rows_in = df.height
-        df = schema.conform(df, target_schema).unique(subset=[schema.DOC_ID], keep="first", maintain_order=True)
+        df = schema.conform(df, TABLES[table]).unique(subset=[schema.DOC_ID], keep="first", maintain_order=True)
         if df.is_empty():
             return WriteResult(table, rows_in, 0)
-        uri = self.uri(table)
-        if not self.exists(table):
-            self.root.mkdir(parents=True, exist_ok=True)
-            write_deltalake(uri, _arrow(df), mode="append")
-            return WriteResult(table, rows_in, df.height)
+        self.ensure_tables()
         metrics = (
-            DeltaTable(uri)
+            DeltaTable(self.uri(table))
             .merge(_arrow(df), predicate="t.doc_id = s.doc_id", source_alias="s", target_alias="t")
             .when_not_matched_insert_all()
             .execute()
         )
         return WriteResult(table, rows_in, int(metrics.get("num_target_rows_inserted", 0)))
+
+    # --- commits through pending manifests ---------------------------------------------
+    def stage_commit(self, frames: dict[str, pl.DataFrame], unit_keys: list[str], info: dict) -> Path:
+        """Write a commit's table changes to pending/<id>/ and mark it _READY."""
+        d = self.state_dir / "pending" / (dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8])
+        d.mkdir(parents=True)
+        for table, frame in frames.items():
+            frame_path = d / f"{table}.parquet"
+            tmp = d / f"{table}.tmp"
+            schema.conform(frame, TABLES[table]).write_parquet(tmp)
+            tmp.replace(frame_path)
+        (d / "units.json").write_text(json.dumps({"units": unit_keys, "info": info}, default=str))
+        (d / "_READY").write_text("")
+        return d
+
+    def apply_commit(self, pending: Path) -> dict[str, WriteResult]:
+        """Merge a pending commit into the tables (idempotent), mark its units done, remove it."""
+        results = {}
+        for table in COMMIT_ORDER:
+            if table == "articles":
+                failpoint("mid_commit")
+            path = pending / f"{table}.parquet"
+            if path.exists():
+                results[table] = self.insert_new(table, pl.read_parquet(path))
+        failpoint("before_markers")
+        meta = json.loads((pending / "units.json").read_text())
+        self.mark_done(meta["units"], meta.get("info", {}))
+        shutil.rmtree(pending, ignore_errors=True)
+        return results
+
+    def recover(self) -> list[dict[str, WriteResult]]:
+        """Finish commits a killed run left READY; discard ones it had not finished writing."""
+        root = self.state_dir / "pending"
+        out = []
+        for d in sorted(root.glob("*")) if root.exists() else []:
+            if (d / "_READY").exists():
+                out.append(self.apply_commit(d))
+            else:
+                shutil.rmtree(d, ignore_errors=True)
+        return out

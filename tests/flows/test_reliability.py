@@ -1,0 +1,107 @@
+"""Kill tests: a run SIGKILLed at each crash point, then rerun, equals an undisturbed run.
+
+The runs are real `newsclean run` subprocesses pointed at the session's Prefect test server
+(PREFECT_API_URL), so each costs no server start-up.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from flows.failpoints import ENV, POINTS
+from flows.storage import Storage
+
+pytestmark = [pytest.mark.flows, pytest.mark.slow]
+
+TABLES = ("articles", "duplicates", "rejected")
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory, seeds_dir) -> Path:
+    raw = tmp_path_factory.mktemp("raw")
+    seeds = sorted(seeds_dir.glob("*.txt"))
+    for p in seeds:
+        shutil.copy(p, raw / p.name)
+    (raw / "zz_copy.txt.gz").write_bytes(gzip.compress(seeds[4].read_bytes()))  # exact copy
+    (raw / "zz_empty.txt").write_bytes(b"")
+    (raw / "zz_notes.json").write_text("{}")
+    return raw
+
+
+def _env(failpoint: str | None = None) -> dict:
+    from prefect.settings import PREFECT_API_URL
+
+    env = dict(os.environ)
+    env["PREFECT_API_URL"] = PREFECT_API_URL.value()
+    env.pop(ENV, None)
+    if failpoint:
+        env[ENV] = failpoint
+    return env
+
+
+def _run(raw: Path, out: Path, failpoint: str | None = None) -> subprocess.CompletedProcess:
+    cmd = [sys.executable, "-m", "flows.cli", "run", "--input", str(raw), "--output", str(out), "--json", "--no-progress", "--set", "run.batch_size=3"]
+    return subprocess.run(cmd, env=_env(failpoint), capture_output=True, text=True, timeout=300, cwd=Path(__file__).parents[2])
+
+
+def _snapshot(out: Path) -> dict[str, list[dict]]:
+    st = Storage(out)
+    snap = {}
+    for t in TABLES:
+        df = st.read(t).drop("ingested_at").sort("doc_id")
+        snap[t] = df.to_dicts()
+    return snap
+
+
+@pytest.fixture(scope="module")
+def undisturbed(corpus, tmp_path_factory) -> dict:
+    out = tmp_path_factory.mktemp("clean-ref")
+    res = _run(corpus, out)
+    assert res.returncode == 0, res.stderr[-3000:]
+    snap = _snapshot(out)
+    assert len(snap["articles"]) == 5 and len(snap["duplicates"]) == 1 and len(snap["rejected"]) == 2
+    return snap
+
+
+@pytest.mark.parametrize("point", POINTS)
+def test_kill_then_rerun_equals_undisturbed(point, corpus, undisturbed, tmp_path):
+    out = tmp_path / "clean"
+    killed = _run(corpus, out, failpoint=point)
+    assert killed.returncode == -signal.SIGKILL, (point, killed.returncode, killed.stderr[-2000:])
+    rerun = _run(corpus, out)
+    assert rerun.returncode == 0, rerun.stderr[-3000:]
+    assert _snapshot(out) == undisturbed
+    again = _run(corpus, out)
+    assert again.returncode == 0
+    summary = json.loads(again.stdout[again.stdout.index("{") :])
+    assert sum(summary["inserted"].values()) == 0
+    assert _snapshot(out) == undisturbed
+    assert not (out / "_state" / "pending").exists() or not any((out / "_state" / "pending").iterdir())
+
+
+def test_concurrent_run_fails_cleanly(corpus, tmp_path):
+    out = tmp_path / "clean"
+    (out / "_state").mkdir(parents=True)
+    holder = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        (out / "_state" / "lock").write_text(json.dumps({"pid": holder.pid, "host": os.uname().nodename, "since": "now"}))
+        res = _run(corpus, out)
+        assert res.returncode == 3
+        assert "locked by another newsclean run" in res.stderr
+        assert not (out / "articles").exists()
+    finally:
+        holder.kill()
+        holder.wait()
+    res = _run(corpus, out)  # the holder is dead now: its stale lock is taken over
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert pl.read_delta(str(out / "articles")).height == 5
