@@ -1,0 +1,454 @@
+"""The polite HTTP fetcher: URLs -> raw pages (httpx, threads).
+
+``fetch_pages(urls, cfg, ...)`` is a synchronous generator: every URL ends as exactly one
+``RawPage`` or ``LoadFailure`` (reason ``http_<status>``, ``timeout``, ``robots_disallowed``,
+``too_large``, ``not_html``, ``private_address``, ``bad_url``, ``redirect_loop``,
+``connection_error``), except a URL the server reports unchanged (304 to a conditional
+request), which is counted as ``fetch.not_modified`` and yields nothing: its article is already
+in the tables.
+
+Politeness, per host: at most ``max_host_connections`` requests in flight and request starts at
+least ``min_host_interval_seconds`` apart (raised by a robots.txt Crawl-delay, capped); robots.txt
+is fetched once per origin and honoured (RFC 9309: 4xx means no rules, 5xx or unreachable means
+disallow all). 429 and 5xx are retried with exponential backoff and jitter, honouring
+Retry-After up to ``max_backoff_seconds``. Redirects are followed by hand so every hop is
+checked (scheme, robots, loops). Bodies are streamed with a size cap and an overall deadline.
+
+SSRF guard: the connection layer itself resolves every host name and refuses addresses that
+are not globally routable (loopback, private, link-local such as the 169.254.169.254 metadata
+service, CGNAT, reserved, multicast) unless ``fetch.allow_private_hosts``; checking at connect
+time covers redirects and DNS rebinding between check and use. Environment proxies are ignored.
+
+Host state (rate-limit clocks, robots rules) lives in a ``HostRegistry``. Clean tasks of one run
+share the process-wide ``SHARED_HOSTS`` so two URL units on one host cannot double its rate;
+it affects timing only, never output.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import email.utils
+import ipaddress
+import random
+import socket
+import threading
+import time
+from collections.abc import Iterable, Iterator, Mapping
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from urllib.parse import urljoin, urlsplit
+
+import httpcore
+import httpx
+from protego import Protego
+
+from cleaners.config import FetchConfig, PipelineConfig
+from cleaners.decode import sniff_declared_charset
+from cleaners.document import LoadFailure, PageError, RawPage, load_failure
+from cleaners.steps import Stats
+from flows.warc import parse_content_type
+
+ALLOWED_SCHEMES = ("http", "https")
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+TEXT_TYPES = ("text/plain",)
+SNIFF_BYTES = 4096
+
+
+class BlockedAddress(Exception):
+    """The host resolves to an address the fetcher must not reach."""
+
+
+def is_public_address(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    """True for globally routable unicast addresses (IPv4-mapped IPv6 judged as IPv4)."""
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return ip.is_global and not ip.is_multicast
+
+
+class GuardedBackend(httpcore.SyncBackend):
+    """httpcore network backend that resolves, vets and then connects to the vetted address."""
+
+    def __init__(self, allow_private: bool) -> None:
+        self.allow_private = allow_private
+
+    def connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None):
+        try:
+            infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        except OSError as exc:
+            raise httpcore.ConnectError(f"cannot resolve {host}: {exc}") from exc
+        last: Exception | None = None
+        for _family, _type, _proto, _name, addr in infos:
+            ip = ipaddress.ip_address(addr[0].split("%", 1)[0])
+            if not self.allow_private and not is_public_address(ip):
+                last = BlockedAddress(f"{host} resolves to non-public address {ip}")
+                continue
+            try:
+                return super().connect_tcp(str(ip), port, timeout, local_address, socket_options)
+            except httpcore.ConnectError as exc:
+                last = exc
+        if last is None:
+            raise httpcore.ConnectError(f"no address for {host}")
+        raise last
+
+
+def make_client(cfg: FetchConfig) -> httpx.Client:
+    """An httpx client with the guarded backend, no redirects, no env proxies, our User-Agent."""
+    transport = httpx.HTTPTransport(retries=0)
+    transport._pool._network_backend = GuardedBackend(cfg.allow_private_hosts)  # noqa: SLF001 - no public hook
+    timeout = httpx.Timeout(cfg.timeout_seconds)
+    limits = httpx.Limits(max_connections=max(cfg.max_workers, 1) * 2, max_keepalive_connections=cfg.max_workers)
+    return httpx.Client(
+        transport=transport,
+        timeout=timeout,
+        limits=limits,
+        follow_redirects=False,
+        trust_env=False,
+        headers={"User-Agent": cfg.user_agent, "Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5"},
+    )
+
+
+def robots_agent(user_agent: str) -> str:
+    """The product token robots.txt rules are matched against: ``newsclean/0.1 (...)`` -> ``newsclean``."""
+    return user_agent.split("/", 1)[0].split()[0] if user_agent.strip() else "*"
+
+
+class HostRegistry:
+    """Per-host politeness state: request-start clocks, in-flight caps, robots rules."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._next_start: dict[str, float] = {}
+        self._slots: dict[str, threading.BoundedSemaphore] = {}
+        self._robots: dict[str, Protego | None] = {}
+        self._robots_locks: dict[str, threading.Lock] = {}
+        self._delay: dict[str, float] = {}
+
+    def _semaphore(self, host: str, cap: int) -> threading.BoundedSemaphore:
+        with self._lock:
+            sem = self._slots.get(host)
+            if sem is None:
+                sem = self._slots[host] = threading.BoundedSemaphore(max(cap, 1))
+            return sem
+
+    @contextlib.contextmanager
+    def slot(self, host: str, cfg: FetchConfig) -> Iterator[None]:
+        """Hold one of the host's connection slots, starting no sooner than its interval allows."""
+        sem = self._semaphore(host, cfg.max_host_connections)
+        with sem:
+            interval = max(cfg.min_host_interval_seconds, self._delay.get(host, 0.0))
+            with self._lock:
+                now = time.monotonic()
+                start = max(now, self._next_start.get(host, now))
+                self._next_start[host] = start + interval
+            if start > now:
+                time.sleep(start - now)
+            yield
+
+    def robots_lock(self, origin: str) -> threading.Lock:
+        with self._lock:
+            return self._robots_locks.setdefault(origin, threading.Lock())
+
+    def set_crawl_delay(self, host: str, seconds: float) -> None:
+        with self._lock:
+            self._delay[host] = seconds
+
+
+SHARED_HOSTS = HostRegistry()
+
+
+@dataclass(frozen=True)
+class NotModified:
+    url: str
+
+
+@dataclass(frozen=True)
+class _Response:
+    status: int
+    url: str
+    headers: httpx.Headers
+    body: bytes = b""
+
+
+class _Failed(Exception):
+    def __init__(self, reason: str, detail: str = "") -> None:
+        super().__init__(f"{reason}: {detail}")
+        self.reason, self.detail = reason, detail
+
+
+def check_url(url: str) -> str:
+    """Raise ``_Failed('bad_url')`` unless ``url`` is an absolute http(s) URL with a host."""
+    try:
+        parts = urlsplit(url.strip())
+        host = parts.hostname
+    except ValueError as exc:
+        raise _Failed("bad_url", str(exc)) from exc
+    if parts.scheme.lower() not in ALLOWED_SCHEMES:
+        raise _Failed("bad_url", f"scheme {parts.scheme!r} not allowed")
+    if not host:
+        raise _Failed("bad_url", "no host")
+    return host.lower()
+
+
+def retry_after_seconds(value: str | None) -> float | None:
+    """Retry-After as seconds (delta-seconds or an HTTP date), None if absent or unreadable."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+class Fetcher:
+    """Fetch URLs politely; one instance per batch, thread-safe."""
+
+    def __init__(
+        self,
+        cfg: FetchConfig,
+        hosts: HostRegistry | None = None,
+        client: httpx.Client | None = None,
+        fresh_validators: dict[str, dict[str, str]] | None = None,
+    ) -> None:
+        self.cfg = cfg
+        self.fresh_validators = fresh_validators
+        self._fresh_lock = threading.Lock()
+        self.hosts = hosts if hosts is not None else SHARED_HOSTS
+        self.client = client or make_client(cfg)
+        self.agent = robots_agent(cfg.user_agent)
+        self._rng = random.Random()  # jitter only: timing, never output
+
+    def close(self) -> None:
+        self.client.close()
+
+    # --- one HTTP exchange, with retries -----------------------------------------------------
+    def _backoff(self, attempt: int, retry_after: float | None) -> float:
+        cap = self.cfg.max_backoff_seconds
+        if retry_after is not None:
+            return min(retry_after, cap)
+        return min(cap, self.cfg.min_backoff_seconds * 2**attempt) * self._rng.uniform(0.5, 1.0)
+
+    def request(self, url: str, *, headers: Mapping[str, str] | None = None, max_bytes: int, content_types: tuple[str, ...] | None) -> _Response:
+        """GET ``url`` (no redirects followed); retries 429/5xx/connection errors; raises ``_Failed``."""
+        host = check_url(url)
+        attempt = 0
+        while True:
+            try:
+                with self.hosts.slot(host, self.cfg):
+                    resp = self._get_once(url, headers or {}, max_bytes, content_types)
+            except (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as exc:
+                if attempt >= self.cfg.max_retries:
+                    raise _Failed("connection_error", f"{type(exc).__name__}: {exc}") from exc
+                time.sleep(self._backoff(attempt, None))
+                attempt += 1
+                continue
+            if resp.status in RETRY_STATUSES and attempt < self.cfg.max_retries:
+                time.sleep(self._backoff(attempt, retry_after_seconds(resp.headers.get("Retry-After"))))
+                attempt += 1
+                continue
+            return resp
+
+    def _get_once(self, url: str, headers: Mapping[str, str], max_bytes: int, content_types: tuple[str, ...] | None) -> _Response:
+        deadline = time.monotonic() + self.cfg.max_page_seconds
+        try:
+            with self.client.stream("GET", url, headers=dict(headers)) as resp:
+                status = resp.status_code
+                if status != 200:
+                    return _Response(status, str(resp.url), resp.headers)
+                mime, _ = parse_content_type(resp.headers.get("Content-Type"))
+                if content_types and mime and mime not in content_types:
+                    raise _Failed("not_html", f"Content-Type {mime}")
+                declared = resp.headers.get("Content-Length", "")
+                if declared.isdigit() and int(declared) > max_bytes:
+                    raise _Failed("too_large", f"Content-Length {declared} > {max_bytes}")
+                parts: list[bytes] = []
+                size = 0
+                for chunk in resp.iter_bytes():
+                    size += len(chunk)
+                    if size > max_bytes:
+                        raise _Failed("too_large", f"body over {max_bytes} bytes")
+                    if time.monotonic() > deadline:
+                        raise _Failed("timeout", f"body not complete in {self.cfg.max_page_seconds:g} s")
+                    parts.append(chunk)
+                return _Response(status, str(resp.url), resp.headers, b"".join(parts))
+        except httpx.TimeoutException as exc:
+            raise _Failed("timeout", f"{type(exc).__name__} after {self.cfg.timeout_seconds:g} s") from exc
+        except BlockedAddress as exc:
+            raise _Failed("private_address", str(exc)) from exc
+        except (httpx.UnsupportedProtocol, httpx.InvalidURL) as exc:
+            raise _Failed("bad_url", str(exc)) from exc
+        except httpx.DecodingError as exc:
+            raise _Failed("connection_error", f"bad content encoding: {exc}") from exc
+
+    # --- robots.txt -----------------------------------------------------------------------
+    def robots(self, url: str) -> Protego | None:
+        """The parsed robots.txt of ``url``'s origin (cached); None means no rules apply."""
+        parts = urlsplit(url)
+        origin = f"{parts.scheme.lower()}://{parts.netloc.lower()}"
+        cache = self.hosts._robots  # noqa: SLF001 - the registry is this module's own
+        if origin in cache:
+            return cache[origin]
+        with self.hosts.robots_lock(origin):
+            if origin in cache:
+                return cache[origin]
+            rules = self._load_robots(origin)
+            if rules is not None:
+                delay = rules.crawl_delay(self.agent)
+                if delay:
+                    self.hosts.set_crawl_delay((parts.hostname or "").lower(), min(float(delay), self.cfg.max_crawl_delay_seconds))
+            cache[origin] = rules
+            return rules
+
+    def _load_robots(self, origin: str) -> Protego | None:
+        url = origin + "/robots.txt"
+        for _ in range(self.cfg.max_redirects + 1):
+            try:
+                resp = self.request(url, max_bytes=self.cfg.max_robots_bytes, content_types=None)
+            except _Failed as err:
+                if err.reason == "too_large":
+                    return None  # treat an oversized file as no usable rules (RFC 9309 asks >= 500 KiB)
+                if err.reason in ("private_address", "bad_url"):
+                    raise
+                return Protego.parse("User-agent: *\nDisallow: /\n")  # unreachable: disallow all
+            if resp.status in REDIRECT_STATUSES and resp.headers.get("Location"):
+                url = urljoin(url, resp.headers["Location"])
+                continue
+            if resp.status == 200:
+                return Protego.parse(resp.body.decode("utf-8", "replace"))
+            if 400 <= resp.status < 500:
+                return None  # "unavailable": no restrictions
+            return Protego.parse("User-agent: *\nDisallow: /\n")  # 5xx: "unreachable"
+        return None
+
+    def allowed(self, url: str) -> bool:
+        if not self.cfg.respect_robots:
+            return True
+        rules = self.robots(url)
+        return rules is None or rules.can_fetch(url, self.agent)
+
+    # --- one URL, end to end -------------------------------------------------------------
+    def fetch(self, url: str, validators: Mapping[str, str] | None = None) -> RawPage | LoadFailure | NotModified:
+        try:
+            return self._fetch(url, validators)
+        except _Failed as err:
+            return load_failure(url, PageError("fetch", err.reason, err.detail[:500]), url=url)
+
+    def _fetch(self, url: str, validators: Mapping[str, str] | None) -> RawPage | NotModified:
+        current = url.strip()
+        seen = {current}
+        for hop in range(self.cfg.max_redirects + 1):
+            check_url(current)
+            if not self.allowed(current):
+                raise _Failed("robots_disallowed", current)
+            headers = {}
+            if hop == 0 and validators and self.cfg.conditional_requests:
+                if validators.get("etag"):
+                    headers["If-None-Match"] = validators["etag"]
+                if validators.get("last_modified"):
+                    headers["If-Modified-Since"] = validators["last_modified"]
+            resp = self.request(current, headers=headers, max_bytes=self.cfg.max_body_bytes, content_types=self.cfg.content_types)
+            if resp.status == 304 and headers:
+                return NotModified(url)
+            if resp.status in REDIRECT_STATUSES:
+                location = resp.headers.get("Location")
+                if not location:
+                    raise _Failed(f"http_{resp.status}", "redirect without Location")
+                nxt = urljoin(current, location.strip())
+                if nxt in seen:
+                    raise _Failed("redirect_loop", f"{current} -> {nxt} seen before")
+                seen.add(nxt)
+                current = nxt
+                continue
+            if resp.status != 200:
+                raise _Failed(f"http_{resp.status}", current)
+            return self._page(url, resp)
+        raise _Failed("redirect_loop", f"more than {self.cfg.max_redirects} redirects")
+
+    def _page(self, url: str, resp: _Response) -> RawPage:
+        mime, charset = parse_content_type(resp.headers.get("Content-Type"))
+        if charset is None:
+            charset = sniff_declared_charset(resp.body[:SNIFF_BYTES])
+        name = urlsplit(resp.url).path.rsplit("/", 1)[-1]
+        found = page_validators(resp.headers)
+        if found and self.fresh_validators is not None:
+            with self._fresh_lock:
+                self.fresh_validators[url] = found
+        return RawPage(
+            source=url,
+            data=resp.body,
+            name=name,
+            url=resp.url,
+            declared_charset=charset,
+            format="text" if mime in TEXT_TYPES else ("html" if mime else None),
+        )
+
+
+def page_validators(headers: httpx.Headers) -> dict[str, str]:
+    out = {}
+    if headers.get("ETag"):
+        out["etag"] = headers["ETag"]
+    if headers.get("Last-Modified"):
+        out["last_modified"] = headers["Last-Modified"]
+    return out
+
+
+def fetch_pages(
+    urls: Iterable[str],
+    cfg: PipelineConfig,
+    stats: Stats | None = None,
+    validators: Mapping[str, Mapping[str, str]] | None = None,
+    fresh_validators: dict[str, dict[str, str]] | None = None,
+    hosts: HostRegistry | None = None,
+) -> Iterator[RawPage | LoadFailure]:
+    """Fetch ``urls`` politely, yielding pages/failures as they complete (see module docstring).
+
+    ``validators`` maps URL -> ``{"etag", "last_modified"}`` from an earlier run (conditional
+    requests); the validators of pages fetched now are added to ``fresh_validators`` so that the
+    caller can persist them once the pages are committed (not before: a crash in between must
+    not turn the next run's fetch into a 304 for a page never written).
+    """
+    stats = stats if stats is not None else Stats()
+    fetcher = Fetcher(cfg.fetch, hosts, fresh_validators=fresh_validators)
+    queue = list(dict.fromkeys(u.strip() for u in urls if u and u.strip()))
+    window = max(cfg.fetch.max_workers, 1) * 4
+    pool = ThreadPoolExecutor(max_workers=max(cfg.fetch.max_workers, 1), thread_name_prefix="fetch")
+
+    def job(url: str) -> RawPage | LoadFailure | NotModified:
+        return fetcher.fetch(url, (validators or {}).get(url))
+
+    pending: dict[Future, str] = {}
+    try:
+        it = iter(queue)
+        for url in it:
+            pending[pool.submit(job, url)] = url
+            if len(pending) >= window:
+                break
+        while pending:
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for fut in done:
+                url = pending.pop(fut)
+                try:
+                    result = fut.result()
+                except Exception as exc:  # noqa: BLE001 - recorded, never silent
+                    result = load_failure(url, PageError("fetch", "internal_error", f"{type(exc).__name__}: {exc}"), url=url)
+                stats.add("fetch.urls")
+                if isinstance(result, NotModified):
+                    stats.add("fetch.not_modified")
+                    continue
+                if isinstance(result, LoadFailure):
+                    stats.add(f"fetch.failed_{result.error.reason}")
+                else:
+                    stats.add("fetch.ok")
+                yield result
+                nxt = next(it, None)
+                if nxt is not None:
+                    pending[pool.submit(job, nxt)] = nxt
+    finally:
+        for fut in pending:
+            fut.cancel()
+        pool.shutdown(wait=True, cancel_futures=True)
+        fetcher.close()

@@ -1,0 +1,220 @@
+"""WARC / WARC.gz (and ARC) files -> raw pages, streamed record by record (warcio).
+
+``iter_warc_pages(path, cfg, stats)`` yields one ``RawPage`` per HTML/text ``response`` record
+with a 2xx status, and a ``LoadFailure`` for every record that should be a page but is not:
+
+- ``http_<status>``: a 4xx/5xx response (an error page, not an article)
+- ``warc_truncated``: the file ends inside the record (fewer bytes than its Content-Length)
+- ``warc_digest_mismatch``: the WARC-Block-Digest does not match the bytes (corrupt record)
+- ``too_large``: the payload is over ``load.max_input_bytes`` (the rest is skipped unread)
+- ``warc_invalid``: a record that cannot be parsed (the reader then resynchronises on the next
+  record start), or a file that claims to be a WARC and is not (one row for the file)
+
+Everything else (warcinfo, request, metadata, revisit, resource records, redirects, non-HTML
+payloads) is skipped and counted in ``stats`` as ``warc.skipped_<why>``: they are not pages, so
+they are not rejected rows. The source of a record is ``"<abs path>#<WARC-Record-ID>"``.
+Memory stays bounded by one record's payload whatever the file size.
+"""
+
+from __future__ import annotations
+
+import gzip
+import zlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import BinaryIO
+from urllib.parse import urlsplit
+
+from warcio.archiveiterator import ArchiveIterator
+from warcio.exceptions import ArchiveLoadFailed
+
+from cleaners.config import PipelineConfig
+from cleaners.document import LoadFailure, PageError, RawPage, load_failure
+from cleaners.steps import Stats
+
+GZIP_MAGIC = b"\x1f\x8b\x08"
+WARC_MAGICS = (b"WARC/", b"filedesc://")  # WARC versions; ARC files start with a filedesc record
+TEXT_TYPES = ("text/plain",)
+# A record header block starts at a line "WARC/1.0" or "WARC/1.1" (resync target in plain files)
+PLAIN_RECORD_START = b"\nWARC/1."
+SCAN_CHUNK_BYTES = 1 << 20
+READ_ERRORS = (ArchiveLoadFailed, zlib.error, EOFError, OSError, ValueError, IndexError, KeyError)
+
+
+def parse_content_type(value: str | None) -> tuple[str, str | None]:
+    """``"text/html; charset=UTF-8"`` -> ``("text/html", "utf-8")``; missing parts are ""/None."""
+    if not value:
+        return "", None
+    mime, _, params = value.partition(";")
+    charset = None
+    for param in params.split(";"):
+        key, _, val = param.partition("=")
+        if key.strip().lower() == "charset":
+            charset = val.strip().strip("\"'").lower() or None
+    return mime.strip().lower(), charset
+
+
+def _head(path: Path) -> bytes:
+    """The first bytes of the file, inflated if it is gzip (only the first member's start)."""
+    with path.open("rb") as fh:
+        raw = fh.read(4096)
+    if raw.startswith(GZIP_MAGIC):
+        try:
+            return zlib.decompressobj(31).decompress(raw, 64)
+        except zlib.error:
+            return b""
+    return raw[:64]
+
+
+def is_warc(path: str | Path) -> bool:
+    """True if the file starts like a WARC/ARC (plain or gzip)."""
+    return _head(Path(path)).lstrip().startswith(WARC_MAGICS)
+
+
+def _drain(stream, max_bytes: int) -> bytes:
+    """Read up to ``max_bytes + 1`` bytes (so the caller can tell "too large")."""
+    parts: list[bytes] = []
+    left = max_bytes + 1
+    while left > 0:
+        chunk = stream.read(min(left, 1 << 16))
+        if not chunk:
+            break
+        parts.append(chunk)
+        left -= len(chunk)
+    return b"".join(parts)
+
+
+def _skip_rest(stream) -> None:
+    while stream.read(1 << 16):
+        pass
+
+
+def _find_next_record(fh: BinaryIO, start: int, gz: bool, limit: int) -> int | None:
+    """Offset of the next plausible record start at or after ``start`` (bounded scan)."""
+    pos = start
+    end = start + limit
+    needle = GZIP_MAGIC if gz else PLAIN_RECORD_START
+    while pos < end:
+        fh.seek(pos)
+        buf = fh.read(SCAN_CHUNK_BYTES + len(needle))
+        if not buf:
+            return None
+        i = buf.find(needle)
+        while i != -1:
+            cand = pos + i + (0 if gz else 1)
+            if not gz:
+                return cand
+            fh.seek(cand)
+            try:
+                head = zlib.decompressobj(31).decompress(fh.read(4096), 16)
+            except zlib.error:
+                head = b""
+            if head.startswith(WARC_MAGICS):
+                return cand
+            i = buf.find(needle, i + 1)
+        pos += SCAN_CHUNK_BYTES
+    return None
+
+
+def _record_page(rec, source: str, cfg: PipelineConfig, stats: Stats) -> RawPage | LoadFailure | None:
+    """One record -> a page, a failure, or None (skipped and counted)."""
+    rec_type = rec.rec_type or "unknown"
+    url = rec.rec_headers.get_header("WARC-Target-URI")
+    if rec_type != "response":
+        stats.add(f"warc.skipped_{rec_type}")
+        return None
+    if rec.http_headers is None:
+        stats.add("warc.skipped_non_http")
+        return None
+    status = rec.http_headers.get_statuscode() or ""
+    if not status.isdigit():
+        return load_failure(source, PageError("load", "warc_invalid", f"bad HTTP status line {status!r}"), url=url)
+    code = int(status)
+    if code >= 400:
+        _skip_rest(rec.raw_stream)
+        return load_failure(source, PageError("load", f"http_{code}", f"{url}"), url=url)
+    if code >= 300 or code < 200:
+        stats.add("warc.skipped_redirect" if code >= 300 else "warc.skipped_status")
+        return None
+    mime, charset = parse_content_type(rec.http_headers.get_header("Content-Type"))
+    if mime and mime not in cfg.warc.content_types:
+        stats.add("warc.skipped_non_html")
+        return None
+    max_bytes = cfg.load.max_input_bytes
+    body = _drain(rec.content_stream(), max_bytes)
+    if len(body) > max_bytes:
+        _skip_rest(rec.raw_stream)
+        return load_failure(source, PageError("load", "too_large", f"payload over {max_bytes} bytes"), url=url)
+    _skip_rest(rec.raw_stream)  # finish the block so the digest is checked and truncation shows
+    missing = getattr(rec.raw_stream, "limit", 0)
+    if missing:
+        return load_failure(source, PageError("load", "warc_truncated", f"{missing} of {rec.length} bytes missing"), url=url)
+    checker = getattr(rec, "digest_checker", None)
+    if checker is not None and checker.passed is False:
+        detail = "; ".join(str(p) for p in checker.problems)[:300]
+        return load_failure(source, PageError("load", "warc_digest_mismatch", detail), url=url)
+    name = urlsplit(url or "").path.rsplit("/", 1)[-1]
+    fmt = "text" if mime in TEXT_TYPES else "html"
+    return RawPage(source=source, data=body, name=name, url=url, declared_charset=charset, format=fmt)
+
+
+def iter_warc_pages(path: str | Path, cfg: PipelineConfig, stats: Stats | None = None) -> Iterator[RawPage | LoadFailure]:
+    """Stream the pages of one WARC file; see the module docstring for what is kept."""
+    stats = stats if stats is not None else Stats()
+    file = Path(path).resolve()
+    base = file.as_posix()
+    try:
+        head = _head(file)
+    except OSError as exc:
+        yield load_failure(base, PageError("load", "unreadable", f"{type(exc).__name__}: {exc}"))
+        return
+    if not head.lstrip().startswith(WARC_MAGICS):
+        yield load_failure(base, PageError("load", "warc_invalid", "not a WARC/ARC file"))
+        return
+    with file.open("rb") as raw_fh:
+        gz = raw_fh.read(3) == GZIP_MAGIC
+        raw_fh.seek(0)
+        seen: set[str] = set()
+        yield from _iter_stream(raw_fh, base, gz, cfg, stats, seen)
+
+
+def _iter_stream(fh: BinaryIO, base: str, gz: bool, cfg: PipelineConfig, stats: Stats, seen: set[str]) -> Iterator[RawPage | LoadFailure]:
+    start = 0
+    while True:
+        fh.seek(start)
+        it = ArchiveIterator(fh, check_digests=cfg.warc.check_digests, arc2warc=True)
+        failed_at: int | None = None
+        try:
+            for rec in it:
+                rid = rec.rec_headers.get_header("WARC-Record-ID") or f"@{start + it.offset}"
+                if rid in seen:  # a restart re-reads records already handled
+                    continue
+                seen.add(rid)
+                stats.add("warc.records")
+                source = f"{base}#{rid}"
+                try:
+                    item = _record_page(rec, source, cfg, stats)
+                except READ_ERRORS as exc:
+                    item = load_failure(source, PageError("load", "warc_invalid", f"{type(exc).__name__}: {exc}"[:300]))
+                    failed_at = start + it.offset
+                if item is not None:
+                    yield item
+                if failed_at is not None:
+                    break
+        except READ_ERRORS as exc:
+            message = " ".join(str(exc).split())
+            if gz and "non-chunked gzip" in message:
+                # one gzip stream over the whole file: read it inflated (still streamed)
+                stats.add("warc.whole_file_gzip")
+                with gzip.open(fh.name, "rb") as inflated:
+                    yield from _iter_stream(inflated, base, False, cfg, stats, seen)
+                return
+            failed_at = start + it.offset
+            yield load_failure(f"{base}#@{failed_at}", PageError("load", "warc_invalid", f"{type(exc).__name__}: {message}"[:300]))
+        if failed_at is None:
+            return
+        stats.add("warc.resyncs")
+        nxt = _find_next_record(fh, failed_at + 1, gz, cfg.warc.max_resync_bytes)
+        if nxt is None:
+            return
+        start = nxt

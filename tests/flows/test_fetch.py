@@ -1,0 +1,187 @@
+"""The polite fetcher against a loopback server (no network, no Prefect needed)."""
+
+from __future__ import annotations
+
+import gzip
+import ipaddress
+
+import pytest
+from httpserver import LoopbackServer, Reply
+
+from cleaners.config import parse_config
+from cleaners.document import LoadFailure, RawPage
+from cleaners.steps import Stats
+from flows.fetch import HostRegistry, fetch_pages, is_public_address, retry_after_seconds
+
+ARTICLE = b"<html><head><title>T</title></head><body><article><p>" + b"Words of a news story. " * 40 + b"</p></article></body></html>"
+INTERVAL = 0.15
+
+
+def make_cfg(**fetch):
+    base = {
+        "fetch.allow_private_hosts": True,
+        "fetch.min_host_interval_seconds": INTERVAL,
+        "fetch.min_backoff_seconds": 0.05,
+        "fetch.max_backoff_seconds": 0.5,
+        "fetch.timeout_seconds": 1.0,
+        "fetch.max_page_seconds": 3.0,
+        "fetch.max_workers": 4,
+    }
+    base.update({f"fetch.{k}": v for k, v in fetch.items()})
+    return parse_config(None, base)
+
+
+def run(urls, cfg=None, **kw):
+    stats = Stats()
+    out = list(fetch_pages(urls, cfg or make_cfg(), stats=stats, hosts=HostRegistry(), **kw))
+    return {(o.page.source if isinstance(o, LoadFailure) else o.source): o for o in out}, stats, out
+
+
+def reason(item) -> str:
+    return item.error.reason if isinstance(item, LoadFailure) else "ok"
+
+
+@pytest.fixture
+def server():
+    with LoopbackServer() as srv:
+        srv.route("/robots.txt", Reply(200, b"User-agent: *\nDisallow: /private/\n", {"Content-Type": "text/plain"}))
+        yield srv
+
+
+def test_every_url_ends_as_page_or_failure_with_reason(server):
+    server.route("/ok", Reply(200, ARTICLE, {"Content-Type": "text/html; charset=utf-8", "ETag": '"v1"'}))
+    server.route("/missing", Reply(404, b"nope"))
+    server.route("/private/x", Reply(200, ARTICLE))
+    server.route("/pdf", Reply(200, b"%PDF-1.4", {"Content-Type": "application/pdf"}))
+    server.route("/big", Reply(200, b"x" * 5000))
+    server.route("/big-chunked", Reply(200, b"x" * 5000, content_length=False))
+    server.route("/loop1", Reply(302, headers={"Location": "/loop2"}))
+    server.route("/loop2", Reply(302, headers={"Location": "/loop1"}))
+    server.route("/moved", Reply(301, headers={"Location": "/ok"}))
+    server.route("/slow", Reply(200, ARTICLE, delay_seconds=2.5))
+    server.route("/trickle", Reply(200, ARTICLE * 4, trickle_seconds=0.8))
+    cfg = make_cfg(max_body_bytes=4096, max_page_seconds=2.0)  # /trickle: 4 chunks 0.8 s apart, each under the read timeout
+    expected = {
+        "/ok": "ok",
+        "/missing": "http_404",
+        "/private/x": "robots_disallowed",
+        "/pdf": "not_html",
+        "/big": "too_large",
+        "/big-chunked": "too_large",
+        "/loop1": "redirect_loop",
+        "/moved": "ok",
+        "/slow": "timeout",
+        "/trickle": "timeout",
+    }
+    urls = [server.url(p) for p in expected] + ["ftp://example.org/x", "http://", "not a url"]
+    got, stats, out = run(urls, cfg)
+    assert len(out) == len(urls), "every URL ends as exactly one page or failure"
+    assert {p: reason(got[server.url(p)]) for p in expected} == expected
+    for bad in urls[-3:]:
+        assert reason(got[bad]) == "bad_url"
+    moved = got[server.url("/moved")]
+    assert moved.url == server.url("/ok") and moved.source == server.url("/moved")
+    assert got[server.url("/ok")].declared_charset == "utf-8"
+    assert got[server.url("/ok")].format == "html"
+    assert stats.counters["fetch.urls"] == len(urls)
+    # the User-Agent is ours and robots.txt was fetched once for the host
+    assert server.paths().count("/robots.txt") == 1
+    assert all(h.get("User-Agent", "").startswith("newsclean") for _, h in server.requests())
+
+
+def test_per_host_rate_limit_holds_under_concurrency(server):
+    for i in range(12):
+        server.route(f"/p{i}", Reply(200, ARTICLE))
+    got, _, out = run([server.url(f"/p{i}") for i in range(12)], make_cfg(max_host_connections=4))
+    assert all(isinstance(o, RawPage) for o in out) and len(out) == 12
+    times = sorted(t for t, _ in server.requests())  # every request to the host, robots.txt included
+    gaps = [b - a for a, b in zip(times, times[1:])]
+    assert min(gaps) >= INTERVAL * 0.9, f"requests {min(gaps):.3f} s apart, limit {INTERVAL} s"
+
+
+def test_robots_crawl_delay_slows_the_host(server):
+    server.route("/robots.txt", Reply(200, b"User-agent: *\nCrawl-delay: 0.4\n", {"Content-Type": "text/plain"}))
+    for i in range(3):
+        server.route(f"/c{i}", Reply(200, ARTICLE))
+    run([server.url(f"/c{i}") for i in range(3)])
+    times = sorted(t for t, _ in server.requests())
+    assert min(b - a for a, b in zip(times[1:], times[2:])) >= 0.35
+
+
+def test_retries_500_then_200_and_honours_retry_after(server):
+    server.route("/flaky", Reply(500), Reply(503), Reply(200, ARTICLE))
+    server.route("/busy", Reply(429, headers={"Retry-After": "1"}), Reply(200, ARTICLE))
+    server.route("/down", Reply(503))
+    got, stats, _ = run([server.url("/flaky"), server.url("/busy"), server.url("/down")], make_cfg(max_retries=2))
+    assert reason(got[server.url("/flaky")]) == "ok"
+    assert reason(got[server.url("/busy")]) == "ok"
+    assert reason(got[server.url("/down")]) == "http_503"
+    assert len(server.requests("/flaky")) == 3
+    assert len(server.requests("/down")) == 3  # first try + max_retries
+    busy = [t for t, _ in server.requests("/busy")]
+    assert busy[1] - busy[0] >= 0.5  # Retry-After 1 s, capped at max_backoff 0.5 s
+    assert busy[1] - busy[0] < 1.0
+
+
+def test_robots_5xx_disallows_all_and_4xx_allows_all():
+    with LoopbackServer() as srv:
+        srv.route("/robots.txt", Reply(500))
+        srv.route("/a", Reply(200, ARTICLE))
+        got, _, _ = run([srv.url("/a")], make_cfg(max_retries=0))
+        assert reason(got[srv.url("/a")]) == "robots_disallowed"
+    with LoopbackServer() as srv:
+        srv.route("/a", Reply(200, ARTICLE))  # robots.txt -> 404
+        got, _, _ = run([srv.url("/a")])
+        assert reason(got[srv.url("/a")]) == "ok"
+
+
+def test_private_addresses_refused_unless_allowed(server):
+    server.route("/a", Reply(200, ARTICLE))
+    cfg = make_cfg(allow_private_hosts=False)
+    urls = [server.url("/a"), server.url("/a").replace("127.0.0.1", "localhost"), "http://169.254.169.254/latest/meta-data/", "http://[::1]:9/"]
+    got, _, _ = run(urls, cfg)
+    assert {u: reason(got[u]) for u in urls} == {u: "private_address" for u in urls}
+    assert server.requests() == []  # nothing reached the server, not even robots.txt
+
+
+@pytest.mark.parametrize(
+    ("address", "public"),
+    [("8.8.8.8", True), ("127.0.0.1", False), ("10.1.2.3", False), ("169.254.169.254", False), ("100.100.100.200", False),
+     ("::1", False), ("fd00:ec2::254", False), ("::ffff:127.0.0.1", False), ("2606:4700::1111", True), ("0.0.0.0", False)],
+)
+def test_is_public_address(address, public):
+    assert is_public_address(ipaddress.ip_address(address)) is public
+
+
+def test_wrong_declared_charset_is_passed_on_and_meta_charset_sniffed(server):
+    latin = "<html><head><meta charset='iso-8859-1'></head><body><p>café</p></body></html>".encode("latin-1")
+    server.route("/meta", Reply(200, latin, {"Content-Type": "text/html"}))
+    server.route("/header", Reply(200, "<p>café</p>".encode("cp1252"), {"Content-Type": "text/html; charset=windows-1252"}))
+    got, _, _ = run([server.url("/meta"), server.url("/header")])
+    assert got[server.url("/meta")].declared_charset in {"iso-8859-1", "latin-1", "iso8859-1", "latin_1", "cp1252"}
+    assert got[server.url("/header")].declared_charset == "windows-1252"
+
+
+def test_gzip_content_encoding_is_inflated_within_the_cap(server):
+    server.route("/gz", Reply(200, gzip.compress(ARTICLE), {"Content-Type": "text/html", "Content-Encoding": "gzip"}))
+    server.route("/bomb", Reply(200, gzip.compress(b"a" * 200_000), {"Content-Type": "text/html", "Content-Encoding": "gzip"}))
+    got, _, _ = run([server.url("/gz"), server.url("/bomb")], make_cfg(max_body_bytes=50_000))
+    assert got[server.url("/gz")].data == ARTICLE
+    assert reason(got[server.url("/bomb")]) == "too_large"
+
+
+def test_conditional_requests_use_and_return_validators(server):
+    server.route("/v", Reply(304, headers={}))
+    server.route("/w", Reply(200, ARTICLE, {"Content-Type": "text/html", "ETag": '"w2"', "Last-Modified": "Mon, 06 Sep 2010 00:01:00 GMT"}))
+    fresh: dict = {}
+    old = {server.url("/v"): {"etag": '"v1"'}}
+    got, stats, out = run([server.url("/v"), server.url("/w")], validators=old, fresh_validators=fresh)
+    assert server.url("/v") not in got and stats.counters["fetch.not_modified"] == 1
+    assert server.requests("/v")[0][1].get("If-None-Match") == '"v1"'
+    assert fresh == {server.url("/w"): {"etag": '"w2"', "last_modified": "Mon, 06 Sep 2010 00:01:00 GMT"}}
+
+
+@pytest.mark.parametrize(("value", "low", "high"), [("5", 5, 5), ("Wed, 21 Oct 2015 07:28:00 GMT", 0, 0), ("soon", None, None), (None, None, None)])
+def test_retry_after_seconds(value, low, high):
+    got = retry_after_seconds(value)
+    assert got == low if low is None else low <= got <= high
