@@ -89,6 +89,93 @@ def run(
         print_summary(summary)
 
 
+def _parse_date(value: str, name: str) -> "dt.date":
+    import datetime as dt
+
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError as exc:
+        raise typer.BadParameter(f"{name} expects YYYY-MM-DD, got {value!r}") from exc
+
+
+@app.command()
+def backfill(
+    since: Annotated[str, typer.Option(help="First published date to replace (YYYY-MM-DD).")],
+    until: Annotated[str, typer.Option(help="Last published date to replace (YYYY-MM-DD, inclusive).")],
+    input: InputOpt = None,
+    output: OutputOpt = Path("data/clean"),
+    config: ConfigOpt = None,
+    set_: SetOpt = None,
+    progress: Annotated[bool, typer.Option(help="Show a progress bar on a terminal.")] = True,
+) -> None:
+    """Reprocess inputs and replace exactly the [since, until] range of published dates."""
+    _prefect_env()
+    d0, d1 = _parse_date(since, "--since"), _parse_date(until, "--until")
+    if d0 > d1:
+        typer.echo(f"error: --since {d0} is after --until {d1}", err=True)
+        raise typer.Exit(2)
+    overrides = parse_overrides(set_ if isinstance(set_, list) else None)
+    _config(config, overrides)
+    inputs = [str(p) for p in (input or [Path("data/raw")])]
+    for p in inputs:
+        if not Path(p).exists():
+            typer.echo(f"error: input path does not exist: {p}", err=True)
+            raise typer.Exit(2)
+    from flows.backfill import backfill_flow
+    from flows.storage import LockedError
+
+    try:
+        res = backfill_flow(since=d0, until=d1, inputs=inputs, output=str(output), config_file=str(config) if config else None, overrides=overrides, show_progress=progress)
+    except LockedError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(3) from exc
+    typer.echo(json.dumps(res, indent=2, default=str))
+
+
+@app.command()
+def compact(output: OutputOpt = Path("data/clean")) -> None:
+    """Rewrite small files of every table into larger ones (a new version; readers undisturbed)."""
+    from flows.storage import Storage
+
+    st = Storage(output)
+    with st.lock():
+        res = st.compact()
+    for table, m in res.items():
+        typer.echo(f"{table}: {m.get('numFilesRemoved', 0)} files -> {m.get('numFilesAdded', 0)}")
+
+
+@app.command()
+def vacuum(
+    output: OutputOpt = Path("data/clean"),
+    retention_hours: Annotated[int, typer.Option(help="Keep files needed by versions younger than this (>= 168 unless --force-short).")] = 168,
+    force_short: Annotated[bool, typer.Option(help="Allow a retention under 7 days (breaks long readers/time travel).")] = False,
+    dry_run: Annotated[bool, typer.Option(help="List what would be deleted.")] = False,
+) -> None:
+    """Delete data files no longer referenced by recent table versions."""
+    from flows.storage import Storage
+
+    if retention_hours < 168 and not force_short:
+        typer.echo("error: retention under 168 hours needs --force-short", err=True)
+        raise typer.Exit(2)
+    st = Storage(output)
+    with st.lock():
+        res = st.vacuum(retention_hours, dry_run=dry_run)
+    for table, files in res.items():
+        typer.echo(f"{table}: {len(files)} files {'would be ' if dry_run else ''}deleted")
+
+
+@app.command()
+def export(
+    output: OutputOpt = Path("data/clean"),
+    to: Annotated[Path, typer.Option("--to", help="Folder for plain Parquet snapshots (<table>.parquet).")] = Path("data/export"),
+) -> None:
+    """Snapshot the tables as plain Parquet for readers that glob files instead of reading Delta."""
+    from flows.storage import Storage
+
+    for table, path in Storage(output).export(to).items():
+        typer.echo(f"{table}: {path}")
+
+
 @app.command("dedup")
 def dedup_cmd(
     input: Annotated[Path, typer.Option("--input", "-i", help="Parquet with doc_id and text (optional title, site, url, published).")],

@@ -114,14 +114,26 @@ def cluster_frame(kept: pl.DataFrame, existing: pl.DataFrame, cfg: PipelineConfi
 
 
 @task(name="dedup-and-write", cache_policy=NO_CACHE)
-def dedup_and_write(staged: list[str], unit_keys: list[str], cfg: PipelineConfig, output: str) -> dict:
-    """Cluster the run against the table, stage the commit, then merge it into the tables."""
+def dedup_and_write(
+    staged: list[str], unit_keys: list[str], cfg: PipelineConfig, output: str, replace_range: tuple[dt.date, dt.date] | None = None
+) -> dict:
+    """Cluster the run against the table, stage the commit, then merge it into the tables.
+
+    With ``replace_range`` (a backfill) only articles and copies published in the range are
+    kept, and they replace that range of the tables instead of being inserted.
+    """
     storage = Storage(output)
     t0 = time.perf_counter()
     cleaned = pl.read_parquet(staged) if staged else S.empty(S.CLEANED_SCHEMA)
     kept, dropped = split_kept(cleaned)
-    existing = storage.read("articles", columns=[S.DOC_ID, S.CONTENT_HASH, S.CLUSTER_ID])
-    clustered = cluster_frame(kept, existing, cfg)
+    existing = storage.read("articles", columns=[S.DOC_ID, S.CONTENT_HASH, S.CLUSTER_ID, S.PUBLISHED])
+    outside_range = 0
+    if replace_range:
+        in_range = pl.col(S.PUBLISHED).is_between(*replace_range)
+        existing = existing.filter(~in_range | pl.col(S.PUBLISHED).is_null())  # the range is being replaced
+        outside_range = kept.filter(~in_range | pl.col(S.PUBLISHED).is_null()).height
+        kept = kept.filter(in_range)
+    clustered = cluster_frame(kept, existing.drop(S.PUBLISHED), cfg)
     t1 = time.perf_counter()
     now = dt.datetime.now(dt.timezone.utc)
     articles, duplicates = output_rows(clustered, now, cfg.pipeline_version)
@@ -131,6 +143,7 @@ def dedup_and_write(staged: list[str], unit_keys: list[str], cfg: PipelineConfig
         {"rejected": rejected, "duplicates": duplicates, "articles": articles},
         unit_keys,
         {"committed_at": now, "pipeline_version": cfg.pipeline_version},
+        replace_range=replace_range,
     )
     failpoint("commit_staged")
     results = storage.apply_commit(pending)
@@ -143,9 +156,27 @@ def dedup_and_write(staged: list[str], unit_keys: list[str], cfg: PipelineConfig
         "clusters_with_copies": int((articles[S.N_COPIES] > 1).sum()) if articles.height else 0,
         "inserted": {k: v.rows_inserted for k, v in results.items()},
         "rejected_by_reason": dict(Counter(rejected[S.REASON].to_list())),
+        "outside_range": outside_range,
         "seconds_dedup": t1 - t0,
         "seconds_write": t2 - t1,
     }
+
+
+def clean_stage(units: list[Unit], cfg: PipelineConfig, storage: Storage, show_progress: bool = False) -> tuple[dict, Stats]:
+    """Clean every unit (reusing completely staged ones), in parallel tasks; return results and stats."""
+    results = {u.key: staged_result(storage, u, cfg) for u in units}
+    futures = [clean_unit.submit(u, cfg, str(storage.root)) for u in units if results[u.key] is None]
+    with report.progress(total=sum(len(u) for u in units), enabled=show_progress) as advance:
+        for r in results.values():
+            if r is not None:
+                advance(r["rows"])
+        for fut in as_completed(futures):
+            res = fut.result()
+            results[res["unit"]] = res
+            advance(res["rows"])
+            failpoint("after_first_unit_staged")
+    stats = merge_stats(Stats(Counter(r["stats"])) for r in results.values())
+    return results, stats
 
 
 @dataclass
@@ -195,18 +226,7 @@ def ingest_flow(
         logger.info(
             "run %s: %d input files in %d units (%d already done) from %s", run_id, len(files), len(units), len(units) - len(todo), inputs
         )
-        results = {u.key: staged_result(storage, u, cfg) for u in todo}
-        futures = [clean_unit.submit(u, cfg, str(storage.root)) for u in todo if results[u.key] is None]
-        with report.progress(total=sum(len(u) for u in todo), enabled=show_progress) as advance:
-            for r in results.values():
-                if r is not None:
-                    advance(r["rows"])
-            for fut in as_completed(futures):
-                res = fut.result()
-                results[res["unit"]] = res
-                advance(res["rows"])
-                failpoint("after_first_unit_staged")
-        stats = merge_stats(Stats(Counter(r["stats"])) for r in results.values())
+        results, stats = clean_stage(todo, cfg, storage, show_progress)
         staged = [p for u in todo for p in results[u.key]["paths"]]
         t1 = time.perf_counter()
         written = dedup_and_write(staged, [u.key for u in todo], cfg, str(storage.root))

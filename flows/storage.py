@@ -219,9 +219,61 @@ class Storage:
         )
         return WriteResult(table, rows_in, int(metrics.get("num_target_rows_inserted", 0)))
 
+    def replace_range(self, table: str, df: pl.DataFrame, since: dt.date, until: dt.date) -> WriteResult:
+        """Replace exactly the ``published`` range [since, until] of a table in one commit."""
+        if since > until:
+            raise ValueError(f"empty range: since {since} is after until {until}")
+        df = schema.conform(df, TABLES[table]).unique(subset=[schema.DOC_ID], keep="first", maintain_order=True)
+        outside = df.filter(~pl.col(schema.PUBLISHED).is_between(since, until) | pl.col(schema.PUBLISHED).is_null())
+        if outside.height:
+            raise ValueError(f"{outside.height} rows fall outside {since}..{until}; refusing to write them in a range replace")
+        self.ensure_tables()
+        predicate = f"{schema.PUBLISHED} >= '{since.isoformat()}' AND {schema.PUBLISHED} <= '{until.isoformat()}'"
+        write_deltalake(self.uri(table), _arrow(df), mode="overwrite", predicate=predicate, partition_by=PARTITIONS[table])
+        return WriteResult(table, df.height, df.height)
+
+    # --- maintenance -------------------------------------------------------------------
+    def compact(self) -> dict[str, dict]:
+        """Rewrite small files into larger ones (a new table version; readers are not disturbed)."""
+        return {t: DeltaTable(self.uri(t)).optimize.compact() for t in TABLES if self.exists(t)}
+
+    def vacuum(self, retention_hours: int = 168, dry_run: bool = False) -> dict[str, list[str]]:
+        """Delete files no longer referenced by versions younger than ``retention_hours``.
+
+        Time travel to versions older than the retention stops working; readers running longer
+        than the retention could lose files, so the minimum is Delta's default of 7 days unless
+        the caller lowers it on purpose (``enforce`` is kept on for anything under 168 h).
+        """
+        out = {}
+        for t in TABLES:
+            if self.exists(t):
+                out[t] = DeltaTable(self.uri(t)).vacuum(
+                    retention_hours=retention_hours, dry_run=dry_run, enforce_retention_duration=retention_hours >= 168
+                )
+        return out
+
+    def export(self, dest: str | Path) -> dict[str, str]:
+        """Snapshot every table as plain Parquet (``dest/<table>.parquet``) for readers that glob files."""
+        dest = Path(dest)
+        dest.mkdir(parents=True, exist_ok=True)
+        out = {}
+        for t in TABLES:
+            target = dest / f"{t}.parquet"
+            tmp = dest / f".{t}.parquet.tmp"
+            self.scan(t).sink_parquet(tmp)
+            tmp.replace(target)  # readers see the old or the new snapshot, never half of one
+            out[t] = str(target)
+        return out
+
     # --- commits through pending manifests ---------------------------------------------
-    def stage_commit(self, frames: dict[str, pl.DataFrame], unit_keys: list[str], info: dict) -> Path:
-        """Write a commit's table changes to pending/<id>/ and mark it _READY."""
+    def stage_commit(
+        self, frames: dict[str, pl.DataFrame], unit_keys: list[str], info: dict, replace_range: tuple[dt.date, dt.date] | None = None
+    ) -> Path:
+        """Write a commit's table changes to pending/<id>/ and mark it _READY.
+
+        With ``replace_range=(since, until)`` the commit is a backfill: articles and duplicates
+        replace exactly that range of ``published`` (inclusive); rejected rows are inserted.
+        """
         d = self.state_dir / "pending" / (dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8])
         d.mkdir(parents=True)
         for table, frame in frames.items():
@@ -229,21 +281,29 @@ class Storage:
             tmp = d / f"{table}.tmp"
             schema.conform(frame, TABLES[table]).write_parquet(tmp)
             tmp.replace(frame_path)
-        (d / "units.json").write_text(json.dumps({"units": unit_keys, "info": info}, default=str))
+        mode = {"since": replace_range[0].isoformat(), "until": replace_range[1].isoformat()} if replace_range else None
+        (d / "units.json").write_text(json.dumps({"units": unit_keys, "info": info, "replace_range": mode}, default=str))
         (d / "_READY").write_text("")
         return d
 
     def apply_commit(self, pending: Path) -> dict[str, WriteResult]:
         """Merge a pending commit into the tables (idempotent), mark its units done, remove it."""
+        meta = json.loads((pending / "units.json").read_text())
+        rng = meta.get("replace_range")
         results = {}
         for table in COMMIT_ORDER:
             if table == "articles":
                 failpoint("mid_commit")
             path = pending / f"{table}.parquet"
-            if path.exists():
-                results[table] = self.insert_new(table, pl.read_parquet(path))
+            if not path.exists():
+                continue
+            frame = pl.read_parquet(path)
+            if rng and PARTITIONS[table]:
+                since, until = dt.date.fromisoformat(rng["since"]), dt.date.fromisoformat(rng["until"])
+                results[table] = self.replace_range(table, frame, since, until)
+            else:
+                results[table] = self.insert_new(table, frame)
         failpoint("before_markers")
-        meta = json.loads((pending / "units.json").read_text())
         self.mark_done(meta["units"], meta.get("info", {}))
         shutil.rmtree(pending, ignore_errors=True)
         return results

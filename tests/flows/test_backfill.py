@@ -1,0 +1,85 @@
+"""Backfill replaces exactly its range of published dates; maintenance commands keep data."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+import pytest
+from typer.testing import CliRunner
+
+from flows.backfill import backfill_flow
+from flows.cli import app
+from flows.ingest import ingest_flow
+from flows.storage import Storage
+
+pytestmark = pytest.mark.flows
+
+BODY = (
+    "The city council voted on Tuesday to approve a new budget for the coming year, after weeks of debate "
+    "about spending on schools, roads and public transport. Council members said the plan would keep taxes "
+    "steady while adding money for repairs. The mayor said she was pleased with the result and thanked the "
+    "residents who had attended the public hearings over the summer months. Opponents said the budget relied "
+    "on optimistic forecasts of revenue from the new harbour development."
+)
+
+
+def _page(title: str, date: str, extra: str) -> str:
+    return f"{title}\n\n{date}\n\n{BODY} {extra}\n\n{BODY.replace('council', 'committee')} {extra}\n"
+
+
+@pytest.fixture()
+def dated(tmp_path):
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "a.txt").write_text(_page("Budget approved in early July", "July 1, 2022", "Alpha."))
+    (raw / "b.txt").write_text(_page("Mid-July council budget vote", "July 15, 2022", "Bravo."))
+    (raw / "c.txt").write_text(_page("August budget follow-up story", "August 1, 2022", "Charlie."))
+    return raw
+
+
+def test_backfill_replaces_only_its_range(dated, tmp_path):
+    out = tmp_path / "clean"
+    ingest_flow(inputs=[str(dated)], output=str(out))
+    st = Storage(out)
+    before = st.read("articles").sort("published")
+    assert before["published"].cast(pl.String).to_list() == ["2022-07-01", "2022-07-15", "2022-08-01"]
+    # the July 15 page is corrected at its source; a normal rerun must not change the table
+    (dated / "b.txt").write_text(_page("Mid-July council budget vote", "July 15, 2022", "Bravo corrected."))
+    ingest_flow(inputs=[str(dated)], output=str(out))
+    assert "Bravo corrected." not in " ".join(st.read("articles")["text"].to_list())
+    res = backfill_flow(since=dt.date(2022, 7, 10), until=dt.date(2022, 7, 31), inputs=[str(dated)], output=str(out))
+    assert res["articles"] == 1 and res["outside_range"] == 2
+    after = st.read("articles").sort("published")
+    assert after.height == 3
+    texts = dict(zip(after["published"].cast(pl.String), after["text"]))
+    assert "Bravo corrected." in texts["2022-07-15"]
+    # other dates untouched, row for row (ingested_at included)
+    untouched = ["2022-07-01", "2022-08-01"]
+    keep = pl.col("published").cast(pl.String).is_in(untouched)
+    assert after.filter(keep).equals(before.filter(keep))
+
+
+def test_backfill_cli_validates_dates(tmp_path):
+    res = CliRunner().invoke(app, ["backfill", "--since", "2022-08-01", "--until", "2022-07-01", "--input", str(tmp_path)])
+    assert res.exit_code == 2 and "after" in res.output
+    res = CliRunner().invoke(app, ["backfill", "--since", "yesterday", "--until", "2022-07-01"])
+    assert res.exit_code == 2
+
+
+def test_compact_vacuum_export_keep_rows(dated, tmp_path):
+    out = tmp_path / "clean"
+    for name in ("a.txt", "b.txt", "c.txt"):  # three runs -> several small files
+        ingest_flow(inputs=[str(dated / name)], output=str(out))
+    st = Storage(out)
+    rows = st.read("articles").sort("doc_id")
+    runner = CliRunner()
+    assert runner.invoke(app, ["compact", "--output", str(out)]).exit_code == 0
+    assert runner.invoke(app, ["vacuum", "--output", str(out), "--retention-hours", "0"]).exit_code == 2
+    res = runner.invoke(app, ["vacuum", "--output", str(out), "--retention-hours", "0", "--force-short"])
+    assert res.exit_code == 0, res.output
+    assert st.read("articles").sort("doc_id").equals(rows)
+    res = runner.invoke(app, ["export", "--output", str(out), "--to", str(tmp_path / "export")])
+    assert res.exit_code == 0, res.output
+    exported = pl.read_parquet(tmp_path / "export" / "articles.parquet").sort("doc_id")
+    assert exported.equals(rows)
