@@ -15,26 +15,37 @@ from flows.storage import Storage
 
 pytestmark = pytest.mark.flows
 
-BODY = (
-    "The city council voted on Tuesday to approve a new budget for the coming year, after weeks of debate "
-    "about spending on schools, roads and public transport. Council members said the plan would keep taxes "
-    "steady while adding money for repairs. The mayor said she was pleased with the result and thanked the "
-    "residents who had attended the public hearings over the summer months. Opponents said the budget relied "
-    "on optimistic forecasts of revenue from the new harbour development."
-)
+BODIES = {
+    "a": (
+        "The city council voted on Tuesday to approve a new budget for the coming year, after weeks of debate "
+        "about spending on schools, roads and public transport. Council members said the plan would keep taxes "
+        "steady while adding money for repairs to the old library and two swimming pools."
+    ),
+    "b": (
+        "Fishermen in the northern harbour say the catch of herring has fallen for a third season in a row, and "
+        "many boats now stay in port for most of the week. A marine biologist at the university blamed warmer "
+        "water, while the fishing association asked the ministry for help with fuel costs."
+    ),
+    "c": (
+        "A small museum of mechanical clocks reopened on Saturday after a two-year restoration of its building. "
+        "Volunteers spent months cleaning more than three hundred clocks, some of them built in the eighteenth "
+        "century, and the curator hopes that school groups will visit during the autumn."
+    ),
+}
 
 
-def _page(title: str, date: str, extra: str) -> str:
-    return f"{title}\n\n{date}\n\n{BODY} {extra}\n\n{BODY.replace('council', 'committee')} {extra}\n"
+def _page(key: str, title: str, date: str, extra: str = "") -> str:
+    body = BODIES[key]
+    return f"{title}\n\n{date}\n\n{body} {extra}\n\n{body.upper().capitalize()}\n"
 
 
 @pytest.fixture()
 def dated(tmp_path):
     raw = tmp_path / "raw"
     raw.mkdir()
-    (raw / "a.txt").write_text(_page("Budget approved in early July", "July 1, 2022", "Alpha."))
-    (raw / "b.txt").write_text(_page("Mid-July council budget vote", "July 15, 2022", "Bravo."))
-    (raw / "c.txt").write_text(_page("August budget follow-up story", "August 1, 2022", "Charlie."))
+    (raw / "a.txt").write_text(_page("a", "Council approves budget in early July", "July 1, 2022"))
+    (raw / "b.txt").write_text(_page("b", "Herring catch falls again in the north", "July 15, 2022", "Bravo."))
+    (raw / "c.txt").write_text(_page("c", "Clock museum reopens after restoration", "August 1, 2022"))
     return raw
 
 
@@ -45,7 +56,7 @@ def test_backfill_replaces_only_its_range(dated, tmp_path):
     before = st.read("articles").sort("published")
     assert before["published"].cast(pl.String).to_list() == ["2022-07-01", "2022-07-15", "2022-08-01"]
     # the July 15 page is corrected at its source; a normal rerun must not change the table
-    (dated / "b.txt").write_text(_page("Mid-July council budget vote", "July 15, 2022", "Bravo corrected."))
+    (dated / "b.txt").write_text(_page("b", "Herring catch falls again in the north", "July 15, 2022", "Bravo corrected."))
     ingest_flow(inputs=[str(dated)], output=str(out))
     assert "Bravo corrected." not in " ".join(st.read("articles")["text"].to_list())
     res = backfill_flow(since=dt.date(2022, 7, 10), until=dt.date(2022, 7, 31), inputs=[str(dated)], output=str(out))
