@@ -239,7 +239,8 @@ def _boilerplate_mask(g: np.ndarray, doc_of: np.ndarray, site: np.ndarray, n_doc
 def _band_matrix(sig: np.ndarray, cfg: DedupConfig) -> np.ndarray:
     """(n_docs x num_bands) uint64 keys: a mix of each band's rows of the signature."""
     rows = cfg.num_perm // cfg.num_bands
-    keys = np.zeros((sig.shape[0], cfg.num_bands), dtype=np.uint64)
+    # seeded with the band number, so a key names its band too (one key column suffices in the index)
+    keys = np.broadcast_to(np.arange(cfg.num_bands, dtype=np.uint64), (sig.shape[0], cfg.num_bands)).copy()
     with np.errstate(over="ignore"):
         for r in range(rows):
             col = sig[:, r : rows * cfg.num_bands : rows].astype(np.uint64)
@@ -267,27 +268,38 @@ def _candidate_pairs(keys: np.ndarray) -> pl.DataFrame:
     return pairs
 
 
-def _verify(pairs: pl.DataFrame, g: np.ndarray, doc_of: np.ndarray, sizes: np.ndarray) -> pl.DataFrame:
-    """Exact overlap of every candidate pair: intersection, jaccard, containment, size ratio."""
-    sh = pl.DataFrame({"d": doc_of, "g": g})
+def _verify(
+    pairs: pl.DataFrame,
+    g: np.ndarray,
+    doc_of: np.ndarray,
+    sizes: np.ndarray,
+    right: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+) -> pl.DataFrame:
+    """Exact overlap of every candidate pair: intersection, jaccard, containment, size ratio.
+
+    ``a`` indexes the documents of (``g``, ``doc_of``, ``sizes``); ``b`` those of ``right`` (the
+    same documents when ``right`` is None).
+    """
+    g_b, doc_b, sizes_b = right if right is not None else (g, doc_of, sizes)
+    sh_a = pl.DataFrame({"a": doc_of, "g": g})
+    sh_b = sh_a.rename({"a": "b"}) if right is None else pl.DataFrame({"b": doc_b, "g": g_b})
     # in blocks of pairs: the (pair, shingle) join is ~size_a rows per pair
     block = max(1, _MAX_JOIN_ROWS // max(1, int(sizes.mean()) if len(sizes) else 1))
     inter = pl.concat(
         [
             pairs.slice(start, block)
-            .join(sh, left_on="a", right_on="d")
-            .join(sh, left_on=["b", "g"], right_on=["d", "g"])
+            .join(sh_a, on="a")
+            .join(sh_b, on=["b", "g"])
             .group_by("a", "b")
             .agg(pl.len().alias("inter"))
             for start in range(0, max(1, pairs.height), block)
         ]
     )
-    sz = pl.Series(sizes)
     out = pairs.join(inter, on=["a", "b"], how="left").with_columns(pl.col("inter").fill_null(0))
-    size_a = pl.col("a").map_batches(lambda s: pl.Series(sizes[s.to_numpy()]), return_dtype=pl.Int64)
-    size_b = pl.col("b").map_batches(lambda s: pl.Series(sizes[s.to_numpy()]), return_dtype=pl.Int64)
-    del sz
-    out = out.with_columns(size_a.alias("size_a"), size_b.alias("size_b"))
+    out = out.with_columns(
+        size_a=pl.Series(sizes[out["a"].to_numpy()].astype(np.int64)),
+        size_b=pl.Series(sizes_b[out["b"].to_numpy()].astype(np.int64)),
+    )
     small = pl.min_horizontal("size_a", "size_b")
     large = pl.max_horizontal("size_a", "size_b")
     return out.with_columns(
@@ -389,6 +401,7 @@ class _Batch:
     shingles: np.ndarray  # content shingles of the reps, grouped by rep (ascending)
     shingle_doc: np.ndarray
     sizes: np.ndarray  # shingles per rep
+    furniture: np.ndarray  # sorted distinct 32-bit hashes of the shingles dropped as boilerplate
 
 
 def _prepare(df: pl.DataFrame, cfg: DedupConfig) -> _Batch:
@@ -415,6 +428,7 @@ def _prepare(df: pl.DataFrame, cfg: DedupConfig) -> _Batch:
     kept_docs = np.zeros(len(first), dtype=bool)
     kept_docs[gdoc[~bad]] = True
     keep = ~bad | ~kept_docs[gdoc]  # a doc that is all boilerplate keeps its shingles
+    furniture = np.unique((g[bad] >> np.uint64(32)).astype(np.uint32))
     g, gdoc = g[keep], gdoc[keep]
     sizes = np.bincount(gdoc, minlength=len(first))
     reps = _quality_order(first.with_columns(n_content=pl.Series(sizes), _old=pl.int_range(pl.len())))
@@ -424,7 +438,7 @@ def _prepare(df: pl.DataFrame, cfg: DedupConfig) -> _Batch:
     order = np.argsort(new_doc, kind="stable")
     reps = reps.with_row_index("_rep").drop("_old")
     rows = rows.join(reps.select("content_hash", "_rep"), on="content_hash", how="left").sort("_row")
-    return _Batch(rows, reps, g[order], new_doc[order], np.bincount(new_doc, minlength=len(reps)))
+    return _Batch(rows, reps, g[order], new_doc[order], np.bincount(new_doc, minlength=len(reps)), furniture)
 
 
 def band_keys(df: pl.DataFrame, cfg: DedupConfig) -> pl.DataFrame:
@@ -446,25 +460,81 @@ def band_keys(df: pl.DataFrame, cfg: DedupConfig) -> pl.DataFrame:
     )
 
 
-def assign_clusters(df: pl.DataFrame, cfg: DedupConfig) -> pl.DataFrame:
+def assign_clusters(df: pl.DataFrame, cfg: DedupConfig, index: pl.DataFrame | None = None) -> pl.DataFrame:
     """Every row of ``df`` plus ``cluster_id``, ``is_canonical`` and ``similarity``.
 
     ``df`` needs ``doc_id`` (unique) and ``text``; ``site``, ``published`` and ``n_edits`` are used when
     present. ``similarity`` is the verified overlap with the canonical copy (exact shingle-set
     Jaccard, or containment for an abridged copy; 1.0 for the canonical and exact copies).
+
+    ``index`` (rows of :data:`INDEX_SCHEMA` from earlier runs, typically only the candidates that
+    :func:`candidate_index_query` loads) makes the matching incremental: a row whose ``doc_id`` is
+    already indexed keeps its stored assignment (reruns are idempotent), and a new document that
+    verifies against an indexed one joins that document's ``cluster_id`` as a non-canonical copy
+    (the indexed canonical is already published and stays).
     """
+    return _assign(df, cfg, index, with_index_rows=False)[0]
+
+
+def cluster_and_index(
+    df: pl.DataFrame, cfg: DedupConfig, index: pl.DataFrame | None = None
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """:func:`assign_clusters` plus the :data:`INDEX_SCHEMA` rows of the new documents, shingled once.
+
+    The same result as ``assign_clusters(df, cfg, index)`` and ``index_rows(<its new rows>, cfg)``;
+    rows of ``df`` already in ``index`` get no new index row.
+    """
+    return _assign(df, cfg, index, with_index_rows=True)
+
+
+def _empty_result(df: pl.DataFrame) -> pl.DataFrame:
+    return df.with_columns(
+        cluster_id=pl.lit(None, dtype=pl.String),
+        is_canonical=pl.lit(None, dtype=pl.Boolean),
+        similarity=pl.lit(None, dtype=pl.Float64),
+    )
+
+
+def _assign(
+    df: pl.DataFrame, cfg: DedupConfig, index: pl.DataFrame | None, with_index_rows: bool
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    no_rows = pl.DataFrame(schema=INDEX_SCHEMA)
     if df.height == 0:
-        return df.with_columns(
-            cluster_id=pl.lit(None, dtype=pl.String),
-            is_canonical=pl.lit(None, dtype=pl.Boolean),
-            similarity=pl.lit(None, dtype=pl.Float64),
-        )
+        return _empty_result(df), no_rows
+    if index is None or index.height == 0:
+        return _assign_fresh(df, cfg, None, with_index_rows)
+    index = index.unique("doc_id", keep="first").sort("doc_id")  # deterministic candidate numbering
+    known = df["doc_id"].is_in(index["doc_id"].implode())
+    if not known.any():
+        return _assign_fresh(df, cfg, index, with_index_rows)
+    ordered = df.with_row_index("_order")
+    stored = index.select("doc_id", "cluster_id", "is_canonical", "similarity")
+    seen = ordered.filter(known).join(stored, on="doc_id", how="left")
+    fresh = ordered.filter(~known)
+    columns = [*df.columns, "cluster_id", "is_canonical", "similarity", "_order"]
+    parts = [seen.select(columns)]
+    rows = no_rows
+    if fresh.height:
+        out, rows = _assign_fresh(fresh.drop("_order"), cfg, index, with_index_rows)
+        parts.append(out.with_columns(fresh["_order"]).select(columns))
+    out = pl.concat(parts, how="vertical_relaxed").sort("_order")
+    return out.select(*df.columns, "cluster_id", "is_canonical", "similarity"), rows
+
+
+def _assign_fresh(
+    df: pl.DataFrame, cfg: DedupConfig, index: pl.DataFrame | None, with_index_rows: bool
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Cluster documents none of which is in ``index``; the batch path of :func:`assign_clusters`."""
     batch = _prepare(df, cfg)
     n = len(batch.reps)
     sig = _minhash(batch.shingles, batch.shingle_doc, n, cfg)
-    pairs = _candidate_pairs(_band_matrix(sig, cfg))
+    keys = _band_matrix(sig, cfg)
+    del sig
+    pairs = _candidate_pairs(keys)
     edges = _verify(pairs, batch.shingles, batch.shingle_doc, batch.sizes)
+    del pairs
     canon = _link_clusters(n, edges, cfg)
+    del edges
     members = np.flatnonzero(canon != np.arange(n))
     to_canon = _verify(
         pl.DataFrame({"a": canon[members], "b": members}), batch.shingles, batch.shingle_doc, batch.sizes
@@ -478,10 +548,229 @@ def assign_clusters(df: pl.DataFrame, cfg: DedupConfig) -> pl.DataFrame:
             "_canon_doc": rep_ids.gather(canon),
             "_rep_sim": sim,
         }
-    )
+    ).with_columns(_joined=pl.lit(None, dtype=pl.String))
+    x, xdoc, xsizes = _rep_x32(batch)
+    if index is not None and index.height:
+        joined, joined_sim = _match_index(x, xdoc, xsizes, keys, canon, index, batch.furniture, cfg)
+        hit = joined.is_not_null().to_numpy()
+        reps = reps.with_columns(
+            _joined=joined,
+            _rep_sim=pl.Series(np.where(hit, joined_sim, sim)),
+        )
     out = batch.rows.join(reps, on="_rep", how="left").sort("_row")
-    return out.with_columns(
-        cluster_id=_stable_id(out["_canon_doc"]),
-        is_canonical=pl.col("doc_id") == pl.col("_canon_doc"),
+    out = out.with_columns(
+        cluster_id=pl.coalesce("_joined", _stable_id(out["_canon_doc"])),
+        is_canonical=(pl.col("doc_id") == pl.col("_canon_doc")) & pl.col("_joined").is_null(),
         similarity=pl.col("_rep_sim"),  # exact copies share their representative's similarity
-    ).select(*df.columns, "cluster_id", "is_canonical", "similarity")
+    )
+    rows = pl.DataFrame(schema=INDEX_SCHEMA)
+    if with_index_rows:
+        rows = _index_frame(out, x, xdoc, keys)
+    return out.select(*df.columns, "cluster_id", "is_canonical", "similarity"), rows
+
+
+# ---------------------------------------------------------------------------------------------
+# persistent index: incremental matching across runs
+
+# One row per indexed document. Exact shingle sets are stored (32-bit hashes: on the dev set 122
+# content shingles per document, ~490 bytes, less than a 128 x uint32 signature), so a new document
+# is verified against an indexed one exactly as within a batch (a false 32-bit match needs two
+# distinct shingles to collide: ~n_a * n_b / 2**32, about 4e-6 per pair of 130-shingle documents);
+# MinHash signatures are not stored, they follow from the shingles. ``band_keys`` are the
+# ``num_bands`` LSH keys, each with its band number folded in, so a candidate lookup is a match on the
+# key alone (see :func:`candidate_index_query`). ``shingles`` are the document's content shingles in
+# the batch it was indexed with (site furniture of that batch removed).
+INDEX_SCHEMA = pl.Schema(
+    {
+        "doc_id": pl.String,
+        "cluster_id": pl.String,
+        "is_canonical": pl.Boolean,
+        "similarity": pl.Float64,
+        "site": pl.String,
+        "n_shingles": pl.Int32,
+        "shingles": pl.List(pl.UInt32),  # sorted distinct high 32 bits of the content shingle hashes
+        "band_keys": pl.List(pl.UInt64),  # cfg.num_bands keys, band k at position k
+    }
+)
+
+
+def _rep_x32(batch: _Batch) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Distinct 32-bit shingle hashes of each rep (the MinHash input), their rep, and counts."""
+    x = (batch.shingles >> np.uint64(32)).astype(np.uint32)
+    d = batch.shingle_doc
+    keep = np.ones(len(x), dtype=bool)
+    keep[1:] = (x[1:] != x[:-1]) | (d[1:] != d[:-1])  # sorted by (rep, shingle): duplicates adjacent
+    x, d = x[keep], d[keep]
+    return x, d, np.bincount(d, minlength=len(batch.reps))
+
+
+def _list_column(values: np.ndarray, owner: np.ndarray, n: int, dtype: pl.DataType) -> pl.Series:
+    """A list column of ``n`` rows from flat ``values`` grouped by ascending ``owner`` (rows may be empty)."""
+    counts = np.bincount(owner, minlength=n).astype(np.int64)
+    offsets = np.concatenate(([0], np.cumsum(counts)))
+    flat = pl.Series(values).cast(dtype)
+    # an Arrow-style list from offsets: one slice per row, built in polars without Python loops
+    grouped = pl.DataFrame({"o": owner.astype(np.int64), "v": flat}).group_by("o", maintain_order=True).agg("v")
+    full = pl.DataFrame({"o": np.arange(n, dtype=np.int64)}).join(grouped, on="o", how="left").sort("o")
+    del offsets
+    return full["v"].fill_null(pl.lit([], dtype=pl.List(dtype))).cast(pl.List(dtype))
+
+
+def _index_frame(out: pl.DataFrame, x: np.ndarray, xdoc: np.ndarray, keys: np.ndarray) -> pl.DataFrame:
+    """INDEX_SCHEMA rows of clustered batch rows (``out`` still carries ``_rep`` and ``_site``)."""
+    n = keys.shape[0]
+    per_rep = pl.DataFrame(
+        {
+            "_rep": np.arange(n, dtype=np.uint32),
+            "n_shingles": np.bincount(xdoc, minlength=n).astype(np.int32),
+            "shingles": _list_column(x, xdoc, n, pl.UInt32),
+            "band_keys": pl.Series(keys).cast(pl.List(pl.UInt64)),
+        }
+    )
+    return (
+        out.select("doc_id", "cluster_id", "is_canonical", "similarity", pl.col("_site").alias("site"), "_rep")
+        .join(per_rep, on="_rep", how="left")
+        .drop("_rep")
+        .select(list(INDEX_SCHEMA))
+        .cast(dict(INDEX_SCHEMA))
+    )
+
+
+def index_rows(clustered_df: pl.DataFrame, cfg: DedupConfig) -> pl.DataFrame:
+    """The :data:`INDEX_SCHEMA` rows to append to the persistent index for ``clustered_df``.
+
+    ``clustered_df`` is an output of :func:`assign_clusters` (``doc_id``, ``text``, ``cluster_id``,
+    ``is_canonical``, ``similarity``; ``site``/``published``/``n_edits`` as given there). Shingles
+    are recomputed from the text with site furniture detected over this frame, as
+    ``assign_clusters`` did; :func:`cluster_and_index` saves that second pass.
+    """
+    if clustered_df.height == 0:
+        return pl.DataFrame(schema=INDEX_SCHEMA)
+    batch = _prepare(clustered_df, cfg)
+    n = len(batch.reps)
+    keys = _band_matrix(_minhash(batch.shingles, batch.shingle_doc, n, cfg), cfg)
+    x, xdoc, _ = _rep_x32(batch)
+    return _index_frame(batch.rows, x, xdoc, keys)
+
+
+def candidate_index_query(index: pl.LazyFrame, new_keys: pl.DataFrame) -> pl.LazyFrame:
+    """Index rows worth loading for a new batch: those sharing a band key with it.
+
+    ``index`` is a lazy scan of the stored index (``pl.scan_delta`` / ``pl.scan_parquet``) and
+    ``new_keys`` the :func:`band_keys` frame of the new batch (only its ``key`` column is used; keys
+    carry their band). The filter is a plain predicate on the scan, so polars evaluates it inside
+    the Parquet reader and materialises only matching rows. The canonical row of every matched
+    cluster is added, so a new copy's ``similarity`` is measured against the canonical itself.
+    """
+    keys = new_keys["key"].unique().cast(pl.UInt64).implode()
+    hit_ids = (
+        index.select("doc_id", "band_keys")
+        .explode("band_keys")
+        .filter(pl.col("band_keys").is_in(keys))
+        .select("doc_id")
+        .unique()
+    )
+    hits = index.join(hit_ids, on="doc_id", how="semi")
+    canon = index.filter(pl.col("is_canonical")).join(hits.select("cluster_id").unique(), on="cluster_id", how="semi")
+    return pl.concat([hits, canon]).unique("doc_id", keep="first")
+
+
+def _match_index(
+    x: np.ndarray,
+    xdoc: np.ndarray,
+    xsizes: np.ndarray,
+    keys: np.ndarray,
+    canon: np.ndarray,
+    index: pl.DataFrame,
+    furniture: np.ndarray,
+    cfg: DedupConfig,
+) -> tuple[pl.Series, np.ndarray]:
+    """The indexed cluster each new rep joins (null: none) and its similarity to that cluster.
+
+    A rep with a strong verified edge to indexed documents joins the cluster of its best one
+    (highest overlap, then smallest cluster_id). The rest of its batch group follows the cluster
+    most of the group's linked members chose; a group with no strong link joins a cluster when
+    its weak links number ``cfg.min_links_per_member`` per member of the smaller side (as batch
+    groups merge). Shingles that are boilerplate in the new batch are dropped from the indexed
+    documents too, so both sides are compared without this batch's site furniture. Similarity is the overlap with the cluster's canonical when that is loaded, else
+    with the best-matching indexed member.
+    """
+    n, nb = keys.shape
+    m = index.height
+    idx_x = index["shingles"].explode().drop_nulls().cast(pl.UInt32).to_numpy()
+    idx_doc = np.repeat(np.arange(m, dtype=np.int64), index["shingles"].list.len().fill_null(0).to_numpy())
+    clean = ~np.isin(idx_x, furniture)
+    kept = np.bincount(idx_doc[clean], minlength=m) > 0
+    clean |= ~kept[idx_doc]  # a document that would lose every shingle keeps them all
+    idx_x, idx_doc = idx_x[clean], idx_doc[clean]
+    idx_sizes = np.bincount(idx_doc, minlength=m).astype(np.int64)
+    key_lens = index["band_keys"].list.len().fill_null(0).to_numpy().astype(np.int64)
+    idx_keys = pl.DataFrame(
+        {"b": np.repeat(np.arange(m, dtype=np.int64), key_lens), "key": index["band_keys"].explode().drop_nulls()}
+    )
+    new_keys = pl.DataFrame({"a": np.repeat(np.arange(n, dtype=np.int64), nb), "key": keys.ravel()})
+    pairs = new_keys.join(idx_keys, on="key").select("a", "b").unique().sort("a", "b")
+    none = pl.Series("_joined", [None] * n, dtype=pl.String)
+    if pairs.height == 0:
+        return none, np.ones(n)
+    edges = _verify(pairs, x, xdoc, xsizes, right=(idx_x, idx_doc, idx_sizes))
+    cluster_of = index["cluster_id"]
+    edges = edges.with_columns(
+        cluster=cluster_of.gather(edges["b"].to_numpy()),
+        sim=pl.max_horizontal("jaccard", "containment"),
+        group=pl.Series(canon[edges["a"].to_numpy()]),
+    )
+    strong = _accept(edges, cfg.min_jaccard, cfg.min_containment, cfg.min_size_ratio)
+    best = strong.sort(["a", "sim", "cluster"], descending=[False, True, False]).unique("a", keep="first")
+    by_group = (
+        best.group_by("group", "cluster")
+        .agg(pl.len().alias("links"), pl.col("sim").max().alias("best"))
+        .sort(["group", "links", "best", "cluster"], descending=[False, True, True, False])
+        .unique("group", keep="first")
+        .select("group", "cluster")
+    )
+    weak = _accept(edges, cfg.min_weak_jaccard, cfg.min_weak_containment, cfg.min_weak_size_ratio)
+    group_size = np.bincount(canon, minlength=n)
+    loaded = index.group_by("cluster_id").len().rename({"cluster_id": "cluster", "len": "loaded"})
+    weak_groups = (
+        weak.group_by("group", "cluster")
+        .agg(pl.len().alias("links"), pl.col("sim").max().alias("best"))
+        .join(loaded, on="cluster", how="left")
+        .join(pl.DataFrame({"group": np.arange(n, dtype=np.int64), "size": group_size}), on="group", how="left")
+        .filter(pl.col("links") >= cfg.min_links_per_member * pl.min_horizontal("size", "loaded"))
+        .sort(["group", "links", "best", "cluster"], descending=[False, True, True, False])
+        .unique("group", keep="first")
+        .select("group", pl.col("cluster").alias("weak_cluster"))
+    )
+    target = (
+        pl.DataFrame({"a": np.arange(n, dtype=np.int64), "group": canon.astype(np.int64)})
+        .join(best.select("a", pl.col("cluster").alias("own")), on="a", how="left")
+        .join(by_group.rename({"cluster": "group_cluster"}), on="group", how="left")
+        .join(weak_groups, on="group", how="left")
+        .sort("a")
+        .select(pl.coalesce("own", "group_cluster", "weak_cluster").alias("_joined"))
+        .to_series()
+    )
+    # similarity to the joined cluster: its canonical when loaded, else the best edge into it
+    sim = np.ones(n)
+    joined = target.to_frame().with_row_index("a").filter(pl.col("_joined").is_not_null())
+    if joined.height:
+        canon_rows = index.with_row_index("b").filter("is_canonical").select(pl.col("b").cast(pl.Int64), pl.col("cluster_id").alias("_joined"))
+        to_canon = joined.join(canon_rows, on="_joined", how="inner").select(pl.col("a").cast(pl.Int64), "b")
+        measured = _verify(to_canon, x, xdoc, xsizes, right=(idx_x, idx_doc, idx_sizes)).select(
+            "a", pl.max_horizontal("jaccard", "containment").alias("sim")
+        )
+        fallback = (
+            edges.join(joined.select(pl.col("a").cast(pl.Int64), pl.col("_joined").alias("cluster")), on=["a", "cluster"])
+            .group_by("a")
+            .agg(pl.col("sim").max().alias("edge_sim"))
+        )
+        sims = (
+            joined.select(pl.col("a").cast(pl.Int64))
+            .join(measured, on="a", how="left")
+            .join(fallback, on="a", how="left")
+            .select("a", pl.coalesce("sim", "edge_sim", pl.lit(0.0)).alias("s"))
+        )
+        sim[sims["a"].to_numpy()] = sims["s"].to_numpy()
+    return target, sim
+

@@ -3,6 +3,7 @@
     .venv/bin/python -m flows.eval_dedup                 # full dev set, default DedupConfig
     .venv/bin/python -m flows.eval_dedup --split-half    # + tune on one half of the clusters, score the other
     .venv/bin/python -m flows.eval_dedup --shingle-sweep # + word n-gram size by measurement
+    .venv/bin/python -m flows.eval_dedup --two-runs      # + incremental: half, then half + index
 
 Scores are the adjusted Rand index and pairwise precision/recall of the predicted clusters against
 the ``cluster_id`` labels (``cleaners.metrics.cluster_scores``); docs/s is the wall time of
@@ -27,6 +28,7 @@ from typing import Any
 import polars as pl
 
 from cleaners.config import DedupConfig
+from cleaners import dedup
 from cleaners.dedup import assign_clusters
 from cleaners.metrics import cluster_scores
 
@@ -128,11 +130,49 @@ def shingle_sweep(path: str | Path, base: DedupConfig, sizes: tuple[int, ...] = 
     return out
 
 
+def two_runs(path: str | Path, cfg: DedupConfig) -> dict:
+    """Run 1 clusters the first half of the rows, run 2 the rest against run 1's index.
+
+    Scores the combined assignment against the labels, and checks that re-feeding run 2 with the
+    index of both runs reproduces run 2's output (idempotent reruns).
+    """
+    df = pl.read_parquet(path)
+    inputs = df.select([c for c in INPUT_COLUMNS if c in df.columns])
+    half = df.height // 2
+    t0 = time.perf_counter()
+    out1, index = dedup.cluster_and_index(inputs[:half], cfg)
+    t1 = time.perf_counter()
+    second = inputs[half:]
+    cand = dedup.candidate_index_query(index.lazy(), dedup.band_keys(second, cfg)).collect()
+    t2 = time.perf_counter()
+    out2, rows = dedup.cluster_and_index(second, cfg, cand)
+    t3 = time.perf_counter()
+    combined = pl.concat([out1, out2])
+    scores = cluster_scores(df["cluster_id"].to_list(), combined["cluster_id"].to_list())
+    full = pl.concat([index, rows])
+    again = assign_clusters(second, cfg, dedup.candidate_index_query(full.lazy(), dedup.band_keys(second, cfg)).collect())
+    result = {
+        "ari": round(scores.ari, 4),
+        "pair_precision": round(scores.pair_precision, 4),
+        "pair_recall": round(scores.pair_recall, 4),
+        "run1_s": round(t1 - t0, 2),
+        "query_s": round(t2 - t1, 2),
+        "candidates_loaded": cand.height,
+        "index_rows": index.height,
+        "run2_s": round(t3 - t2, 2),
+        "index_bytes_per_doc": round(full.estimated_size() / max(1, full.height), 1),
+        "rerun_idempotent": again.equals(out2),
+    }
+    print(json.dumps({"eval": "dedup_two_runs", **result}))
+    return result
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--path", default=str(DEV_PATH))
     parser.add_argument("--split-half", action="store_true")
     parser.add_argument("--shingle-sweep", action="store_true")
+    parser.add_argument("--two-runs", action="store_true")
     args = parser.parse_args()
     cfg = DedupConfig()
     evaluate_dedup(args.path, cfg)
@@ -140,6 +180,8 @@ def main() -> None:
         shingle_sweep(args.path, cfg)
     if args.split_half:
         split_half_check(args.path, cfg)
+    if args.two_runs:
+        two_runs(args.path, cfg)
 
 
 if __name__ == "__main__":

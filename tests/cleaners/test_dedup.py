@@ -329,3 +329,102 @@ def test_syndication_dev_floor(shared_dir) -> None:
     scores = cluster_scores(df["cluster_id"].to_list(), out["cluster_id"].to_list())
     assert scores.ari >= 0.95
     assert scores.pair_precision >= 0.95
+
+
+# ------------------------------------------------------------------ persistent index (incremental runs)
+
+
+def _run(df: pl.DataFrame, index: pl.DataFrame | None) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """One incremental run as the flow does it: query the index by band keys, cluster, index rows."""
+    cand = None
+    if index is not None:
+        cand = dedup.candidate_index_query(index.lazy(), band_keys(df, CFG)).collect()
+    return dedup.cluster_and_index(df, CFG, cand)
+
+
+def test_index_schema_and_rows() -> None:
+    df = frame({"a1": BASE_A, "a2": typo_copy(BASE_A, 1), "b1": BASE_B}, site={"a1": "x.com", "a2": "y.com", "b1": "x.com"})
+    out, rows = dedup.cluster_and_index(df, CFG)
+    assert rows.schema == dedup.INDEX_SCHEMA
+    assert rows["doc_id"].to_list() == df["doc_id"].to_list()
+    assert rows.select("doc_id", "cluster_id", "is_canonical", "similarity").equals(
+        out.select("doc_id", "cluster_id", "is_canonical", "similarity")
+    )
+    assert (rows["band_keys"].list.len() == CFG.num_bands).all()
+    assert (rows["n_shingles"] == rows["shingles"].list.len()).all()
+    assert (rows["shingles"].list.eval(pl.element().diff().drop_nulls() > 0).list.all()).all()  # sorted, distinct
+    assert index_rows_equal(dedup.index_rows(out, CFG), rows)
+
+
+def index_rows_equal(a: pl.DataFrame, b: pl.DataFrame) -> bool:
+    return a.sort("doc_id").equals(b.sort("doc_id"))
+
+
+INCREMENTAL_CASES = [
+    ("typo_copy_joins", {"a2": typo_copy(BASE_A, 1)}, {"a2": "a1"}),
+    ("exact_copy_joins", {"a2": BASE_A.upper()}, {"a2": "a1"}),
+    ("abridged_copy_joins", {"a2": abridged(BASE_A, 0.6)}, {"a2": "a1"}),
+    ("longer_copy_joins_but_is_not_canonical", {"a2": BASE_A + "\n\n" + story(77, 2)}, {"a2": "a1"}),
+    ("unrelated_stays_alone", {"c1": BASE_C}, {"c1": "c1"}),
+    ("new_cluster_and_join", {"a2": typo_copy(BASE_A, 2), "c1": BASE_C, "c2": typo_copy(BASE_C, 5)}, {"a2": "a1", "c1": "c1", "c2": "c1"}),
+]
+
+
+@pytest.mark.parametrize(("second", "owner"), [c[1:] for c in INCREMENTAL_CASES], ids=[c[0] for c in INCREMENTAL_CASES])
+def test_incremental_run_joins_indexed_cluster(second: dict[str, str], owner: dict[str, str]) -> None:
+    first_out, index = _run(frame({"a1": abridged(BASE_A, 0.9), "b1": BASE_B}), None)
+    out, new_rows = _run(frame(second), index)
+    ids = dict(zip(first_out["doc_id"], first_out["cluster_id"]))
+    for doc, canonical in owner.items():
+        row = out.filter(pl.col("doc_id") == doc)
+        expected = ids.get(canonical, xxhash.xxh3_64_hexdigest(canonical.encode()))
+        assert row["cluster_id"].item() == expected
+        assert row["is_canonical"].item() == (doc == canonical)  # the indexed canonical stays canonical
+        assert 0.0 < row["similarity"].item() <= 1.0
+    assert sorted(new_rows["doc_id"]) == sorted(second)
+
+
+def test_rerun_with_index_is_idempotent() -> None:
+    _, index = _run(frame({"a1": BASE_A, "b1": BASE_B}), None)
+    second = frame({"a2": typo_copy(BASE_A, 1), "c1": BASE_C, "c2": typo_copy(BASE_C, 4)})
+    out, rows = _run(second, index)
+    index = pl.concat([index, rows])
+    again, again_rows = _run(second, index)
+    assert again.equals(out)
+    assert again_rows.height == 0  # nothing new to index
+    mixed = pl.concat([second, frame({"a3": typo_copy(BASE_A, 9)})])
+    third, _ = _run(mixed, index)
+    assert third.head(second.height).equals(out)
+    assert third["cluster_id"][-1] == out["cluster_id"][0]
+
+
+def test_candidate_query_on_parquet_scan(tmp_path) -> None:
+    texts = {f"s{i}": story(300 + i) for i in range(20)}
+    _, index = _run(frame(texts), None)
+    path = tmp_path / "index.parquet"
+    index.write_parquet(path)
+    new = frame({"n1": typo_copy(texts["s3"], 1), "n2": story(999)})
+    cand = dedup.candidate_index_query(pl.scan_parquet(path), band_keys(new, CFG)).collect()
+    assert cand["doc_id"].to_list() == ["s3"]
+    out = assign_clusters(new, CFG, cand)
+    assert out["cluster_id"][0] == index.filter(pl.col("doc_id") == "s3")["cluster_id"].item()
+
+
+@pytest.mark.slow
+def test_syndication_dev_two_runs(shared_dir) -> None:
+    """Half the dev set in run 1, the other half plus run 1's index in run 2: combined ARI, idempotence."""
+    path = shared_dir / "eval" / "syndication" / "dev.parquet"
+    if not path.is_file():
+        pytest.skip("syndication dev set is not present")
+    df = pl.read_parquet(path)
+    inputs = df.select("doc_id", "text", "title", "site")
+    half = df.height // 2
+    out1, index = _run(inputs[:half], None)
+    out2, rows = _run(inputs[half:], index)
+    combined = pl.concat([out1, out2])
+    scores = cluster_scores(df["cluster_id"].to_list(), combined["cluster_id"].to_list())
+    assert scores.ari >= 0.95
+    assert scores.pair_precision >= 0.95
+    assert (combined.group_by("cluster_id").agg(pl.col("is_canonical").sum())["is_canonical"] == 1).all()
+    again, _ = _run(inputs[half:], pl.concat([index, rows]))
+    assert again.equals(out2)
