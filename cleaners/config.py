@@ -28,6 +28,10 @@ class LoadConfig:
     max_sniff_bytes: int = 4096  # <meta charset> / markup is looked for in this many leading bytes
     max_detect_bytes: int = 256 * 1024  # charset detection sees at most this many bytes
     max_binary_ratio: float = 0.05  # share of control/undecodable chars above which input is "binary"
+    # No news article is this long; such inputs are dumps or attacks, quarantined before cleaning
+    # (cleaning is linear but costs ~1.5 s per MB of text).
+    max_text_chars: int = 2_000_000
+    max_html_chars: int = 15_000_000
 
 
 @dataclass(frozen=True)
@@ -159,6 +163,11 @@ class DedupConfig:
     min_weak_size_ratio: float = 0.3
     min_links_per_member: float = 2.0  # weak edges between two groups per member of the smaller
     max_merge_rounds: int = 2  # rounds of group merging by weak edges
+    # consensus repair of the canonical text from its copies (cleaners.consensus)
+    consensus_repair: bool = True
+    min_consensus_copies: int = 2  # copies that must agree on a reading (and be a majority of those covering it)
+    max_consensus_span_tokens: int = 2  # longest differing token run a copy may vote on (longer: a rewrite)
+    min_consensus_anchor_tokens: int = 2  # equal tokens a vote needs on each side (same sentence context)
 
 
 @dataclass(frozen=True)

@@ -81,6 +81,9 @@ def decode_page(page: RawPage, cfg: PipelineConfig) -> Decoded:
     except decode.DecodeError as exc:
         raise PageError("decode", exc.reason, str(exc)) from exc
     fmt = page.format or decode.sniff_format(page.name.removesuffix(".gz"), decoded.text)
+    limit = cfg.load.max_html_chars if fmt == "html" else cfg.load.max_text_chars
+    if len(decoded.text) > limit:
+        raise PageError("decode", f"too_large_{fmt}", f"{len(decoded.text)} characters > limit {limit}")
     return Decoded(page, decoded.text, fmt)
 
 
