@@ -48,7 +48,7 @@ class Unit:
 
     @property
     def key(self) -> str:
-        digest = xxhash.xxh3_64_hexdigest("\n".join(self.items).encode("utf-8", "surrogatepass"))
+        digest = xxhash.xxh3_64_hexdigest("\n".join(self.items).encode("utf-8", "surrogateescape"))
         return f"{self.kind}-{digest}"
 
     def __len__(self) -> int:
@@ -67,6 +67,11 @@ def format_of(name: str) -> str | None:
 def source_key(path: Path) -> str:
     """The `source` recorded for a file: its absolute POSIX path (stable across working dirs)."""
     return path.resolve().as_posix()
+
+
+def display_source(path: str) -> str:
+    """A path as valid UTF-8 for the `source` column: undecodable name bytes become \\xNN escapes."""
+    return path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 def discover_files(paths: list[str | Path]) -> list[InputFile]:
@@ -108,7 +113,7 @@ def plan_units(files: list[InputFile], cfg: PipelineConfig, urls: list[str] | No
 def read_file_page(item: InputFile, max_bytes: int) -> RawPage:
     """Read one file (bounded); raise PageError(stage='load') with a reason on failure."""
     if item.format is None:
-        raise PageError("load", "unsupported_file_type", f"not a page type newsclean reads: {Path(item.path).name}")
+        raise PageError("load", "unsupported_file_type", f"not a page type newsclean reads: {display_source(Path(item.path).name)}")
     path = Path(item.path)
     try:
         size = path.stat().st_size
@@ -121,7 +126,7 @@ def read_file_page(item: InputFile, max_bytes: int) -> RawPage:
     if len(data) > max_bytes:
         raise PageError("load", "too_large", f"more than {max_bytes} bytes")
     fmt = None if item.format == "sniff" else item.format
-    return RawPage(source=item.path, data=data, name=path.name, format=fmt)
+    return RawPage(source=display_source(item.path), data=data, name=display_source(path.name), format=fmt)
 
 
 def _iter_files(unit: Unit, cfg: PipelineConfig) -> Iterator[RawPage | LoadFailure]:
@@ -129,7 +134,7 @@ def _iter_files(unit: Unit, cfg: PipelineConfig) -> Iterator[RawPage | LoadFailu
         try:
             yield read_file_page(InputFile(path, fmt), cfg.load.max_input_bytes)
         except PageError as err:
-            yield load_failure(path, err)
+            yield load_failure(display_source(path), err)
 
 
 def _unit_readers() -> dict[str, Callable[[Unit, PipelineConfig], Iterator[RawPage | LoadFailure]]]:
