@@ -45,6 +45,13 @@ def _gzip_bomb(path: Path, inflated: int) -> None:
         fh.write(comp.flush())
 
 
+def _truncated_gzip(rnd: random.Random) -> bytes:
+    words = PROSE.split()
+    html = "<html><body>" + "".join(f"<p>{' '.join(rnd.choice(words) for _ in range(60))}</p>" for _ in range(80)) + "</body></html>"
+    data = gzip.compress(html.encode())
+    return data[: len(data) // 2]
+
+
 def make_hostile(raw: Path) -> dict[str, str | None]:
     """Write the hostile files; return name -> expected table ('articles' or 'rejected') or None (any)."""
     rnd = random.Random(3)
@@ -60,13 +67,13 @@ def make_hostile(raw: Path) -> dict[str, str | None]:
              + "</article></body></html>").encode("latin-1"),
             "articles",
         ),
-        "utf16.txt": (("\ufeff" + good.decode()).encode("utf-16-le") if False else "\ufeff".encode("utf-16-le") + good.decode().encode("utf-16-le"), "articles"),
+        "utf16.txt": ("\ufeff".encode("utf-16-le") + good.decode().encode("utf-16-le"), "articles"),
         "nul.txt": (good.replace(b" ", b" \x00"), "articles"),
         "one_line.txt": ((PROSE.replace("\n", " ") * 70_000).encode()[: 10 * 1024 * 1024], "rejected"),
         "huge.html": (b"<html><body>" + (b"<div><p>" + PROSE.encode() + b"</p></div>") * 190_000 + b"</body></html>", "rejected"),
         "deep.html": (b"<html><body>" + b"<div>" * 6000 + PROSE.encode() * 5 + b"</div>" * 6000 + b"</body></html>", None),
         "script_only.html": (b"<html><head><script>" + b"var x = 1;" * 50_000 + b"</script></head><body></body></html>", "rejected"),
-        "truncated.html.gz": (gzip.compress(b"<html><body>" + PROSE.encode() * 50 + b"</body></html>")[:300], "rejected"),
+        "truncated.html.gz": (_truncated_gzip(rnd), "rejected"),
         "fake.warc.gz": (gzip.compress(b"this is not a WARC file at all\n" * 100), "rejected"),
         "notes.json": (b"{}", "rejected"),
         "we ird – näme.txt": (good, "articles"),
