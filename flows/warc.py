@@ -116,6 +116,26 @@ def _find_next_record(fh: BinaryIO, start: int, gz: bool, limit: int) -> int | N
     return None
 
 
+def _unread_tail(fh: BinaryIO, last_start: int) -> int:
+    """Bytes after the last gzip member warcio read (0 for a whole file): a cut or garbled tail.
+
+    warcio ends quietly when the final member is cut short, so the reader re-inflates the last
+    member it saw and checks that it ends cleanly at the end of the file.
+    """
+    fh.seek(last_start)
+    d = zlib.decompressobj(31)
+    try:
+        while not d.eof:
+            chunk = fh.read(1 << 16)
+            if not chunk:
+                return 1  # the last member itself is incomplete
+            d.decompress(chunk)
+    except zlib.error:
+        return 1
+    tail = d.unused_data + fh.read(1 << 16)
+    return len(tail.strip(b"\r\n\x00"))
+
+
 def _record_page(rec, source: str, cfg: PipelineConfig, stats: Stats) -> RawPage | LoadFailure | None:
     """One record -> a page, a failure, or None (skipped and counted)."""
     rec_type = rec.rec_type or "unknown"
@@ -184,9 +204,12 @@ def _iter_stream(fh: BinaryIO, base: str, gz: bool, cfg: PipelineConfig, stats: 
         fh.seek(start)
         it = ArchiveIterator(fh, check_digests=cfg.warc.check_digests, arc2warc=True)
         failed_at: int | None = None
+        last_truncated = False
+        last_start = start  # resync scans from just after the last record that began to parse
         try:
             for rec in it:
-                rid = rec.rec_headers.get_header("WARC-Record-ID") or f"@{start + it.offset}"
+                last_start = it.offset  # absolute: warcio counts from the file position it started at
+                rid = rec.rec_headers.get_header("WARC-Record-ID") or f"@{it.offset}"
                 if rid in seen:  # a restart re-reads records already handled
                     continue
                 seen.add(rid)
@@ -196,7 +219,8 @@ def _iter_stream(fh: BinaryIO, base: str, gz: bool, cfg: PipelineConfig, stats: 
                     item = _record_page(rec, source, cfg, stats)
                 except READ_ERRORS as exc:
                     item = load_failure(source, PageError("load", "warc_invalid", f"{type(exc).__name__}: {exc}"[:300]))
-                    failed_at = start + it.offset
+                    failed_at = it.offset
+                last_truncated = isinstance(item, LoadFailure) and item.error.reason == "warc_truncated"
                 if item is not None:
                     yield item
                 if failed_at is not None:
@@ -209,9 +233,11 @@ def _iter_stream(fh: BinaryIO, base: str, gz: bool, cfg: PipelineConfig, stats: 
                 with gzip.open(fh.name, "rb") as inflated:
                     yield from _iter_stream(inflated, base, False, cfg, stats, seen)
                 return
-            failed_at = start + it.offset
-            yield load_failure(f"{base}#@{failed_at}", PageError("load", "warc_invalid", f"{type(exc).__name__}: {message}"[:300]))
+            failed_at = last_start
+            yield load_failure(f"{base}#@{it.offset}", PageError("load", "warc_invalid", f"{type(exc).__name__}: {message}"[:300]))
         if failed_at is None:
+            if gz and not last_truncated and _unread_tail(fh, last_start):
+                yield load_failure(f"{base}#@{last_start}+", PageError("load", "warc_truncated", "file ends inside a record"))
             return
         stats.add("warc.resyncs")
         nxt = _find_next_record(fh, failed_at + 1, gz, cfg.warc.max_resync_bytes)

@@ -1,0 +1,153 @@
+"""Streaming WARC reader: real fixtures (../shared) and WARCs written here with warcio."""
+
+from __future__ import annotations
+
+import io
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
+
+from cleaners.config import parse_config
+from cleaners.document import LoadFailure, RawPage
+from cleaners.steps import Stats
+from flows.warc import is_warc, iter_warc_pages, parse_content_type
+
+SHARED = Path(__file__).parents[2] / ".." / "shared" / "fixtures" / "warc"
+CFG = parse_config()
+PAGE = b"<html><body><p>" + b"A sentence of a news article. " * 20 + b"</p></body></html>"
+
+
+def outcome(items) -> Counter:
+    return Counter(f"fail:{i.error.reason}" if isinstance(i, LoadFailure) else "page" for i in items)
+
+
+def read(path, cfg=CFG):
+    stats = Stats()
+    return list(iter_warc_pages(path, cfg, stats)), stats.counters
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("resiliparse/warcfile.warc.gz", {"page": 16}),
+        ("resiliparse/clipped.warc.gz", {"fail:warc_truncated": 1}),
+        ("warcio/example.warc.gz", {"page": 1}),
+        ("warcio/example-iana.org-chunked.warc", {"page": 1}),
+        ("warcio/example-resource.warc.gz", {}),
+        ("warcio/example-trunc.warc", {"fail:warc_digest_mismatch": 1}),
+        ("warcio/example-wrong-chunks.warc.gz", {"fail:warc_truncated": 1, "fail:warc_invalid": 1}),
+        ("warcio/example-bad.warc.gz.bad", {"page": 1}),  # one gzip stream over the whole file
+    ],
+)
+def test_shared_fixtures(name, expected):
+    path = SHARED / name
+    if not path.exists():
+        pytest.skip("../shared fixtures absent")
+    items, counters = read(path)
+    assert dict(outcome(items)) == expected
+    for item in items:
+        page = item.page if isinstance(item, LoadFailure) else item
+        assert page.source.startswith(path.resolve().as_posix() + "#")
+
+
+def test_fixture_record_fields():
+    path = SHARED / "resiliparse" / "warcfile.warc.gz"
+    if not path.exists():
+        pytest.skip("../shared fixtures absent")
+    items, counters = read(path)
+    first = items[0]
+    assert first.url == "http://003338.cn/l41/481397.html"
+    assert first.source.endswith("#<urn:uuid:c4c112a5-3503-4483-abf8-51a0dd86dd53>")
+    cyr = next(i for i in items if i.url == "http://01spb.ru/company/")
+    assert cyr.declared_charset == "windows-1251"
+    assert counters["warc.skipped_request"] == 17 and counters["warc.skipped_metadata"] == 16
+
+
+def _response(writer: WARCWriter, url: str, body: bytes, status: str = "200 OK", ctype: str = "text/html; charset=utf-8"):
+    headers = StatusAndHeaders(status, [("Content-Type", ctype)], protocol="HTTP/1.1")
+    return writer.create_warc_record(url, "response", payload=io.BytesIO(body), http_headers=headers)
+
+
+def write_warc(path: Path, gz: bool, records) -> None:
+    with path.open("wb") as fh:
+        writer = WARCWriter(fh, gzip=gz)
+        for rec in records(writer):
+            writer.write_record(rec)
+
+
+@pytest.mark.parametrize("gz", [True, False], ids=["gz", "plain"])
+def test_kinds_of_records(tmp_path, gz):
+    def records(w):
+        yield _response(w, "http://s/ok", PAGE)
+        yield _response(w, "http://s/txt", b"plain text body", ctype="text/plain")
+        yield _response(w, "http://s/404", b"not found", status="404 Not Found")
+        yield _response(w, "http://s/500", b"err", status="500 Internal Server Error")
+        yield _response(w, "http://s/img", b"\x89PNG....", ctype="image/png")
+        yield _response(w, "http://s/moved", b"", status="301 Moved Permanently")
+        yield w.create_warc_record("http://s/ok", "request", payload=io.BytesIO(b"GET /ok HTTP/1.1\r\n\r\n"))
+        yield w.create_warc_record("http://s/ok", "revisit", payload=io.BytesIO(b""))
+
+    path = tmp_path / ("a.warc.gz" if gz else "a.warc")
+    write_warc(path, gz, records)
+    items, counters = read(path)
+    assert dict(outcome(items)) == {"page": 2, "fail:http_404": 1, "fail:http_500": 1}
+    pages = {i.url: i for i in items if isinstance(i, RawPage)}
+    assert pages["http://s/ok"].data == PAGE and pages["http://s/ok"].format == "html"
+    assert pages["http://s/txt"].format == "text"
+    assert counters["warc.skipped_non_html"] == 1 and counters["warc.skipped_redirect"] == 1
+    assert counters["warc.skipped_request"] == 1 and counters["warc.skipped_revisit"] == 1
+
+
+@pytest.mark.parametrize("gz", [True, False], ids=["gz", "plain"])
+def test_broken_record_in_the_middle_is_quarantined_and_the_rest_read(tmp_path, gz):
+    parts = []
+    for i in range(3):
+        buf = io.BytesIO()
+        w = WARCWriter(buf, gzip=gz)
+        w.write_record(_response(w, f"http://s/{i}", PAGE))
+        parts.append(buf.getvalue())
+    garbage = b"\x1f\x8b\x08\x00garbage that is not a record" if gz else b"WARC/1.0\r\nWARC-Type: response\r\nContent-Length: zz\r\n\r\n"
+    path = tmp_path / "mid.warc"
+    path.write_bytes(parts[0] + garbage + parts[1] + parts[2])
+    items, counters = read(path)
+    got = outcome(items)
+    assert got["page"] == 3, got
+    assert got["fail:warc_invalid"] == 1
+    assert counters["warc.resyncs"] == 1
+
+
+def test_truncated_tail(tmp_path):
+    src = tmp_path / "full.warc.gz"
+    write_warc(src, True, lambda w: (_response(w, f"http://s/{i}", PAGE * 5) for i in range(4)))
+    data = src.read_bytes()
+    cut = tmp_path / "cut.warc.gz"
+    cut.write_bytes(data[: len(data) - 200])
+    items, _ = read(cut)
+    assert dict(outcome(items)) == {"page": 3, "fail:warc_truncated": 1}
+
+
+def test_oversized_payload(tmp_path):
+    path = tmp_path / "big.warc.gz"
+    write_warc(path, True, lambda w: [_response(w, "http://s/big", PAGE * 100), _response(w, "http://s/small", PAGE)])
+    items, _ = read(path, parse_config(None, {"load.max_input_bytes": 10_000}))
+    assert dict(outcome(items)) == {"page": 1, "fail:too_large": 1}
+
+
+@pytest.mark.parametrize("content", [b"<html>not a warc</html>", b"", b"\x1f\x8b\x08\x00\x00\x00"], ids=["html", "empty", "bad-gzip"])
+def test_not_a_warc_is_one_rejected_row(tmp_path, content):
+    path = tmp_path / "fake.warc.gz"
+    path.write_bytes(content)
+    assert not is_warc(path)
+    items, _ = read(path)
+    assert len(items) == 1 and items[0].error.reason == "warc_invalid" and items[0].page.source == path.resolve().as_posix()
+
+
+@pytest.mark.parametrize(
+    ("value", "parsed"),
+    [("text/html; charset=UTF-8", ("text/html", "utf-8")), ('TEXT/HTML;Charset="iso-8859-1"', ("text/html", "iso-8859-1")), (None, ("", None)), ("text/plain", ("text/plain", None))],
+)
+def test_parse_content_type(value, parsed):
+    assert parse_content_type(value) == parsed
