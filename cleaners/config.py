@@ -85,6 +85,7 @@ class BoilerplateConfig:
     min_prose_share_before_tail: float = 0.6  # a "Related" header cuts the tail below this share of prose
     min_protected_stopword_share: float = 0.25  # prose lines this wordy in function words...
     max_protected_page_markers: int = 3  # ...are kept on flat pages (at most this many list items)
+    max_intro_list_lines: int = 60  # a list under a kept "...:" line stays when at most this long
 
 
 @dataclass(frozen=True)
@@ -168,6 +169,7 @@ class DedupConfig:
     min_consensus_copies: int = 2  # copies that must agree on a reading (and be a majority of those covering it)
     max_consensus_span_tokens: int = 2  # longest differing token run a copy may vote on (longer: a rewrite)
     min_consensus_anchor_tokens: int = 2  # equal tokens a vote needs on each side (same sentence context)
+    max_consensus_edit_chars: int = 2  # a word is only replaced by a word this close (OSA edits): typos, not rewrites
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@
     .venv/bin/python -m flows.eval_dedup --split-half    # + tune on one half of the clusters, score the other
     .venv/bin/python -m flows.eval_dedup --shingle-sweep # + word n-gram size by measurement
     .venv/bin/python -m flows.eval_dedup --two-runs      # + incremental: half, then half + index
+    .venv/bin/python -m flows.eval_dedup --consensus     # + consensus repair of canonicals vs sources
 
 Scores are the adjusted Rand index and pairwise precision/recall of the predicted clusters against
 the ``cluster_id`` labels (``cleaners.metrics.cluster_scores``); docs/s is the wall time of
@@ -167,12 +168,74 @@ def two_runs(path: str | Path, cfg: DedupConfig) -> dict:
     return result
 
 
+def _token_distance(a: str, b: str) -> int:
+    from rapidfuzz.distance import Levenshtein
+
+    from cleaners.consensus import TOKEN_RE
+
+    return Levenshtein.distance(TOKEN_RE.findall(a), TOKEN_RE.findall(b))
+
+
+def consensus_check(path: str | Path, cfg: DedupConfig, with_source: bool = True) -> dict:
+    """How consensus repair moves predicted canonicals relative to their labelled source text.
+
+    Clusters come from ``assign_clusters`` (predicted, as in production). For every canonical that
+    consensus repair changes, the token-level Levenshtein distance to the cluster's source article
+    (``is_source``) is measured before and after: ``improved``/``worsened`` count canonicals whose
+    distance fell/rose, ``tokens_fixed``/``tokens_damaged`` sum those changes, and
+    ``source_canonicals_changed`` counts edits made to a canonical that IS the clean source (any
+    change there is damage). ``with_source=False`` removes source rows before clustering (copies
+    only: the wire original is not in the batch).
+    """
+    from cleaners.consensus import repair_clusters
+
+    df = pl.read_parquet(path)
+    sources = df.filter("is_source").select("cluster_id", pl.col("text").alias("source_text"))
+    labels = df.select("doc_id", pl.col("cluster_id").alias("label"), "is_source")
+    inputs = df if with_source else df.filter(~pl.col("is_source"))
+    start = time.perf_counter()
+    out = assign_clusters(inputs.select([c for c in INPUT_COLUMNS if c in df.columns]), cfg)
+    repaired = repair_clusters(out, cfg)
+    seconds = time.perf_counter() - start
+    changed = (
+        out.filter("is_canonical")
+        .select("doc_id", pl.col("text").alias("before"))
+        .join(repaired.select("doc_id", pl.col("text").alias("after"), "edits"), on="doc_id")
+        .filter(pl.col("before") != pl.col("after"))
+        .join(labels, on="doc_id")
+        .join(sources, left_on="label", right_on="cluster_id", how="left")
+    )
+    result = {"with_source": with_source, "canonicals": int(out["is_canonical"].sum()), "changed": changed.height}
+    improved = worsened = fixed = damaged = edits = 0
+    for row in changed.iter_rows(named=True):
+        edits += sum(e["count"] for e in row["edits"] if e["kind"] == "consensus_repair")
+        if row["source_text"] is None:
+            continue
+        delta = _token_distance(row["before"], row["source_text"]) - _token_distance(row["after"], row["source_text"])
+        improved += delta > 0
+        worsened += delta < 0
+        fixed += max(delta, 0)
+        damaged += max(-delta, 0)
+    result |= {
+        "edits": edits,
+        "improved": improved,
+        "worsened": worsened,
+        "tokens_fixed": fixed,
+        "tokens_damaged": damaged,
+        "source_canonicals_changed": changed.filter(pl.col("is_source")).height,
+        "seconds": round(seconds, 2),
+    }
+    print(json.dumps({"eval": "dedup_consensus", **result}))
+    return result
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--path", default=str(DEV_PATH))
     parser.add_argument("--split-half", action="store_true")
     parser.add_argument("--shingle-sweep", action="store_true")
     parser.add_argument("--two-runs", action="store_true")
+    parser.add_argument("--consensus", action="store_true")
     args = parser.parse_args()
     cfg = DedupConfig()
     evaluate_dedup(args.path, cfg)
@@ -182,6 +245,9 @@ def main() -> None:
         split_half_check(args.path, cfg)
     if args.two_runs:
         two_runs(args.path, cfg)
+    if args.consensus:
+        consensus_check(args.path, cfg, with_source=True)
+        consensus_check(args.path, cfg, with_source=False)
 
 
 if __name__ == "__main__":

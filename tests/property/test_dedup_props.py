@@ -62,3 +62,13 @@ def test_order_independent(df: pl.DataFrame, rnd) -> None:
     first = assign_clusters(df, CFG).sort("doc_id")
     again = assign_clusters(df[order], CFG).sort("doc_id")
     assert again.equals(first)
+
+
+@settings(max_examples=80, deadline=None)
+@given(TEXT, st.lists(TEXT, max_size=4))
+def test_consensus_total_and_idempotent(canonical: str, copies: list[str]) -> None:
+    from cleaners.consensus import repair_from_copies
+
+    text, edits = repair_from_copies(canonical, copies, CFG)
+    assert (text == canonical) == (not edits)
+    assert repair_from_copies(text, copies, CFG)[0] == text
