@@ -2,7 +2,10 @@
 
 ``extract_html(html, cfg, url)`` returns an ``Extracted`` record whose ``text`` has one paragraph
 per line and a blank line between paragraphs, or raises ``ExtractError`` with a stable reason:
-``empty_html``, ``parse_error``, ``wrong_language``, ``no_main_text``.
+``empty_html``, ``parse_error``, ``too_deep``, ``wrong_language``, ``no_main_text``.
+libxml2 (``huge_tree`` off) silently cuts a document nested deeper than 256 elements; such a
+page is re-parsed once with its wrapper tags (div, span, table cells, ...) removed
+(``flatten_wrappers``) and is ``too_deep`` only if that is still too deep.
 ``cfg.target_language`` is checked against the language the page declares (a page that declares
 none passes). Comments are never part of the text unless ``cfg.include_comments``; the publication date comes
 from trafilatura's metadata pass (htmldate). Two general clean-ups follow trafilatura: a first paragraph repeating the title is
@@ -26,6 +29,14 @@ LANG_CODE_RE = re.compile(r"^\s*([A-Za-z]{2,3})(?:[-_][A-Za-z0-9]+)*\s*$")
 COPYRIGHT_TOKENS = ("©", "(c)", "copyright", "all rights reserved", "tous droits réservés", "alle rechte vorbehalten")
 # COPYRIGHT_RE matches: "© Inexhibit 2019 - ISSN: 2283-5474" ; does not match: "He copied the files"
 COPYRIGHT_RE = re.compile("|".join(r"(?<!\w)" + re.escape(t) for t in COPYRIGHT_TOKENS), re.IGNORECASE)
+# libxml2's nesting limit without XML_PARSE_HUGE is 256: a tree reaching it was cut short.
+MAX_PARSED_DEPTH = 255
+DEPTH_LIMIT_XPATH = f"boolean(//*[count(ancestor::*) >= {MAX_PARSED_DEPTH}])"
+# Tags that only wrap other content; dropping them keeps the text (paragraphs, headings, br stay).
+WRAPPER_TAGS = ("div", "span", "font", "section", "article", "main", "center", "b", "i", "u", "em", "strong", "small", "big",
+                "blockquote", "table", "tbody", "thead", "tfoot", "tr", "td", "th", "ul", "ol", "li", "dl", "dt", "dd", "a", "form", "label")
+# WRAPPER_TAG_RE matches: "<div class='x'>", "</SPAN>" ; does not match: "<p>", "<divx>", "<h1>"
+WRAPPER_TAG_RE = re.compile(r"</?(?:" + "|".join(WRAPPER_TAGS) + r")\b[^>]*>", re.IGNORECASE)
 # Where a page states its language, most to least authoritative.
 LANGUAGE_XPATHS = (
     "/html/@lang",
@@ -68,6 +79,16 @@ def page_language(tree: HtmlElement) -> str | None:
             if m:
                 return m.group(1).lower()
     return None
+
+
+def hit_depth_limit(tree: HtmlElement) -> bool:
+    """True if the parsed tree reaches libxml2's nesting limit (the rest of the page was dropped)."""
+    return bool(tree.xpath(DEPTH_LIMIT_XPATH))
+
+
+def flatten_wrappers(html: str) -> str:
+    """Remove wrapper tags (a closing block wrapper becomes a line break) so that nesting collapses."""
+    return WRAPPER_TAG_RE.sub(lambda m: "<br>" if m.group(0).startswith("</") and m.group(0)[2:4].lower() in ("di", "li", "tr", "bl", "ta") else "", html)
 
 
 def _parse_date(value: str | None) -> dt.date | None:
@@ -134,6 +155,10 @@ def extract_html(html: str, cfg: ExtractConfig, url: str | None = None) -> Extra
         raise ExtractError("parse_error", str(exc)[:120]) from exc
     if tree is None:
         raise ExtractError("parse_error", "not parseable as HTML")
+    if hit_depth_limit(tree):
+        tree = load_html(flatten_wrappers(html))
+        if tree is None or hit_depth_limit(tree):
+            raise ExtractError("too_deep", f"elements nested deeper than {MAX_PARSED_DEPTH} even without wrapper tags")
     language = page_language(tree)
     if cfg.target_language and language and language != cfg.target_language.lower():
         raise ExtractError("wrong_language", f"page declares {language}")
