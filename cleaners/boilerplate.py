@@ -33,6 +33,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import NamedTuple
 
+import numpy as np
+
 from cleaners.config import BoilerplateConfig
 from cleaners.edits import Edit, clip
 from cleaners.lines import (
@@ -229,6 +231,11 @@ CREDIT_LABEL_PAREN_RE = re.compile(r"\((?:image|photo|picture|credit|pic|source)
 # does not match "He left (again)."
 CREDIT_PAREN_RE = re.compile(r"\((?:(?:photo|image|credit|source)s?:?\s*)?[A-Z][^()]{0,50}\)$")
 
+# INTRO_END_RE: a line introducing a list or table. matches "Tour 2020 dates:" and
+# "Dare to Play 3 :"; does not match "Note: see below." or "Time: 12:30".
+INTRO_END_RE = re.compile(r"[^\W_][)\]]?\s?:$")
+MIN_INTRO_WORDS = 3  # "Dare to Play 3:" introduces a list; "Share:" or "Tags:" does not
+
 MIN_DUPLICATE_WORDS = 4  # shorter repeats ("Yes.", list labels) can be legitimate
 
 
@@ -288,31 +295,91 @@ class LineModel(NamedTuple):
     weights: tuple[float, ...]
     bias: float
 
+    def probabilities(self, x: np.ndarray) -> np.ndarray:
+        """One probability per row of ``x`` (rows in ``features`` order)."""
+        z = self.bias + ((x - np.asarray(self.mean)) / np.asarray(self.scale)) @ np.asarray(self.weights)
+        return 1.0 / (1.0 + np.exp(-np.clip(z, -60.0, 60.0)))
+
     def probability(self, x: Sequence[float]) -> float:
-        z = self.bias + sum(w * (v - m) / s for w, v, m, s in zip(self.weights, x, self.mean, self.scale))
-        return 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, z))))
+        return float(self.probabilities(np.asarray([x], dtype=float))[0])
+
+
+class TreeModel(NamedTuple):
+    """Gradient-boosted regression trees on the log-odds (complete binary trees of ``depth``:
+    node k's children are 2k+1 (value <= threshold) and 2k+2; ``leaf`` holds 2**depth values
+    per tree). Inference walks every tree at once with numpy: ``depth`` gathers per page."""
+
+    features: tuple[str, ...]
+    depth: int
+    feature: tuple[tuple[int, ...], ...]  # per tree, per inner node: feature index
+    threshold: tuple[tuple[float, ...], ...]  # per tree, per inner node
+    leaf: tuple[tuple[float, ...], ...]  # per tree, 2**depth leaf values (shrinkage applied)
+    bias: float
+
+    def probabilities(self, x: np.ndarray) -> np.ndarray:
+        if not len(x):
+            return np.zeros(0)
+        feature, threshold, leaf = _tree_arrays(self)
+        rows = np.arange(len(x))[:, None]
+        trees = np.arange(feature.shape[0])[None, :]
+        node = np.zeros((len(x), feature.shape[0]), dtype=np.int64)
+        for _ in range(self.depth):
+            f = feature[trees, node]
+            node = 2 * node + 1 + (x[rows, f] > threshold[trees, node])
+        z = self.bias + leaf[trees, node - (2**self.depth - 1)].sum(axis=1)
+        return 1.0 / (1.0 + np.exp(-np.clip(z, -60.0, 60.0)))
+
+    def probability(self, x: Sequence[float]) -> float:
+        return float(self.probabilities(np.asarray([x], dtype=float))[0])
+
+
+@functools.lru_cache(maxsize=8)
+def _tree_arrays(model: TreeModel) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The model's trees as arrays (an immutable model's cached view)."""
+    arrays = (
+        np.asarray(model.feature, dtype=np.int64),
+        np.asarray(model.threshold, dtype=float),
+        np.asarray(model.leaf, dtype=float),
+    )
+    for arr in arrays:
+        arr.setflags(write=False)
+    return arrays
 
 
 class LineClassifier(NamedTuple):
     """Stage 1 scores each line from its own and window features (``FEATURE_NAMES``); stage 2
-    rescores it from its stage-1 probability beside its neighbours' (``SMOOTHING_NAMES``)."""
+    rescores it from its stage-1 probability beside its neighbours' and its place relative to
+    the page's main text (``SMOOTHING_NAMES``)."""
 
-    stage1: LineModel
-    stage2: LineModel | None
+    stage1: LineModel | TreeModel
+    stage2: LineModel | TreeModel | None
 
     def probabilities(self, lines: Sequence[PageLine]) -> list[float]:
+        if not lines:
+            return []
         feats = line_features(lines)
-        probs = [self.stage1.probability(x) for x in feats]
+        probs = self.stage1.probabilities(np.asarray(feats, dtype=float))
         if self.stage2 is None:
-            return probs
-        return [self.stage2.probability(x) for x in smoothing_features(lines, feats, probs)]
+            return probs.tolist()
+        second = smoothing_features(lines, feats, probs.tolist())
+        return self.stage2.probabilities(np.asarray(second, dtype=float)).tolist()
 
 
-def model_from_dict(data: dict, expected: tuple[str, ...]) -> LineModel:
-    """A ``LineModel`` from its JSON form; refuses weights fitted on other features."""
+def model_from_dict(data: dict, expected: tuple[str, ...]) -> LineModel | TreeModel:
+    """A ``LineModel`` or ``TreeModel`` from its JSON form; refuses weights fitted on other
+    features."""
     features = tuple(data["features"])
     if features != expected:
         raise ValueError("boilerplate model was fitted on different features; refit it")
+    if data.get("kind") == "trees":
+        return TreeModel(
+            features,
+            int(data["depth"]),
+            tuple(tuple(int(v) for v in t) for t in data["feature"]),
+            tuple(tuple(float(v) for v in t) for t in data["threshold"]),
+            tuple(tuple(float(v) for v in t) for t in data["leaf"]),
+            float(data["bias"]),
+        )
     return LineModel(
         features,
         tuple(float(v) for v in data["mean"]),
@@ -544,6 +611,13 @@ def parse_text_page_with_model(
         if line.index not in dropped and not good[line.index] and line.index not in protected:
             dropped[line.index] = "classifier"
 
+    # 6b. a list or table introduced by a kept line ending in a colon ("Tour dates:") belongs to
+    # the article: the paragraph group under it comes back from the classifier
+    for line in lines:
+        if line.index in dropped or not INTRO_END_RE.search(line.text) or _nwords(line) < MIN_INTRO_WORDS:
+            continue
+        _rescue_list(lines, line.index, dropped, cfg)
+
     # 7. a kept line repeating an earlier kept line word for word (teaser, caption echo)
     seen: set[str] = set()
     for line in lines:
@@ -557,6 +631,23 @@ def parse_text_page_with_model(
     keep = [line.index not in dropped for line in lines]
     body = _render(lines, keep)
     return TextPage(title, published, body, _edits(lines, dropped))
+
+
+def _rescue_list(lines: Sequence[PageLine], intro: int, dropped: dict[int, str], cfg: BoilerplateConfig) -> None:
+    """Keep the classifier-dropped lines of the paragraph group right under ``intro`` (the rest
+    of the intro's own group when the list follows without a blank line)."""
+    start = intro + 1
+    if start >= len(lines):
+        return
+    group = lines[start].group
+    end = start
+    while end < len(lines) and lines[end].group == group and end - start < cfg.max_intro_list_lines:
+        end += 1
+    if end < len(lines) and lines[end].group == group:
+        return  # longer than any list an article introduces: a menu or a link farm
+    for j in range(start, end):
+        if dropped.get(j) == "classifier":
+            del dropped[j]
 
 
 def _has_layout(lines: Sequence[PageLine], cfg: BoilerplateConfig) -> bool:

@@ -74,6 +74,7 @@ CJK_FUNCTION_CHARS = frozenset("のはがをにでとたてしもな的了是在
 
 REGION_LINES = 10  # half-width of the window measuring where the page's prose mass is
 WINDOW_LINES = 3  # neighbours on each side averaged into the context features
+BLOCK_GAP_LINES = 3  # this many dropped lines in a row end a block of text
 
 
 class PageLine(NamedTuple):
@@ -293,14 +294,54 @@ def _logit(p: float) -> float:
     return math.log(p / (1 - p))
 
 
+def best_segment(scores: Sequence[float]) -> tuple[int, int]:
+    """``(start, end)`` (inclusive) of the contiguous run with the largest sum of ``scores``
+    (Kadane; BTE's optimal body segment); ``(0, -1)`` when no run sums above zero."""
+    best, best_span = 0.0, (0, -1)
+    run, start = 0.0, 0
+    for i, s in enumerate(scores):
+        if run <= 0.0:
+            run, start = 0.0, i
+        run += s
+        if run > best:
+            best, best_span = run, (start, i)
+    return best_span
+
+
+def _blocks(probs: Sequence[float], min_gap: int) -> list[int]:
+    """Block number of each line: blocks are runs of lines split by at least ``min_gap``
+    consecutive lines the first stage would drop."""
+    out, block, gap = [], 0, 0
+    for p in probs:
+        if p < 0.5:
+            gap += 1
+        else:
+            if gap >= min_gap and out:
+                block += 1
+            gap = 0
+        out.append(block)
+    return out
+
+
 def smoothing_features(
     lines: Sequence[PageLine], feats: Sequence[tuple[float, ...]], probs: Sequence[float]
 ) -> list[tuple[float, ...]]:
     """Second-stage features (``SMOOTHING_NAMES``): a line's first-stage probability beside its
-    neighbours' (jusText's context step, learned): a short line between kept paragraphs at the
-    same indentation can stay, a long teaser among dropped link lists can go."""
+    neighbours' (jusText's context step, learned), and where it lies relative to the page's main
+    text: the optimal segment (BTE: the run of lines maximising word-weighted probability above
+    one half) and the block (lines between gaps of dropped lines) with the most kept words. A
+    short line or list item inside the main text can stay; a teaser block below it can go."""
     n = len(lines)
     idx = {name: k for k, name in enumerate(FEATURE_NAMES)}
+    k_words = idx["log_words"]
+    words = [math.expm1(f[k_words]) for f in feats]
+    seg_lo, seg_hi = best_segment([(p - 0.5) * (1.0 + w) for p, w in zip(probs, words)])
+    block_of = _blocks(probs, BLOCK_GAP_LINES)
+    mass: Counter = Counter()
+    for b, p, w in zip(block_of, probs, words):
+        mass[b] += p * w if p >= 0.5 else 0.0
+    top_mass = max(mass.values(), default=0.0) or 1.0
+    main_block = max(mass, key=mass.__getitem__) if mass else 0
     out = []
     for i, line in enumerate(lines):
         lo, hi = max(0, i - WINDOW_LINES), min(n, i + WINDOW_LINES + 1)
@@ -312,6 +353,7 @@ def smoothing_features(
         wlo, whi = max(0, i - 2 * REGION_LINES), min(n, i + 2 * REGION_LINES + 1)
         wide = [probs[j] for j in range(wlo, whi) if j != i and lines[j].indent == line.indent]
         f = feats[i]
+        seg_dist = seg_lo - i if i < seg_lo else (i - seg_hi if i > seg_hi else 0)
         out.append(
             (
                 _logit(probs[i]),
@@ -323,9 +365,15 @@ def smoothing_features(
                 f[idx["region_share"]],
                 f[idx["at_body_indent"]],
                 f[idx["list_marker"]],
-                f[idx["log_words"]],
+                f[k_words],
                 sum(wide) / len(wide) if wide else 0.0,
                 f[idx["in_body_span"]],
+                float(seg_lo <= i <= seg_hi),
+                min(seg_dist, REGION_LINES) / REGION_LINES,
+                float(i > seg_hi),
+                mass[block_of[i]] / top_mass,
+                float(block_of[i] == main_block),
+                float(block_of[i] > main_block),
             )
         )
     return out
@@ -344,4 +392,10 @@ SMOOTHING_NAMES = (
     "log_words",
     "wide_same_indent_prob",
     "in_body_span",
+    "in_segment",
+    "segment_distance",
+    "below_segment",
+    "block_share",
+    "in_main_block",
+    "below_main_block",
 )

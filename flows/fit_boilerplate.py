@@ -25,7 +25,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from cleaners.boilerplate import MODEL_RESOURCE, LineClassifier, LineModel
+from cleaners.boilerplate import MODEL_RESOURCE, LineClassifier, LineModel, TreeModel
 from cleaners.config import BoilerplateConfig
 from cleaners.lines import FEATURE_NAMES, SMOOTHING_NAMES, line_features, smoothing_features, split_lines
 from cleaners.metrics import WORD_RE, shingles, macro_prf
@@ -93,19 +93,101 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, w: np.ndarray, l2: float, names: 
     )
 
 
-def _fit(rows: Sequence[tuple[list, list[int], list[float]]], l2: float, names: tuple[str, ...]) -> LineModel:
+def fit_trees(
+    x: np.ndarray, y: np.ndarray, w: np.ndarray, names: tuple[str, ...], params: TreeParams
+) -> TreeModel:
+    """Gradient-boosted trees on the log-loss (second-order, XGBoost-style gains) over
+    quantile-binned features; complete trees of ``params.depth`` (a node without a useful split
+    sends everything left)."""
+    n, n_feat = x.shape
+    ws = w / w.mean()
+    # candidate thresholds: up to ``params.bins`` quantiles per feature
+    cuts = [np.unique(np.quantile(x[:, j], np.linspace(0, 1, params.bins + 1)[1:-1])) for j in range(n_feat)]
+    binned = np.stack([np.searchsorted(cuts[j], x[:, j], side="left") for j in range(n_feat)], axis=1)
+    p0 = float(np.clip(np.average(y, weights=ws), 1e-4, 1 - 1e-4))
+    bias = float(np.log(p0 / (1 - p0)))
+    z = np.full(n, bias)
+    inner = 2**params.depth - 1
+    feats_out, thr_out, leaf_out = [], [], []
+    for _ in range(params.trees):
+        p = 1.0 / (1.0 + np.exp(-z))
+        g = ws * (p - y)
+        h = ws * np.maximum(p * (1 - p), 1e-6)
+        node = np.zeros(n, dtype=np.int64)
+        t_feat = [0] * inner
+        t_thr = [float("inf")] * inner
+        for k in range(inner):
+            rows = np.nonzero(node == k)[0]
+            if len(rows) == 0:
+                continue
+            gk, hk = g[rows], h[rows]
+            g_all, h_all = gk.sum(), hk.sum()
+            best = (0.0, -1, 0)
+            for j in range(n_feat):
+                nb = len(cuts[j]) + 1
+                if nb < 2:
+                    continue
+                gb = np.bincount(binned[rows, j], weights=gk, minlength=nb)
+                hb = np.bincount(binned[rows, j], weights=hk, minlength=nb)
+                gl, hl = np.cumsum(gb)[:-1], np.cumsum(hb)[:-1]
+                gr, hr = g_all - gl, h_all - hl
+                ok = (hl >= params.min_child_hessian) & (hr >= params.min_child_hessian)
+                if not ok.any():
+                    continue
+                gain = gl**2 / (hl + params.l2) + gr**2 / (hr + params.l2) - g_all**2 / (h_all + params.l2)
+                gain[~ok] = -1.0
+                b = int(np.argmax(gain))
+                if gain[b] > best[0] + params.min_gain:
+                    best = (float(gain[b]), j, b)
+            if best[1] < 0:
+                node[rows] = 2 * k + 1
+                continue
+            j, b = best[1], best[2]
+            t_feat[k], t_thr[k] = j, round(float(cuts[j][b]), 6)
+            node[rows] = 2 * k + 1 + (x[rows, j] > t_thr[k])
+        leaf_idx = node - inner
+        gl = np.bincount(leaf_idx, weights=g, minlength=inner + 1)
+        hl = np.bincount(leaf_idx, weights=h, minlength=inner + 1)
+        leaf = np.round(-params.rate * gl / (hl + params.l2), 5)
+        z = z + leaf[leaf_idx]
+        feats_out.append(tuple(t_feat))
+        thr_out.append(tuple(t if np.isfinite(t) else 1e300 for t in t_thr))
+        leaf_out.append(tuple(float(v) for v in leaf))
+    return TreeModel(names, params.depth, tuple(feats_out), tuple(thr_out), tuple(leaf_out), round(bias, 6))
+
+
+class TreeParams(NamedTuple):
+    trees: int = 60
+    depth: int = 3
+    rate: float = 0.15
+    l2: float = 1.0
+    bins: int = 32
+    min_child_hessian: float = 5.0
+    min_gain: float = 0.0
+
+
+def _fit(rows, l2: float, names: tuple[str, ...], trees: TreeParams | None = None):
     xs, ys, ws = [], [], []
     for feats, labels, weights in rows:
         xs.extend(feats)
         ys.extend(labels)
         ws.extend(weights)
     x = np.array(xs, dtype=float).reshape(len(ys), len(names))
+    if trees is not None:
+        return fit_trees(x, np.array(ys, dtype=float), np.array(ws, dtype=float), names, trees)
     return fit_logistic(x, np.array(ys, dtype=float), np.array(ws, dtype=float), l2, names)
 
 
-def fit_pages(labelled: Sequence[Labelled], l2: float = L2, two_stage: bool = True) -> LineClassifier:
-    """Stage 1 on all ``labelled`` pages; stage 2 on out-of-fold stage-1 probabilities."""
-    stage1 = _fit([(p.feats, p.labels, p.weights) for p in labelled], l2, FEATURE_NAMES)
+def fit_pages(
+    labelled: Sequence[Labelled],
+    l2: float = L2,
+    two_stage: bool = True,
+    trees1: TreeParams | None = None,
+    trees2: TreeParams | None = None,
+) -> LineClassifier:
+    """Stage 1 on all ``labelled`` pages; stage 2 on out-of-fold stage-1 probabilities.
+    ``trees1``/``trees2``: boosted trees for that stage instead of logistic regression."""
+    stage1 = _fit([(p.feats, p.labels, p.weights) for p in labelled], l2, FEATURE_NAMES, trees1)
     if not two_stage:
         return LineClassifier(stage1, None)
     rows = []
@@ -114,40 +196,52 @@ def fit_pages(labelled: Sequence[Labelled], l2: float = L2, two_stage: bool = Tr
             [(p.feats, p.labels, p.weights) for i, p in enumerate(labelled) if i % INNER_FOLDS != k],
             l2,
             FEATURE_NAMES,
+            trees1,
         )
         for i, p in enumerate(labelled):
             if i % INNER_FOLDS == k:
-                probs = [inner.probability(x) for x in p.feats]
+                probs = inner.probabilities(np.asarray(p.feats, dtype=float)).tolist()
                 rows.append((smoothing_features(p.lines, p.feats, probs), p.labels, p.weights))
-    return LineClassifier(stage1, _fit(rows, l2, SMOOTHING_NAMES))
+    return LineClassifier(stage1, _fit(rows, l2, SMOOTHING_NAMES, trees2))
 
 
-def cross_validate(pages, labelled, cfg: BoilerplateConfig, folds: int, l2: float, two_stage: bool) -> dict:
+def cross_validate(pages, labelled, cfg: BoilerplateConfig, folds: int, fit) -> dict:
     """Full-pipeline F1 with every page scored by a model that never saw it."""
     pcfg = pipeline_config(cfg)
     steps = build_steps(pcfg)
     bodies_scored: list[tuple[str, str]] = []
     for k in range(folds):
         train = [lab for i, lab in enumerate(labelled) if i % folds != k]
-        model = fit_pages(train, l2, two_stage)
+        model = fit(train)
         for i, (_, text, gold) in enumerate(pages):
             if i % folds == k:
                 bodies_scored.append((pipeline_body(text, pcfg, model, steps), gold))
     return macro_prf(bodies_scored).as_dict()
 
 
-def split_half(pages, labelled, cfg: BoilerplateConfig, l2: float, two_stage: bool) -> dict:
+def split_half(pages, labelled, cfg: BoilerplateConfig, fit) -> dict:
     """Fit on one half (even/odd sorted positions), score the other."""
-    even_model = fit_pages(labelled[0::2], l2, two_stage)
-    odd_model = fit_pages(labelled[1::2], l2, two_stage)
+    even_model = fit(labelled[0::2])
+    odd_model = fit(labelled[1::2])
     return {
         "fit_even_score_odd": score_pages(pages[1::2], cfg, even_model),
         "fit_odd_score_even": score_pages(pages[0::2], cfg, odd_model),
     }
 
 
-def _model_dict(model: LineModel) -> dict:
+def _model_dict(model: LineModel | TreeModel) -> dict:
+    if isinstance(model, TreeModel):
+        return {
+            "kind": "trees",
+            "features": list(model.features),
+            "depth": model.depth,
+            "bias": model.bias,
+            "feature": [list(t) for t in model.feature],
+            "threshold": [list(t) for t in model.threshold],
+            "leaf": [list(t) for t in model.leaf],
+        }
     return {
+        "kind": "logistic",
         "features": list(model.features),
         "mean": [round(v, 6) for v in model.mean],
         "scale": [round(v, 6) for v in model.scale],
@@ -163,6 +257,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--l2", type=float, default=L2)
     parser.add_argument("--min-keep", type=float, default=None, help="override min_keep_probability")
     parser.add_argument("--one-stage", action="store_true", help="no second (smoothing) stage")
+    parser.add_argument("--trees1", type=int, default=0, help="boosted trees in stage 1 (0: logistic)")
+    parser.add_argument("--trees2", type=int, default=0, help="boosted trees in stage 2 (0: logistic)")
+    parser.add_argument("--depth", type=int, default=TreeParams().depth)
+    parser.add_argument("--rate", type=float, default=TreeParams().rate)
+    parser.add_argument("--no-cv", action="store_true", help="skip cross-validation and split halves")
     parser.add_argument("--write", action="store_true", help=f"write cleaners/{MODEL_RESOURCE}")
     args = parser.parse_args(argv)
     cfg = BoilerplateConfig()
@@ -171,23 +270,31 @@ def main(argv: Sequence[str] | None = None) -> int:
     chars_cfg = pipeline_config(cfg).chars
     pages = load_pages(args.directory)
     labelled = [label_lines(fix_characters(t, chars_cfg), g) for _, t, g in pages]
-    two = not args.one_stage
-    cv = cross_validate(pages, labelled, cfg, args.folds, args.l2, two)
-    halves = split_half(pages, labelled, cfg, args.l2, two)
-    model = fit_pages(labelled, args.l2, two)
+    t1 = TreeParams(trees=args.trees1, depth=args.depth, rate=args.rate) if args.trees1 else None
+    t2 = TreeParams(trees=args.trees2, depth=args.depth, rate=args.rate) if args.trees2 else None
+
+    def fit(labelled_pages: Sequence[Labelled]) -> LineClassifier:
+        return fit_pages(labelled_pages, args.l2, not args.one_stage, t1, t2)
+
+    cv = {"f1": float("nan")}
+    a = b = {"f1": float("nan")}
+    if not args.no_cv:
+        cv = cross_validate(pages, labelled, cfg, args.folds, fit)
+        halves = split_half(pages, labelled, cfg, fit)
+        a, b = halves["fit_even_score_odd"], halves["fit_odd_score_even"]
+        print(f"{args.folds}-fold CV      P {cv['precision']:.4f} R {cv['recall']:.4f} F1 {cv['f1']:.4f}")
+        print(f"fit even->odd  P {a['precision']:.4f} R {a['recall']:.4f} F1 {a['f1']:.4f}")
+        print(f"fit odd->even  P {b['precision']:.4f} R {b['recall']:.4f} F1 {b['f1']:.4f}")
+    model = fit(labelled)
     resub = score_pages(pages, cfg, model)
-    a, b = halves["fit_even_score_odd"], halves["fit_odd_score_even"]
-    print(f"{args.folds}-fold CV      P {cv['precision']:.4f} R {cv['recall']:.4f} F1 {cv['f1']:.4f}")
-    print(f"fit even->odd  P {a['precision']:.4f} R {a['recall']:.4f} F1 {a['f1']:.4f}")
-    print(f"fit odd->even  P {b['precision']:.4f} R {b['recall']:.4f} F1 {b['f1']:.4f}")
     print(f"fit all (resub) P {resub['precision']:.4f} R {resub['recall']:.4f} F1 {resub['f1']:.4f}")
     if args.write:
         out = Path(__file__).resolve().parents[1] / "cleaners" / MODEL_RESOURCE
         payload = {
-            "about": "logistic line classifier for cleaners.boilerplate; refit with python -m flows.fit_boilerplate --write",
+            "about": "line classifier for cleaners.boilerplate; refit with python -m flows.fit_boilerplate --write",
+            "fit_args": {k: v for k, v in vars(args).items() if k not in ("directory", "write")},
             "stage1": _model_dict(model.stage1),
             "stage2": _model_dict(model.stage2) if model.stage2 else None,
-            "l2": args.l2,
             "pages": len(pages),
             "cv_f1": round(cv["f1"], 4),
             "folds": args.folds,
