@@ -240,7 +240,7 @@ MIN_DUPLICATE_WORDS = 4  # shorter repeats ("Yes.", list labels) can be legitima
 
 
 def _nwords(line: PageLine) -> int:
-    return count_words(line.text)
+    return line.n_words
 
 
 def _is_caption(line: PageLine, cfg: BoilerplateConfig) -> bool:

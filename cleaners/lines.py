@@ -36,6 +36,11 @@ LIST_MARKER_RE = re.compile(
 # matches "isn't" in "it isn't"; does not match "--" or "•".
 WORD_TOKEN_RE = re.compile(r"[^\W_]+(?:['’\-][^\W_]+)*")
 
+# PUNCT_CHAR_RE: one punctuation or symbol character. matches "," and "»"; does not match "a" or " ".
+PUNCT_CHAR_RE = re.compile(r"[^\w\s]|_")
+# DIGIT_CHAR_RE: one decimal digit. matches "7" and "٣"; does not match "x".
+DIGIT_CHAR_RE = re.compile(r"\d")
+
 # SENTENCE_END_RE: the line ends like a sentence, closing quotes and brackets allowed.
 # matches 'He said “yes.”'; does not match "Read more" or "Sign In »".
 SENTENCE_END_RE = re.compile(r"[.!?…:;。！？][\"'”’»)\]」』]*$")
@@ -84,6 +89,7 @@ class PageLine(NamedTuple):
     indent: int  # leading spaces (tabs count 4)
     marker: str  # list marker or ""
     group: int  # paragraph group: lines with no blank line between them share one
+    n_words: int = 0  # count_words(text), computed once by split_lines
 
 
 def split_lines(text: str) -> list[PageLine]:
@@ -108,7 +114,7 @@ def split_lines(text: str) -> list[PageLine]:
         if m and not (m.group(1) == "o" and not re.match(r"o\s+[A-Z0-9“\"']", stripped)):
             marker = m.group(1)
             body = stripped[m.end() :].strip()
-        lines.append(PageLine(len(lines), body, raw, indent, marker, group))
+        lines.append(PageLine(len(lines), body, raw, indent, marker, group, count_words(body)))
     return lines
 
 
@@ -146,11 +152,11 @@ def page_stopwords(lines: Sequence[PageLine]) -> frozenset[str]:
 def _own_features(line: PageLine, stopwords: frozenset[str]) -> tuple[float, ...]:
     text = line.text
     words = words_of(text)
-    n = count_words(text)
+    n = line.n_words
     lower = [w.lower() for w in words]
     chars = max(len(text), 1)
-    punct = sum(1 for c in text if not c.isalnum() and not c.isspace())
-    digits = sum(1 for c in text if c.isdigit())
+    punct = len(PUNCT_CHAR_RE.findall(text))
+    digits = len(DIGIT_CHAR_RE.findall(text))
     caps = sum(1 for w in words if w[:1].isupper())
     cjk = len(CJK_RE.findall(text))
     if cjk * 2 > chars:
