@@ -51,7 +51,8 @@ _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _MIX1 = np.uint64(0xBF58476D1CE4E5B9)
 _MIX2 = np.uint64(0x94D049BB133111EB)
 _WORD_SEED = 0x5EED  # word hashes are fixed so stored signatures stay comparable; cfg.seed picks permutations
-_MAX_JOIN_ROWS = 20_000_000  # bound on the verification join per block (~0.5 GB)
+_MAX_QUERY_ROWS = 4_000_000  # (pair, shingle) lookups per verification block (~100 MB of temporaries)
+_SHINGLE_BLOCK_DOCS = 20_000  # documents shingled at a time (bounds the per-word temporaries)
 _EMPTY_SHINGLE = np.uint64(0)  # the one shingle of an empty document
 
 
@@ -155,7 +156,7 @@ def _minhash(shingles: np.ndarray, doc_of: np.ndarray, n_docs: int, cfg: DedupCo
     sig = np.full((n_docs, cfg.num_perm), np.iinfo(np.uint32).max, dtype=np.uint32)
     if len(shingles) == 0:
         return sig
-    x = (shingles >> np.uint64(32)).astype(np.uint32)  # high half: the best mixed bits
+    x = shingles if shingles.dtype == np.uint32 else _high32(shingles)
     present, starts = np.unique(doc_of, return_index=True)
     h = np.empty_like(x)
     with np.errstate(over="ignore"):
@@ -166,11 +167,27 @@ def _minhash(shingles: np.ndarray, doc_of: np.ndarray, n_docs: int, cfg: DedupCo
     return sig
 
 
-def _shingle_sets(texts: pl.Series, cfg: DedupConfig) -> tuple[pl.Series, np.ndarray, np.ndarray]:
-    """Normalised texts, and the flat unique shingle hashes of each document with their doc index.
+def _high32(g: np.ndarray) -> np.ndarray:
+    """The high half of 64-bit shingle hashes (the best mixed bits): what sets and MinHash use."""
+    return (g >> np.uint64(32)).astype(np.uint32)
 
-    The shingles come sorted by document; an empty document has the single shingle 0.
+
+def _shingle_sets(texts: pl.Series, cfg: DedupConfig) -> tuple[pl.Series, np.ndarray, np.ndarray]:
+    """Normalised texts, and the flat distinct 32-bit shingle hashes of each document with its index.
+
+    Sorted by document, then hash; an empty document has the single shingle 0. Shingled in blocks
+    of ``_SHINGLE_BLOCK_DOCS`` documents so the per-word temporaries stay bounded.
     """
+    norms, xs, docs = [], [], []
+    for start in range(0, max(1, len(texts)), _SHINGLE_BLOCK_DOCS):
+        norm, x, d = _shingle_block(texts.slice(start, _SHINGLE_BLOCK_DOCS), cfg)
+        norms.append(norm)
+        xs.append(x)
+        docs.append(d.astype(np.int64) + start)
+    return pl.concat(norms), np.concatenate(xs), np.concatenate(docs)
+
+
+def _shingle_block(texts: pl.Series, cfg: DedupConfig) -> tuple[pl.Series, np.ndarray, np.ndarray]:
     norm = pl.select(_normalize_expr(pl.lit(texts, dtype=pl.String)).alias("t")).to_series()
     words = norm.str.split(" ")
     lengths = words.list.len().to_numpy().astype(np.int64)
@@ -190,9 +207,11 @@ def _shingle_sets(texts: pl.Series, cfg: DedupConfig) -> tuple[pl.Series, np.nda
     if len(empty_docs):
         g = np.concatenate((g, np.full(len(empty_docs), _EMPTY_SHINGLE)))
         gdoc = np.concatenate((gdoc, empty_docs))
-    # unique (doc, shingle) pairs, sorted by doc then shingle
-    pairs = pl.DataFrame({"d": gdoc.astype(np.int64), "g": g.astype(np.uint64)}).sort("d", "g")
-    g, gdoc = pairs["g"].to_numpy(), pairs["d"].to_numpy()
+    # unique (doc, shingle) pairs, sorted by doc then shingle: one uint64 sort of doc << 32 | hash
+    key = np.sort((gdoc.astype(np.uint64) << np.uint64(32)) | _high32(g))
+    del g, gdoc
+    g, gdoc = (key & np.uint64(0xFFFFFFFF)).astype(np.uint32), (key >> np.uint64(32)).astype(np.int32)
+    del key
     if len(g):
         keep = np.ones(len(g), dtype=bool)
         keep[1:] = (g[1:] != g[:-1]) | (gdoc[1:] != gdoc[:-1])
@@ -207,7 +226,7 @@ def fingerprint(text: str, cfg: DedupConfig) -> Fingerprint:
     :func:`assign_clusters`).
     """
     norm, sh, doc_of = _shingle_sets(pl.Series([text], dtype=pl.String), cfg)
-    sig = _minhash(sh, doc_of, 1, cfg)[0]
+    sig = _minhash(sh, doc_of, 1, cfg)[0]  # sh: distinct 32-bit shingle hashes
     return Fingerprint(_content_hash(norm[0]), tuple(int(v) for v in sig), int(len(sh)))
 
 
@@ -225,15 +244,28 @@ def _quality_order(docs: pl.DataFrame) -> pl.DataFrame:
 
 
 def _boilerplate_mask(g: np.ndarray, doc_of: np.ndarray, site: np.ndarray, n_docs: int, cfg: DedupConfig) -> np.ndarray:
-    """True for (doc, shingle) rows whose shingle is site furniture or batch-wide boilerplate."""
-    frame = pl.DataFrame({"g": g, "s": site[doc_of]})
-    per_site = frame.group_by("g", "s").agg(pl.len().alias("n"))
-    stats = per_site.group_by("g").agg(pl.col("n").max().alias("site_max"), pl.col("n").sum().alias("docs"))
-    rule = pl.col("site_max") >= cfg.min_site_repeat_docs
+    """True for (doc, shingle) rows whose shingle is site furniture or batch-wide boilerplate.
+
+    Counted with sorts of uint64 keys (rows are distinct per document, so rows = documents).
+    """
+    bad = np.zeros(len(g), dtype=bool)
+    if len(g) == 0:
+        return bad
+    row_site = site[doc_of]
+    row_site = np.unique(row_site, return_inverse=True)[1]
+    # (site, shingle) keys: a shingle on min_site_repeat_docs pages of one site
+    key = (row_site.astype(np.uint64) << np.uint64(32)) | g.astype(np.uint64)
+    del row_site
+    uniq, counts = np.unique(key, return_counts=True)
+    del key
+    # such a shingle is furniture on every page it appears on, whatever the site
+    furniture = np.unique((uniq[counts >= cfg.min_site_repeat_docs] & np.uint64(0xFFFFFFFF)).astype(g.dtype))
+    del uniq, counts
+    bad |= np.isin(g, furniture)
     if n_docs >= cfg.min_docs_for_doc_frac:
-        rule = rule | (pl.col("docs") > cfg.max_shingle_doc_frac * n_docs)
-    bad = stats.filter(rule)["g"]
-    return frame["g"].is_in(bad.implode()).to_numpy()
+        uniq, inverse, counts = np.unique(g, return_inverse=True, return_counts=True)
+        bad |= counts[inverse] > cfg.max_shingle_doc_frac * n_docs
+    return bad
 
 
 def _band_matrix(sig: np.ndarray, cfg: DedupConfig) -> np.ndarray:
@@ -249,23 +281,44 @@ def _band_matrix(sig: np.ndarray, cfg: DedupConfig) -> np.ndarray:
 
 
 def _candidate_pairs(keys: np.ndarray) -> pl.DataFrame:
-    """Unique (a, b) doc index pairs, a < b, that share at least one band key."""
+    """Unique (a, b) doc index pairs, a < b, that share at least one band key.
+
+    Keys carry their band, so one sort of the flat keys groups the buckets; bands are taken a few at
+    a time and the pairs (packed ``a << 32 | b``) made unique per group, to bound the temporaries.
+    """
     n, nb = keys.shape
-    frame = pl.DataFrame(
-        {
-            "d": np.repeat(np.arange(n, dtype=np.int64), nb),
-            "band": np.tile(np.arange(nb, dtype=np.int32), n),
-            "key": keys.ravel(),
-        }
-    )
-    shared = frame.filter(pl.len().over("band", "key") > 1)
-    pairs = (
-        shared.join(shared, on=["band", "key"], suffix="_b")
-        .filter(pl.col("d") < pl.col("d_b"))
-        .select(pl.col("d").alias("a"), pl.col("d_b").alias("b"))
-        .unique()
-    )
-    return pairs
+    found: list[np.ndarray] = []
+    step = 8
+    for b0 in range(0, nb, step):
+        flat = keys[:, b0 : b0 + step].ravel()
+        doc = np.repeat(np.arange(n, dtype=np.uint64), min(step, nb - b0))
+        order = np.argsort(flat, kind="stable")
+        flat, doc = flat[order], doc[order]
+        del order
+        same = flat[1:] == flat[:-1]
+        if not same.any():
+            continue
+        # run id of every element; elements in runs of length >= 2 only
+        starts = np.concatenate(([True], ~same))
+        run = np.cumsum(starts) - 1
+        run_len = np.bincount(run)
+        inrun = run_len[run] > 1
+        doc, run = doc[inrun], run[inrun]
+        chunk: list[np.ndarray] = []
+        for k in range(1, int(run_len.max())):
+            ok = run[k:] == run[:-k]
+            if not ok.any():
+                break
+            x, y = doc[:-k][ok], doc[k:][ok]
+            lo, hi = np.minimum(x, y), np.maximum(x, y)
+            chunk.append((lo << np.uint64(32)) | hi)
+        if chunk:
+            found.append(np.unique(np.concatenate(chunk)))
+    packed = np.unique(np.concatenate(found)) if found else np.zeros(0, dtype=np.uint64)
+    a = (packed >> np.uint64(32)).astype(np.int64)
+    b = (packed & np.uint64(0xFFFFFFFF)).astype(np.int64)
+    keep = a != b  # a document repeated in one bucket (same key in two of its bands cannot happen)
+    return pl.DataFrame({"a": a[keep], "b": b[keep]})
 
 
 def _verify(
@@ -278,27 +331,34 @@ def _verify(
     """Exact overlap of every candidate pair: intersection, jaccard, containment, size ratio.
 
     ``a`` indexes the documents of (``g``, ``doc_of``, ``sizes``); ``b`` those of ``right`` (the
-    same documents when ``right`` is None).
+    same documents when ``right`` is None). Shingles are 32-bit hashes sorted by (document, hash).
+    Each of a's shingles is looked up in b's by binary search over one sorted uint64 table of
+    ``doc << 32 | hash``, in blocks of ``_MAX_QUERY_ROWS`` lookups.
     """
     g_b, doc_b, sizes_b = right if right is not None else (g, doc_of, sizes)
-    sh_a = pl.DataFrame({"a": doc_of, "g": g})
-    sh_b = sh_a.rename({"a": "b"}) if right is None else pl.DataFrame({"b": doc_b, "g": g_b})
-    # in blocks of pairs: the (pair, shingle) join is ~size_a rows per pair
-    block = max(1, _MAX_JOIN_ROWS // max(1, int(sizes.mean()) if len(sizes) else 1))
-    inter = pl.concat(
-        [
-            pairs.slice(start, block)
-            .join(sh_a, on="a")
-            .join(sh_b, on=["b", "g"])
-            .group_by("a", "b")
-            .agg(pl.len().alias("inter"))
-            for start in range(0, max(1, pairs.height), block)
-        ]
-    )
-    out = pairs.join(inter, on=["a", "b"], how="left").with_columns(pl.col("inter").fill_null(0))
-    out = out.with_columns(
-        size_a=pl.Series(sizes[out["a"].to_numpy()].astype(np.int64)),
-        size_b=pl.Series(sizes_b[out["b"].to_numpy()].astype(np.int64)),
+    table = (doc_b.astype(np.uint64) << np.uint64(32)) | g_b.astype(np.uint64)
+    starts_a = np.concatenate(([0], np.cumsum(sizes)[:-1])).astype(np.int64)
+    a = pairs["a"].to_numpy().astype(np.int64)
+    b = pairs["b"].to_numpy().astype(np.int64)
+    inter = np.zeros(len(a), dtype=np.int64)
+    work = np.cumsum(sizes[a]) if len(a) else np.zeros(0, dtype=np.int64)
+    lo = 0
+    while lo < len(a):
+        hi = int(np.searchsorted(work, (work[lo - 1] if lo else 0) + _MAX_QUERY_ROWS, side="right"))
+        hi = max(hi, lo + 1)
+        n_rows = sizes[a[lo:hi]].astype(np.int64)
+        pair_of = np.repeat(np.arange(hi - lo), n_rows)
+        first = np.cumsum(n_rows) - n_rows
+        pos = starts_a[a[lo:hi]][pair_of] + (np.arange(len(pair_of)) - first[pair_of])
+        query = (b[lo:hi].astype(np.uint64)[pair_of] << np.uint64(32)) | g[pos].astype(np.uint64)
+        found = np.searchsorted(table, query)
+        hit = table[np.minimum(found, len(table) - 1)] == query
+        inter[lo:hi] = np.bincount(pair_of, weights=hit, minlength=hi - lo).astype(np.int64)
+        lo = hi
+    out = pairs.select("a", "b").with_columns(
+        inter=pl.Series(inter),
+        size_a=pl.Series(sizes[a].astype(np.int64)),
+        size_b=pl.Series(sizes_b[b].astype(np.int64)),
     )
     small = pl.min_horizontal("size_a", "size_b")
     large = pl.max_horizontal("size_a", "size_b")
@@ -428,7 +488,7 @@ def _prepare(df: pl.DataFrame, cfg: DedupConfig) -> _Batch:
     kept_docs = np.zeros(len(first), dtype=bool)
     kept_docs[gdoc[~bad]] = True
     keep = ~bad | ~kept_docs[gdoc]  # a doc that is all boilerplate keeps its shingles
-    furniture = np.unique((g[bad] >> np.uint64(32)).astype(np.uint32))
+    furniture = np.unique(g[bad])
     g, gdoc = g[keep], gdoc[keep]
     sizes = np.bincount(gdoc, minlength=len(first))
     reps = _quality_order(first.with_columns(n_content=pl.Series(sizes), _old=pl.int_range(pl.len())))
@@ -596,12 +656,7 @@ INDEX_SCHEMA = pl.Schema(
 
 def _rep_x32(batch: _Batch) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Distinct 32-bit shingle hashes of each rep (the MinHash input), their rep, and counts."""
-    x = (batch.shingles >> np.uint64(32)).astype(np.uint32)
-    d = batch.shingle_doc
-    keep = np.ones(len(x), dtype=bool)
-    keep[1:] = (x[1:] != x[:-1]) | (d[1:] != d[:-1])  # sorted by (rep, shingle): duplicates adjacent
-    x, d = x[keep], d[keep]
-    return x, d, np.bincount(d, minlength=len(batch.reps))
+    return batch.shingles, batch.shingle_doc, batch.sizes
 
 
 def _list_column(values: np.ndarray, owner: np.ndarray, n: int, dtype: pl.DataType) -> pl.Series:
