@@ -14,7 +14,9 @@ HTML page rendered to text with its navigation, ``*``/``o`` bullets and indentat
    (``published``; a crawl-date stamp is not a publication date) and lone category labels;
 5. a logistic line classifier (weights in ``boilerplate_model.json``, fitted by
    ``flows/fit_boilerplate.py``) for what the rules do not name: menus, link lists, teasers,
-   footers. Its context features let short lines between good paragraphs stay.
+   footers. Its context features let short lines between good paragraphs stay; its second stage
+   also sees where a line lies relative to the page's main text (BTE optimal segment, blocks);
+6. a list or table under a kept line ending in a colon ("Tour dates:") stays with the article.
 
 The body is the kept lines, paragraphs (runs of lines with no blank line between) separated by
 ``\\n\\n``, indentation and list markers removed. Every removal is reported as one
