@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import dataclasses
 import datetime
 import json
@@ -12,6 +14,8 @@ import pytest
 from cleaners.boilerplate import (
     MODEL_RESOURCE,
     TextPage,
+    TreeModel,
+    classifier_from_dict,
     default_model,
     find_date,
     line_signature,
@@ -223,6 +227,37 @@ def test_shipped_model_is_small_and_matches_features() -> None:
     assert model is not None
     assert model.stage1.features == FEATURE_NAMES
     assert model.stage2 is None or model.stage2.features == SMOOTHING_NAMES
+
+
+@pytest.mark.parametrize(
+    ("row", "expected_logit"),
+    [
+        pytest.param((0.0, 5.0), 0.5 - 1.0 + 0.0, id="left_then_left"),
+        pytest.param((2.0, 5.0), 0.5 + 1.0 + 0.25, id="right_then_left"),
+        pytest.param((2.0, 9.0), 0.5 + 1.0 + 0.75, id="right_then_right"),
+    ],
+)
+def test_tree_model_walks_complete_trees(row: tuple[float, float], expected_logit: float) -> None:
+    # tree 1 splits on feature 0 at 1.0; tree 2 splits feature 1 at 6.0 under the right branch only
+    model = TreeModel(
+        ("a", "b"),
+        2,
+        ((0, 0, 0), (0, 1, 1)),
+        ((1.0, 1e300, 1e300), (1.0, 1e300, 6.0)),
+        ((-1.0, 0.0, 1.0, 0.0), (0.0, 0.0, 0.25, 0.75)),
+        0.5,
+    )
+    p = model.probability(row)
+    assert p == pytest.approx(1 / (1 + math.exp(-expected_logit)))
+
+
+def test_classifier_from_dict_reads_trees_and_refuses_other_features() -> None:
+    tree = {"kind": "trees", "features": list(FEATURE_NAMES), "depth": 1, "bias": 0.0,
+            "feature": [[0]], "threshold": [[1.0]], "leaf": [[-1.0, 1.0]]}
+    model = classifier_from_dict({"stage1": tree, "stage2": None})
+    assert isinstance(model.stage1, TreeModel)
+    with pytest.raises(ValueError):
+        classifier_from_dict({"stage1": {**tree, "features": ["x"]}, "stage2": None})
 
 
 # --- the five seed pages -----------------------------------------------------------------------
