@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import math
-
 import dataclasses
 import datetime
 import json
+import math
 from pathlib import Path
 
 import pytest
