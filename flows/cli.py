@@ -58,6 +58,9 @@ def run(
     output: OutputOpt = Path("data/clean"),
     config: ConfigOpt = None,
     set_: SetOpt = None,
+    urls: Annotated[Path | None, typer.Option("--urls", help="File of URLs to fetch, one a line (# comments).")] = None,
+    feed: Annotated[list[str] | None, typer.Option("--feed", help="RSS/Atom/JSON feed URL whose articles to fetch; repeatable.")] = None,
+    sitemap: Annotated[list[str] | None, typer.Option("--sitemap", help="Sitemap (index, .gz) URL whose pages to fetch; repeatable.")] = None,
     allow_private_hosts: Annotated[bool, typer.Option(help="Let the fetcher reach loopback/private addresses (tests).")] = False,
     progress: Annotated[bool, typer.Option(help="Show a progress bar on a terminal.")] = True,
     json_summary: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
@@ -68,7 +71,18 @@ def run(
     if allow_private_hosts:
         overrides["fetch.allow_private_hosts"] = True
     _config(config, overrides)  # fail fast on a bad config, before Prefect starts
-    inputs = [str(p) for p in (input or [Path("data/raw")])]
+    feeds = feed if isinstance(feed, list) else []
+    sitemaps = sitemap if isinstance(sitemap, list) else []
+    url_list: list[str] = []
+    if isinstance(urls, Path):
+        try:
+            lines = urls.read_text(encoding="utf-8").splitlines()
+        except OSError as exc:
+            typer.echo(f"error: cannot read --urls file: {exc}", err=True)
+            raise typer.Exit(2) from exc
+        url_list = [ln.strip() for ln in lines if ln.strip() and not ln.lstrip().startswith("#")]
+    web = isinstance(urls, Path) or bool(feeds or sitemaps)
+    inputs = [str(p) for p in (input or ([] if web else [Path("data/raw")]))]
     for p in inputs:
         if not Path(p).exists():
             typer.echo(f"error: input path does not exist: {p}", err=True)
@@ -79,7 +93,16 @@ def run(
     from flows.storage import LockedError
 
     try:
-        summary = ingest_flow(inputs=inputs, output=str(output), config_file=str(config) if config else None, overrides=overrides, show_progress=progress)
+        summary = ingest_flow(
+            inputs=inputs,
+            output=str(output),
+            config_file=str(config) if config else None,
+            overrides=overrides,
+            show_progress=progress,
+            urls=url_list,
+            feeds=feeds,
+            sitemaps=sitemaps,
+        )
     except LockedError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(3) from exc

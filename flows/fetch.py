@@ -29,6 +29,7 @@ from __future__ import annotations
 import contextlib
 import email.utils
 import ipaddress
+import json
 import random
 import socket
 import threading
@@ -36,6 +37,7 @@ import time
 from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
 import httpcore
@@ -452,3 +454,39 @@ def fetch_pages(
             fut.cancel()
         pool.shutdown(wait=True, cancel_futures=True)
         fetcher.close()
+
+
+VALIDATORS_FILE = "fetch_validators.json"
+
+
+def load_validators(state_dir: Path) -> dict[str, dict[str, str]]:
+    """URL -> {"etag", "last_modified"} of pages already committed (empty if none or unreadable)."""
+    path = Path(state_dir) / VALIDATORS_FILE
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def save_validators(state_dir: Path, fresh: Iterable[Path]) -> int:
+    """Merge the staged ``validators.json`` files into the state file (call after the commit)."""
+    merged = load_validators(state_dir)
+    n = 0
+    for path in fresh:
+        try:
+            part = json.loads(Path(path).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        merged.update(part)
+        n += len(part)
+    if n:
+        target = Path(state_dir) / VALIDATORS_FILE
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_suffix(".tmp")
+        tmp.write_text(json.dumps(merged, sort_keys=True), encoding="utf-8")
+        tmp.replace(target)
+    return n
+
+
+VALIDATORS_STAGED = "validators.json"  # a clean task's fresh validators, beside its staged parts

@@ -28,10 +28,9 @@ from prefect.task_runners import ThreadPoolTaskRunner
 
 from cleaners import dedup, schema as S
 from cleaners.config import PipelineConfig, parse_config
-from cleaners.document import clean_pages
 from cleaners.selection import n_repairs_expr, output_rows, rejected_rows, split_kept
 from cleaners.steps import Stats, merge_stats
-from flows import report
+from flows import feeds, fetch, guard, report, warc
 from flows.failpoints import failpoint
 from flows.sources import Unit, discover_files, iter_unit_pages, plan_units
 from flows.storage import Storage
@@ -51,6 +50,24 @@ def stage_key(unit: Unit, cfg: PipelineConfig) -> str:
     return f"{unit.key}-{config_fingerprint(cfg)}"
 
 
+def unit_pages(unit: Unit, cfg: PipelineConfig, stats: Stats, storage: Storage, fresh_validators: dict):
+    """Pages of a unit; WARC and URL units count skipped records and unchanged (304) URLs in ``stats``."""
+    if unit.kind == "warc":
+        return warc.iter_warc_pages(unit.items[0], cfg, stats)
+    if unit.kind == "urls":
+        known = fetch.load_validators(storage.state_dir)
+        return fetch.fetch_pages(list(unit.items), cfg, stats, validators=known, fresh_validators=fresh_validators)
+    return iter_unit_pages(unit, cfg)
+
+
+@task(name="discover-urls", cache_policy=NO_CACHE, retries=1, retry_delay_seconds=5)
+def discover_urls(feed_urls: list[str], sitemap_urls: list[str], cfg: PipelineConfig) -> dict:
+    """Feeds and sitemaps -> article URLs (one task for all of them; the URLs are batched later)."""
+    stats = Stats()
+    found = feeds.discover_urls(feed_urls, sitemap_urls, cfg, stats)
+    return {"urls": found.urls, "failures": found.failures, "stats": stats.as_dict()}
+
+
 @task(name="clean-unit", cache_policy=NO_CACHE, retries=1, retry_delay_seconds=2)
 def clean_unit(unit: Unit, cfg: PipelineConfig, output: str) -> dict:
     """Read and clean one unit in batches of ``run.batch_size`` pages, staging each as Parquet.
@@ -65,17 +82,23 @@ def clean_unit(unit: Unit, cfg: PipelineConfig, output: str) -> dict:
     paths: list[str] = []
     batch: list = []
 
+    fresh_validators: dict = {}
+    cleaner = guard.GuardedCleaner(cfg)  # HTML pages in a worker process with a per-page time limit
+
     def flush() -> None:
-        frame, _ = clean_pages(batch, cfg, stats)
+        frame = cleaner.clean(batch, stats)
         paths.append(storage.write_part(frame, directory, len(paths)))
         batch.clear()
 
-    for page in iter_unit_pages(unit, cfg):
-        batch.append(page)
-        if len(batch) >= cfg.run.batch_size:
+    with cleaner:
+        for page in unit_pages(unit, cfg, stats, storage, fresh_validators):
+            batch.append(page)
+            if len(batch) >= cfg.run.batch_size:
+                flush()
+        if batch:
             flush()
-    if batch:
-        flush()
+    if fresh_validators:  # merged into _state only after the commit (see ingest_flow)
+        (directory / fetch.VALIDATORS_STAGED).write_text(json.dumps(fresh_validators))
     result = {"unit": unit.key, "paths": paths, "rows": int(stats.counters.get("pages.read", 0)), "stats": stats.as_dict()}
     (directory / "_SUCCESS").write_text(json.dumps(result))
     return result
@@ -206,12 +229,16 @@ def ingest_flow(
     config_file: str | None = None,
     overrides: dict | None = None,
     show_progress: bool = False,
+    urls: list[str] | None = None,
+    feeds: list[str] | None = None,
+    sitemaps: list[str] | None = None,
 ) -> dict:
-    """Ingest files/folders of raw pages into the Delta tables under ``output``."""
+    """Ingest files/folders of raw pages, URLs, and the articles of feeds and sitemaps into ``output``."""
     logger = get_run_logger()
     t0 = time.perf_counter()
     cfg = load_config_file(config_file, overrides)
-    inputs = list(inputs or ["data/raw"])
+    web = bool(urls or feeds or sitemaps)
+    inputs = list(inputs or ([] if web else ["data/raw"]))
     storage = Storage(output)
     run_id = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
     with storage.lock():
@@ -221,7 +248,14 @@ def ingest_flow(
         if recovered:
             logger.warning("completed %d commit(s) left pending by an interrupted run", len(recovered))
         files = discover_files(inputs)
-        units = plan_units(files, cfg)
+        web_urls, web_stats = list(urls or []), Stats()
+        if feeds or sitemaps:
+            found = discover_urls(list(feeds or []), list(sitemaps or []), cfg)
+            web_urls += found["urls"]
+            web_stats = Stats(Counter(found["stats"]))
+            for source, reason, detail in found["failures"]:
+                logger.warning("could not read %s: %s %s", source, reason, detail)
+        units = plan_units(files, cfg, urls=web_urls)
         todo = [u for u in units if not storage.is_done(u.key)]
         logger.info(
             "run %s: %d input files in %d units (%d already done) from %s", run_id, len(files), len(units), len(units) - len(todo), inputs
@@ -230,7 +264,9 @@ def ingest_flow(
         staged = [p for u in todo for p in results[u.key]["paths"]]
         t1 = time.perf_counter()
         written = dedup_and_write(staged, [u.key for u in todo], cfg, str(storage.root))
+        fetch.save_validators(storage.state_dir, [storage.staging_dir(stage_key(u, cfg)) / fetch.VALIDATORS_STAGED for u in todo])
         storage.drop_staging([stage_key(u, cfg) for u in todo])
+        stats = stats + web_stats
     counters = stats.as_dict()
     summary = RunSummary(
         run_id=run_id,

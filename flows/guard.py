@@ -1,0 +1,184 @@
+"""The extraction guard: clean HTML pages in a persistent worker process with a per-page time limit.
+
+One pathological page (30 MB of markup, 5,000 levels of nesting, a script-only page that sends
+the parser or a regex into a long loop, or one that exhausts memory) must not stall or kill a
+batch. ``GuardedCleaner(cfg)`` starts one worker (``python -m flows.guard``, a fresh interpreter:
+safe next to threads, no re-import of the caller's main module) for a whole
+clean task, sends it one HTML page at a time and waits at most ``guard.max_page_seconds``. On a
+timeout the worker is killed and the page becomes a rejected row ``extract_timeout``; a worker
+that dies gives ``extract_crashed``; a ``MemoryError`` under the worker's address-space budget
+(``guard.max_worker_memory_mb`` above what it uses after start-up) gives ``extract_memory``. A
+new worker is started only when the next page needs one.
+
+Plain-text pages and load failures are cleaned in-process as one batch (they keep the batch-level
+repeated-line rules); HTML pages do not use those, so cleaning them one by one changes nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pickle
+import select
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+from collections.abc import Sequence
+
+import polars as pl
+
+from cleaners import schema
+from cleaners.config import PipelineConfig
+from cleaners.document import LoadFailure, PageError, RawPage, clean_pages
+from cleaners.steps import Stats
+
+STARTUP_SECONDS = 120.0  # importing the cleaners in a fresh interpreter, on a busy machine
+WARM_UP_PAGE = b"<html><head><title>t</title></head><body><article><p>" + b"A warm-up sentence of text. " * 20 + b"</p></article></body></html>"
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def _limit_memory(extra_mb: int) -> None:
+    """Cap the address space at what the worker maps now plus ``extra_mb`` (Linux; else no cap)."""
+    try:
+        import resource
+
+        with open("/proc/self/statm") as fh:
+            vm_pages = int(fh.read().split()[0])
+        limit = vm_pages * os.sysconf("SC_PAGE_SIZE") + extra_mb * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    except (OSError, ValueError, ImportError):
+        pass
+
+
+def worker_main() -> None:
+    """Worker loop over stdin/stdout pickles: a config, then pages; replies ("ok", frame, stats) or ("error", reason, detail)."""
+    out = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)  # stray prints from libraries go to stderr, never into the reply stream
+    inp = sys.stdin.buffer
+    cfg: PipelineConfig = pickle.load(inp)
+    _limit_memory(cfg.guard.max_worker_memory_mb)
+    clean_pages([RawPage("warm-up", WARM_UP_PAGE, format="html")], cfg, Stats())  # lazy imports, caches: not on a page's clock
+    pickle.dump(("ready",), out)
+    out.flush()
+    while True:
+        try:
+            page = pickle.load(inp)
+        except EOFError:
+            return
+        if page is None:
+            return
+        try:
+            stats = Stats()
+            frame, _ = clean_pages([page], cfg, stats)
+            reply = ("ok", frame, stats.as_dict())
+        except MemoryError:
+            reply = ("error", "extract_memory", f"over the worker's {cfg.guard.max_worker_memory_mb} MB budget")
+        pickle.dump(reply, out, protocol=pickle.HIGHEST_PROTOCOL)
+        out.flush()
+        if reply[0] == "error":
+            return  # the heap may be in a bad state: the parent starts a fresh worker
+
+
+class GuardedCleaner:
+    """``clean(pages, stats) -> frame`` like ``clean_pages``, with HTML pages guarded in a worker."""
+
+    def __init__(self, cfg: PipelineConfig) -> None:
+        self.cfg = cfg
+        self._proc: subprocess.Popen | None = None
+        self.starts = 0
+
+    def __enter__(self) -> GuardedCleaner:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._proc is None:
+            return
+        try:
+            pickle.dump(None, self._proc.stdin)
+            self._proc.stdin.close()
+            self._proc.wait(timeout=5)
+        except (OSError, ValueError, subprocess.TimeoutExpired):
+            pass
+        self._kill()
+
+    def _kill(self) -> None:
+        proc, self._proc = self._proc, None
+        if proc is None:
+            return
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait(timeout=10)
+        for stream in (proc.stdin, proc.stdout):
+            with contextlib.suppress(OSError, ValueError):
+                stream.close()
+
+    def _send(self, obj) -> None:
+        pickle.dump(obj, self._proc.stdin, protocol=pickle.HIGHEST_PROTOCOL)
+        self._proc.stdin.flush()
+
+    def _wait(self, seconds: float):
+        """The worker's next reply, or None after ``seconds``; EOFError if it died."""
+        ready, _, _ = select.select([self._proc.stdout], [], [], seconds)
+        if not ready:
+            return None
+        return pickle.load(self._proc.stdout)
+
+    def _start(self) -> None:
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")])))
+        self._proc = subprocess.Popen(
+            [sys.executable, "-m", "flows.guard"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, cwd=str(REPO_ROOT), env=env
+        )
+        self.starts += 1
+        self._send(self.cfg)
+        try:
+            msg = self._wait(STARTUP_SECONDS)
+        except (EOFError, pickle.UnpicklingError):
+            msg = None
+        if msg != ("ready",):
+            self._kill()
+            raise RuntimeError("the extraction worker did not start")
+
+    def _one(self, page: RawPage, stats: Stats) -> pl.DataFrame:
+        if self._proc is None or self._proc.poll() is not None:
+            self._kill()
+            self._start()
+        try:
+            self._send(page)
+            msg = self._wait(self.cfg.guard.max_page_seconds)
+        except (EOFError, OSError, pickle.UnpicklingError):
+            self._kill()
+            return self._failed(page, "extract_crashed", "the extraction worker died", stats)
+        if msg is None:
+            self._kill()
+            return self._failed(page, "extract_timeout", f"over {self.cfg.guard.max_page_seconds:g} s", stats)
+        if msg[0] == "error":
+            self._kill()
+            return self._failed(page, msg[1], msg[2], stats)
+        _, frame, counters = msg
+        stats.counters.update(Counter(counters))
+        return frame
+
+    def _failed(self, page: RawPage, reason: str, detail: str, stats: Stats) -> pl.DataFrame:
+        stats.add(f"guard.{reason}")
+        frame, _ = clean_pages([LoadFailure(page, PageError("extract", reason, detail))], self.cfg, stats)
+        return frame
+
+    def clean(self, pages: Sequence[RawPage | LoadFailure], stats: Stats) -> pl.DataFrame:
+        """Clean a batch; every page gives exactly one row (as ``clean_pages``)."""
+        if not self.cfg.guard.enabled:
+            return clean_pages(pages, self.cfg, stats)[0]
+        local = [p for p in pages if isinstance(p, LoadFailure) or p.format == "text"]
+        guarded = [p for p in pages if not (isinstance(p, LoadFailure) or p.format == "text")]
+        frames = [clean_pages(local, self.cfg, stats)[0]] if local else []
+        frames += [self._one(p, stats) for p in guarded]
+        if not frames:
+            return clean_pages([], self.cfg, stats)[0]
+        return schema.conform(pl.concat(frames, how="diagonal_relaxed"), schema.CLEANED_SCHEMA)
+
+
+if __name__ == "__main__":
+    worker_main()
