@@ -199,6 +199,23 @@ def export(
         typer.echo(f"{table}: {path}")
 
 
+@app.command()
+def report(
+    output: OutputOpt = Path("data/clean"),
+    to: Annotated[Path | None, typer.Option("--to", help="HTML file to write (default: DIR/report.html).")] = None,
+    top_sites: Annotated[int, typer.Option(help="Sites shown by name in the per-site plot.")] = 15,
+    recent: Annotated[int, typer.Option(help="Rows in the recent-articles table.")] = 20,
+) -> None:
+    """Write a self-contained HTML page (inline SVG plots, no network) about the tables under DIR."""
+    from flows.report_html import write_report
+
+    if not output.is_dir():
+        typer.echo(f"error: output directory does not exist: {output}", err=True)
+        raise typer.Exit(2)
+    dest = write_report(output, to if isinstance(to, Path) else output / "report.html", top_sites=top_sites, recent=recent)
+    typer.echo(f"wrote {dest}")
+
+
 @app.command("dedup")
 def dedup_cmd(
     input: Annotated[Path, typer.Option("--input", "-i", help="Parquet with doc_id and text (optional title, site, url, published).")],

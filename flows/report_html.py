@@ -377,7 +377,7 @@ def _clip(label: str, chars: int) -> str:
 def _svg_open(key: str, width: float, height: float, label: str, n: int) -> str:
     return (
         f'<svg class="plot" data-plot="{_e(key)}" data-bars="{n}" viewBox="0 0 {width:.0f} {height:.0f}" '
-        f'width="{width:.0f}" height="{height:.0f}" role="img" aria-label="{_e(label)}" xmlns="http://www.w3.org/2000/svg">'
+        f'width="{width:.0f}" height="{height:.0f}" role="img" aria-label="{_e(label)}">'
     )
 
 
@@ -542,7 +542,7 @@ def _recent_table(report: Report) -> str:
             if c == "title":
                 title = _e(r["title"])
                 link = r["url"] if r["url"].startswith(("http://", "https://")) else ""
-                cells.append(f'<td class="title"><a href="{_e(link)}">{title}</a></td>' if link else f'<td class="title">{title}</td>')
+                cells.append(f'<td class="title"><a href="{_e(link)}" rel="noopener noreferrer">{title}</a></td>' if link else f'<td class="title">{title}</td>')
             elif c in numeric:
                 cells.append(f'<td class="num">{r[c]:,}</td>')
             else:
