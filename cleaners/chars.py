@@ -15,8 +15,6 @@ import ftfy
 from cleaners.config import CharsConfig
 from cleaners.edits import Edit, clip
 
-MAX_FIX_ROUNDS = 3  # ftfy can reveal a second layer of mojibake; stop at a fixed point or here
-
 # C0/C1 controls other than tab and line breaks (DEL included).
 CONTROL_CHARS = tuple(chr(c) for c in (*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), *range(0x7F, 0x85), *range(0x86, 0xA0)))
 # CONTROL_CHARS_RE matches: "a\x07b" (the bell) ; does not match: "a\tb\n"
@@ -45,8 +43,10 @@ ODD_SPACES = ("\u00a0", "\u1680", *map(chr, range(0x2000, 0x200B)), "\u202f", "\
 ODD_SPACE_RE = re.compile("[%s]" % "".join(ODD_SPACES))
 
 # SPACE_RUN_RE matches: "a  b", "a\t b" ; does not match: "a b"
-SPACE_RUN_RE = re.compile(r"[ \t]{2,}|\t")
+# (= "[ \t]{2,}|\t"; each branch opens with a literal, which lets the regex engine skip ahead)
+SPACE_RUN_RE = re.compile(r" [ \t]+|\t[ \t]*")
 # EDGE_SPACE_RE matches: "  text", "text " (per line) ; does not match: "text"
+# (the definition; _collapse_spaces applies it line by line without a whole-text pass)
 EDGE_SPACE_RE = re.compile(r"^[ \t]+|[ \t]+$", re.MULTILINE)
 # BLANK_RUN_RE matches: "a\n\n\nb" ; does not match: "a\n\nb"
 BLANK_RUN_RE = re.compile(r"\n{3,}")
@@ -84,46 +84,87 @@ def _edit_kind(explanation: list | None) -> str:
 
 
 def _fix_lines_with_ftfy(text: str, cfg: CharsConfig, edits: list[Edit]) -> str:
+    """ftfy one line at a time (as ``ftfy.fix_text`` does), only on lines that can need it.
+
+    A pure-ASCII line without ``&`` cannot hold mojibake or entities. One ``fix_and_explain``
+    call suffices: it loops to its own fixed point, so a second call never changes the line.
+    """
+    if text.isascii() and "&" not in text:
+        return text
     config = _ftfy_config(cfg, text)
-    out: list[str] = []
+    lines = text.split("\n")
     found: dict[str, list] = {}
-    for line in text.split("\n"):
-        fixed = line
-        if not line.isascii() or "&" in line:
-            for _ in range(MAX_FIX_ROUNDS):
-                candidate, explanation = ftfy.fix_and_explain(fixed, config)
-                if candidate == fixed:
-                    break
-                kind = _edit_kind(explanation)
-                entry = found.setdefault(kind, [0, f"{clip(fixed, 50)} -> {clip(candidate, 50)}"])
-                entry[0] += 1
-                fixed = candidate
-        out.append(fixed)
+    for i, line in enumerate(lines):
+        if line.isascii() and "&" not in line:
+            continue
+        fixed, explanation = ftfy.fix_and_explain(line, config)
+        if fixed != line:
+            kind = _edit_kind(explanation)
+            entry = found.setdefault(kind, [0, f"{clip(line, 50)} -> {clip(fixed, 50)}"])
+            entry[0] += 1
+            lines[i] = fixed
     edits.extend(Edit(kind, detail, n) for kind, (n, detail) in found.items())
-    return "\n".join(out)
+    return "\n".join(lines)
+
+
+def _contains_any(text: str, chars: tuple[str, ...]) -> bool:
+    """A cheap exact pre-check: does ``text`` hold any of ``chars`` (skips a regex pass)?"""
+    return any(c in text for c in chars)
+
+
+def _collapse_spaces(text: str) -> tuple[str, int]:
+    """SPACE_RUN_RE then EDGE_SPACE_RE over the text, line by line: neither crosses a line feed.
+
+    Only lines holding a double space, a tab or an edge space are touched. The count is the
+    number of SPACE_RUN_RE plus EDGE_SPACE_RE matches, as whole-text passes would give.
+    """
+    if not ("  " in text or "\t" in text or " \n" in text or "\n " in text or text[:1] == " " or text[-1:] == " "):
+        return text, 0
+    lines = text.split("\n")
+    n = 0
+    for i, line in enumerate(lines):
+        if "  " in line or "\t" in line:
+            line, n_runs = SPACE_RUN_RE.subn(" ", line)
+            n += n_runs
+        # no tab is left, and at most one space at each edge
+        lead, trail = line[:1] == " ", line[-1:] == " "
+        if lead or trail:
+            line = line.strip(" ")
+            n += lead + (trail and line != "")  # an all-space line is one EDGE_SPACE_RE match
+        lines[i] = line
+    return "\n".join(lines), n
 
 
 def fix_characters_with_edits(text: str, cfg: CharsConfig) -> tuple[str, list[Edit]]:
-    """Repair characters and whitespace; return the text and what was changed."""
+    """Repair characters and whitespace; return the text and what was changed.
+
+    Each pass runs only when a cheap ``in`` check shows it can match (most text has no line
+    feeds other than ``\\n``, no invisible characters and no odd spaces).
+    """
     edits: list[Edit] = []
-    text = _sub_count(LINE_BREAK_RE, "\n", text, "line_endings", edits)
+    if _contains_any(text, LINE_BREAKS):
+        text = _sub_count(LINE_BREAK_RE, "\n", text, "line_endings", edits)
     # C1 controls are part of mojibake ("â€\x9d" is a mis-decoded "”"): ftfy first, then remove the rest
     text = _fix_lines_with_ftfy(text, cfg, edits)
     text = _sub_count(CONTROL_CHARS_RE, "", text, "control_chars", edits)
-    n_zero = len(ZERO_WIDTH_RE.findall(text))
-    text = ZERO_WIDTH_RE.sub("", text)
-    text, n_joiners = STRAY_JOINER_RE.subn("", text)
-    if n_zero + n_joiners:
-        edits.append(Edit("zero_width", "zero-width characters removed", n_zero + n_joiners))
-    if SOFT_HYPHEN in text:
-        edits.append(Edit("soft_hyphen", "soft hyphens removed", text.count(SOFT_HYPHEN)))
-        text = text.replace(SOFT_HYPHEN, "")
-    text = _sub_count(ODD_SPACE_RE, " ", text, "nbsp", edits)
-    n_space = len(SPACE_RUN_RE.findall(text)) + len(EDGE_SPACE_RE.findall(text))
-    text = EDGE_SPACE_RE.sub("", SPACE_RUN_RE.sub(" ", text))
+    if not text.isascii():  # zero-width, joiners, soft hyphens and odd spaces are all non-ASCII
+        n_zero = n_joiners = 0
+        if _contains_any(text, ZERO_WIDTH_CHARS):
+            text, n_zero = ZERO_WIDTH_RE.subn("", text)
+        if _contains_any(text, JOINERS):
+            text, n_joiners = STRAY_JOINER_RE.subn("", text)
+        if n_zero + n_joiners:
+            edits.append(Edit("zero_width", "zero-width characters removed", n_zero + n_joiners))
+        if SOFT_HYPHEN in text:
+            edits.append(Edit("soft_hyphen", "soft hyphens removed", text.count(SOFT_HYPHEN)))
+            text = text.replace(SOFT_HYPHEN, "")
+        if _contains_any(text, ODD_SPACES):
+            text = _sub_count(ODD_SPACE_RE, " ", text, "nbsp", edits)
+    text, n_space = _collapse_spaces(text)
     if n_space:
         edits.append(Edit("whitespace", "space runs collapsed, line ends stripped", n_space))
-    stripped = BLANK_RUN_RE.sub("\n\n", text).strip("\n")
+    stripped = BLANK_RUN_RE.sub("\n\n", text) if "\n\n\n" in text else text
+    stripped = stripped.strip("\n")
     if stripped != text:
         edits.append(Edit("blank_lines", "blank line runs collapsed", max(1, len(BLANK_RUN_RE.findall(text)))))
     return stripped, edits
