@@ -12,7 +12,7 @@ export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
 export PREFECT_HOME ?= $(CURDIR)/.prefect
 export DO_NOT_TRACK ?= 1
 
-.PHONY: setup run test test-fast eval eval-extract eval-text eval-dedup eval-repairs bench lock clean
+.PHONY: setup run test test-fast eval eval-extract eval-text eval-dedup eval-repairs bench report browser-check lock clean
 
 setup: $(STAMP)
 
@@ -48,6 +48,22 @@ eval-repairs: setup
 
 bench: setup
 	$(BIN)/python bench/run.py
+
+# The HTML report (inline SVG plots, opens offline) of the tables under $(OUTPUT).
+report: setup
+	$(BIN)/newsclean report --output $(OUTPUT) --to bench/out/report.html
+
+# The report in a real headless browser: installs Debian's chromium if it is missing (root or
+# sudo, network for apt), then renders the report of $(OUTPUT) (running the pipeline first if
+# there are no tables) and of seeded synthetic tables, checks every plot drew, and writes
+# screenshots to bench/out/ (ignored by git). Exit 1 if a plot did not draw.
+CHROMIUM ?= /usr/bin/chromium
+browser-check: setup
+	@test -x $(CHROMIUM) || { SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  $$SUDO apt-get update && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium; }
+	test -d $(OUTPUT)/articles/_delta_log || $(BIN)/newsclean run --input $(INPUT) --output $(OUTPUT) --no-progress
+	PYTHONPATH=tests $(BIN)/python -m browser.check --output $(OUTPUT) --html bench/out/report.html --png bench/out/report.png
+	PYTHONPATH=tests $(BIN)/python -m browser.check --synthetic --html bench/out/report-synthetic.html --png bench/out/report-synthetic.png
 
 # Regenerate the pinned lock from pyproject (run after changing dependencies).
 lock:

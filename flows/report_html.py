@@ -503,14 +503,16 @@ a:hover{text-decoration:underline}
 footer{color:#9aa5b1;font-size:12px;padding:0 32px 24px}
 """
 
-# After load: count the drawn marks of every plot (non-empty bounding boxes) and write the
+# After load: count the drawn marks of every plot (non-empty boxes on screen, after transforms
+# and CSS; getBBox would ignore both) and write the
 # result on <body data-render="ok|fail" data-plots-drawn=N data-plots-total=M>, for the
 # headless-browser check and for anyone reading the footer.
 CHECK_JS = """
 (function(){
   var svgs=document.querySelectorAll('svg.plot'),drawn=0;
   svgs.forEach(function(s){
-    var n=0;s.querySelectorAll('.mark').forEach(function(m){var b=m.getBBox();if(b.width>0&&b.height>0)n++;});
+    var n=0,r=s.getBoundingClientRect();
+    if(r.width>0&&r.height>0)s.querySelectorAll('.mark').forEach(function(m){var b=m.getBoundingClientRect();if(b.width>0&&b.height>0)n++;});
     s.setAttribute('data-drawn',n);if(n>0)drawn++;
   });
   var b=document.body;b.setAttribute('data-plots-total',svgs.length);b.setAttribute('data-plots-drawn',drawn);
