@@ -81,6 +81,12 @@ DATE_ISO_RE = re.compile(r"\b(?P<year>\d{4})-(?P<month>\d{2})-(?P<day>\d{2})\b")
 CRAWL_DATE_RE = re.compile(
     rf"^{_alt(WEEKDAY_ABBREVIATIONS)},?\s+\d{{1,2}}-{_alt(MONTH_ABBREVIATIONS)}-\d{{4}}$", re.I
 )
+# YEAR_DIGITS_RE: four digits in a row, which every date form above needs. matches "2019";
+# does not match "July 26".
+YEAR_DIGITS_RE = re.compile(r"\d{4}")
+# TIME_ZONE_END_RE: a time stamp's tail. matches "9:02 AM" and "14:00 GMT.";
+# does not match "He left."
+TIME_ZONE_END_RE = re.compile(r"\b(?:[AP]M|ET|GMT|UTC)\W*$", re.I)
 MAX_DATE_LINE_WORDS = 14  # "Associated Press November 19, 2019, 9:02 AM" is a date line; prose is longer
 
 # PROSE_END_RE: a statement's end. matches "He left." and 'She said “no.”'; does not match
@@ -263,17 +269,29 @@ def _is_follow(line: PageLine, cfg: BoilerplateConfig) -> bool:
     return _nwords(line) <= MAX_FOLLOW_CALL_WORDS and bool(FOLLOW_CALL_RE.match(line.text))
 
 
+def _max_words(tokens: Sequence[str]) -> int:
+    return max(count_words(t) for t in tokens)
+
+
+# Cheap exact guards run before a rule's regex (every line meets every rule): a regex matching
+# one token between non-word characters cannot match a line with more words than its longest
+# token; a pattern with a literal character cannot match a line without it; BULLET_ONLY_RE
+# matches only lines without a word.
+MAX_NAV_WORDS = _max_words(NAV_TOKENS)
+MAX_RELATED_WORDS = _max_words(RELATED_TOKENS)
+MAX_COMMENT_SECTION_WORDS = max(_max_words(COMMENT_SECTION_TOKENS), 2)  # "12 Comments", "Comments (12)"
+
 LINE_RULES: tuple[tuple[str, object], ...] = (
-    ("bullet", lambda line, cfg: bool(BULLET_ONLY_RE.match(line.text))),
+    ("bullet", lambda line, cfg: line.n_words == 0 and bool(BULLET_ONLY_RE.match(line.text))),
     ("ad_banner", lambda line, cfg: bool(AD_BANNER_RE.match(line.text))),
-    ("crawl_date", lambda line, cfg: bool(CRAWL_DATE_RE.match(line.text))),
-    ("nav", lambda line, cfg: bool(NAV_LINE_RE.match(line.text))),
+    ("crawl_date", lambda line, cfg: "-" in line.text and bool(CRAWL_DATE_RE.match(line.text))),
+    ("nav", lambda line, cfg: line.n_words <= MAX_NAV_WORDS and bool(NAV_LINE_RE.match(line.text))),
     ("share", lambda line, cfg: bool(SHARE_LINE_RE.match(line.text))),
     ("follow", _is_follow),
-    ("related", lambda line, cfg: bool(RELATED_HEADER_RE.match(line.text))),
+    ("related", lambda line, cfg: line.n_words <= MAX_RELATED_WORDS and bool(RELATED_HEADER_RE.match(line.text))),
     ("attribution", lambda line, cfg: bool(ATTRIBUTION_RE.match(line.text))),
-    ("teaser", lambda line, cfg: bool(TEASER_RE.search(line.text))),
-    ("shortcode", lambda line, cfg: bool(SHORTCODE_LINE_RE.match(line.text))),
+    ("teaser", lambda line, cfg: ("[" in line.text or ":" in line.text) and bool(TEASER_RE.search(line.text))),
+    ("shortcode", lambda line, cfg: line.text.startswith("[") and bool(SHORTCODE_LINE_RE.match(line.text))),
     ("caption", _is_caption),
 )
 
@@ -360,11 +378,10 @@ class LineClassifier(NamedTuple):
         if not lines:
             return []
         feats = line_features(lines)
-        probs = self.stage1.probabilities(np.asarray(feats, dtype=float))
+        probs = self.stage1.probabilities(feats)
         if self.stage2 is None:
             return probs.tolist()
-        second = smoothing_features(lines, feats, probs.tolist())
-        return self.stage2.probabilities(np.asarray(second, dtype=float)).tolist()
+        return self.stage2.probabilities(smoothing_features(lines, feats, probs)).tolist()
 
 
 def model_from_dict(data: dict, expected: tuple[str, ...]) -> LineModel | TreeModel:
@@ -419,6 +436,8 @@ def line_signature(line: str) -> str:
 
 def find_date(text: str) -> datetime.date | None:
     """The first calendar date written in ``text`` (month-first, day-first or ISO), if valid."""
+    if not YEAR_DIGITS_RE.search(text):
+        return None
     for regex in (DATE_MDY_RE, DATE_DMY_RE, DATE_ISO_RE):
         m = regex.search(text)
         if not m:
@@ -437,9 +456,9 @@ def find_date(text: str) -> datetime.date | None:
 
 
 def _is_date_line(line: PageLine) -> bool:
-    if _nwords(line) > MAX_DATE_LINE_WORDS or CRAWL_DATE_RE.match(line.text):
+    if _nwords(line) > MAX_DATE_LINE_WORDS or not YEAR_DIGITS_RE.search(line.text) or CRAWL_DATE_RE.match(line.text):
         return False
-    if SENTENCE_END_RE.search(line.text) and not re.search(r"\b(?:[AP]M|ET|GMT|UTC)\W*$", line.text, re.I):
+    if SENTENCE_END_RE.search(line.text) and not TIME_ZONE_END_RE.search(line.text):
         return False
     return find_date(line.text) is not None
 
@@ -447,9 +466,9 @@ def _is_date_line(line: PageLine) -> bool:
 def _is_comment_start(line: PageLine) -> bool:
     text = line.text
     return bool(
-        COMMENT_HEADER_RE.match(text)
-        or COMMENT_SECTION_RE.match(text)
-        or (_nwords(line) <= MAX_COMMENT_SAYS_WORDS and COMMENT_SAYS_RE.match(text))
+        ("|" in text and COMMENT_HEADER_RE.match(text))
+        or (line.n_words <= MAX_COMMENT_SECTION_WORDS and COMMENT_SECTION_RE.match(text))
+        or (line.n_words <= MAX_COMMENT_SAYS_WORDS and COMMENT_SAYS_RE.match(text))
     )
 
 
@@ -511,21 +530,24 @@ def parse_text_page_with_model(
         return TextPage(None, None, _render(lines, [True] * len(lines)) if cfg.enabled else text, [])
     dropped: dict[int, str] = {}
     n = len(lines)
+    prose = [_is_prose(line) for line in lines]  # each per-line fact computed once
+    is_date = [_is_date_line(line) for line in lines]
+    sigs = [line_signature(line.text) for line in lines]
 
     # 1. comment threads: cut from the first comment header to the end
     prose_words = 0
     for line in lines:
-        if (prose_words and COMMENT_HEADER_RE.match(line.text)) or (
+        if (prose_words and "|" in line.text and COMMENT_HEADER_RE.match(line.text)) or (
             prose_words >= cfg.min_prose_words_before_cut and _is_comment_start(line)
         ):
             for j in range(line.index, n):
                 dropped[j] = "comments"
             break
-        if _is_prose(line):
+        if prose[line.index]:
             prose_words += _nwords(line)
 
     # 1b. a teaser-list header below most of the article's prose starts the page's tail
-    total_prose = sum(_nwords(line) for line in lines if _is_prose(line) and line.index not in dropped)
+    total_prose = sum(line.n_words for line in lines if prose[line.index] and line.index not in dropped)
     prose_words = 0
     for line in lines:
         if line.index in dropped:
@@ -538,7 +560,7 @@ def parse_text_page_with_model(
             for j in range(line.index, n):
                 dropped.setdefault(j, "related_tail")
             break
-        if _is_prose(line):
+        if prose[line.index]:
             prose_words += _nwords(line)
 
     # 2. named line rules
@@ -559,14 +581,14 @@ def parse_text_page_with_model(
                 if (
                     _nwords(other) <= cfg.max_caption_words
                     and not SENTENCE_END_RE.search(other.text)
-                    and not _is_date_line(other)
+                    and not is_date[j]
                 ):
                     dropped[j] = "caption"
 
     # 3. lines repeated across the site's pages
     if repeated:
         for line in lines:
-            if line.index not in dropped and line_signature(line.text) in repeated:
+            if line.index not in dropped and sigs[line.index] in repeated:
                 dropped[line.index] = "site_repeat"
 
     # 4. classifier probabilities (features see the whole page)
@@ -578,19 +600,19 @@ def parse_text_page_with_model(
 
     # 5. headline, date line, category labels
     live = [line for line in lines if line.index not in dropped]
-    first_prose = next((line.index for line in live if good[line.index] and _is_prose(line)), n)
+    first_prose = next((line.index for line in live if good[line.index] and prose[line.index]), n)
     title_line = _find_title(live, first_prose, cfg) if first_prose < n else None  # a headline heads prose
     title = " ".join(title_line.text.split()) if title_line else None
     published: datetime.date | None = None
     if title_line is not None:
         dropped[title_line.index] = "title"
-        title_sig = line_signature(title_line.text)
+        title_sig = sigs[title_line.index]
         for line in live:
-            if line.index not in dropped and line_signature(line.text) == title_sig:
+            if line.index not in dropped and sigs[line.index] == title_sig:
                 dropped[line.index] = "title_repeat"
         after = [line for line in live if line.index > title_line.index and line.index not in dropped]
         for line in after[: cfg.max_date_lines_after_title]:
-            if _is_date_line(line):
+            if is_date[line.index]:
                 published = find_date(line.text)
                 break
         for line in after:
@@ -600,15 +622,15 @@ def parse_text_page_with_model(
                 not line.marker
                 and _nwords(line) <= cfg.max_label_words
                 and not SENTENCE_END_RE.search(line.text)
-                and not _is_date_line(line)
+                and not is_date[line.index]
             ):
                 dropped[line.index] = "label"
     for line in live:
-        if line.index not in dropped and _is_date_line(line):
+        if line.index not in dropped and is_date[line.index]:
             dropped[line.index] = "date"
 
     # 6. classifier decisions for the rest; sentences among the page's prose stay regardless
-    protected = _protected_prose(lines, cfg)
+    protected = _protected_prose(lines, prose, cfg)
     for line in lines:
         if line.index not in dropped and not good[line.index] and line.index not in protected:
             dropped[line.index] = "classifier"
@@ -616,7 +638,9 @@ def parse_text_page_with_model(
     # 6b. a list or table introduced by a kept line ending in a colon ("Tour dates:") belongs to
     # the article: the paragraph group under it comes back from the classifier
     for line in lines:
-        if line.index in dropped or not INTRO_END_RE.search(line.text) or _nwords(line) < MIN_INTRO_WORDS:
+        if line.index in dropped or not line.text.endswith(":") or _nwords(line) < MIN_INTRO_WORDS:
+            continue
+        if not INTRO_END_RE.search(line.text):
             continue
         _rescue_list(lines, line.index, dropped, cfg)
 
@@ -625,8 +649,8 @@ def parse_text_page_with_model(
     for line in lines:
         if line.index in dropped:
             continue
-        sig = line_signature(line.text)
-        if sig in seen and count_words(line.text) >= MIN_DUPLICATE_WORDS:
+        sig = sigs[line.index]
+        if sig in seen and line.n_words >= MIN_DUPLICATE_WORDS:
             dropped[line.index] = "duplicate"
         seen.add(sig)
 
@@ -660,7 +684,7 @@ def _has_layout(lines: Sequence[PageLine], cfg: BoilerplateConfig) -> bool:
     return markers > cfg.max_protected_page_markers or len({line.indent for line in lines}) > 1
 
 
-def _protected_prose(lines: Sequence[PageLine], cfg: BoilerplateConfig) -> frozenset[int]:
+def _protected_prose(lines: Sequence[PageLine], prose: Sequence[bool], cfg: BoilerplateConfig) -> frozenset[int]:
     """Lines the classifier may not drop on flat pages (dumps with at most a few list items, not
     rendered site pages full of menus): sentences with enough function words, and short
     sentences ("He was clear.") whose neighbouring lines are such sentences."""
@@ -669,7 +693,7 @@ def _protected_prose(lines: Sequence[PageLine], cfg: BoilerplateConfig) -> froze
     keep = {
         line.index
         for line in lines
-        if _is_prose(line) and _stop_share(line) >= cfg.min_protected_stopword_share
+        if prose[line.index] and _stop_share(line) >= cfg.min_protected_stopword_share
     }
     if not keep:
         return frozenset()

@@ -15,12 +15,15 @@ short line between good paragraphs can stay. Pure functions; no I/O.
 from __future__ import annotations
 
 import functools
+import itertools
 import math
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from types import MappingProxyType
 from typing import NamedTuple
 
+import numpy as np
 from wordfreq import top_n_list
 
 # Bullet markers that text renderers put before list items ("*", "o", "+", "-", "•", "·", "–").
@@ -31,6 +34,10 @@ BULLET_TOKENS = ("*", "+", "-", "•", "·", "◦", "▪", "–", "o", "#")
 LIST_MARKER_RE = re.compile(
     r"^(" + "|".join(re.escape(t) for t in BULLET_TOKENS) + r"|\d{1,2}[.)])(?:\s+|$)"
 )
+
+# O_MARKER_RE: "o" as a rendered bullet (before a capital, digit or quote). matches "o News";
+# does not match "o dear".
+O_MARKER_RE = re.compile(r"o\s+[A-Z0-9“\"']")
 
 # WORD_TOKEN_RE: a word for counting (letters/digits with inner apostrophes or hyphens).
 # matches "isn't" in "it isn't"; does not match "--" or "•".
@@ -111,7 +118,7 @@ def split_lines(text: str) -> list[PageLine]:
         marker = ""
         body = stripped
         # "o" counts as a marker only before a capital or digit ("o News" yes, "o dear" no)
-        if m and not (m.group(1) == "o" and not re.match(r"o\s+[A-Z0-9“\"']", stripped)):
+        if m and not (m.group(1) == "o" and not O_MARKER_RE.match(stripped)):
             marker = m.group(1)
             body = stripped[m.end() :].strip()
         lines.append(PageLine(len(lines), body, raw, indent, marker, group, count_words(body)))
@@ -124,6 +131,8 @@ def words_of(text: str) -> list[str]:
 
 def count_words(text: str) -> int:
     """Word count, with Japanese/Chinese runs counted as CJK_CHARS_PER_WORD characters a word."""
+    if text.isascii():
+        return len(WORD_TOKEN_RE.findall(text))
     cjk = len(CJK_RE.findall(text))
     if not cjk:
         return len(words_of(text))
@@ -138,32 +147,71 @@ def stopwords_for(language: str) -> frozenset[str]:
     return words | STOPWORDS if language == "en" else words
 
 
-def page_stopwords(lines: Sequence[PageLine]) -> frozenset[str]:
-    """The stoplist of the STOPWORD_LANGUAGES language that covers most of the page's words."""
-    counts = Counter(w.lower() for line in lines for w in words_of(line.text))
+# ASCII characters PUNCT_CHAR_RE / DIGIT_CHAR_RE do not match: deleting them from an ASCII line's
+# bytes leaves exactly the characters those regexes count (a fast path for ASCII lines).
+NOT_PUNCT_ASCII = bytes(c for c in range(128) if not PUNCT_CHAR_RE.match(chr(c)))
+NOT_DIGIT_ASCII = bytes(c for c in range(128) if not DIGIT_CHAR_RE.match(chr(c)))
+SEPARATOR_CHARS = ("|", "»", "›")  # link-list separators rendered between menu items
+
+
+def _lower_words(words: Sequence[str]) -> list[str]:
+    # words hold no spaces, so one join/lower/split equals lowering each word
+    return " ".join(words).lower().split(" ") if words else []
+
+
+@functools.cache
+def _stopword_languages() -> Mapping[str, tuple[int, ...]]:
+    """Word -> indices (in STOPWORD_LANGUAGES) of the stoplists holding it (cached, read-only)."""
+    index: dict[str, list[int]] = {}
+    for k, lang in enumerate(STOPWORD_LANGUAGES):
+        for word in stopwords_for(lang):
+            index.setdefault(word, []).append(k)
+    return MappingProxyType({w: tuple(ks) for w, ks in index.items()})
+
+
+def _choose_stopwords(lower: Sequence[Sequence[str]]) -> frozenset[str]:
+    counts = Counter(itertools.chain.from_iterable(lower))
     if not counts:
         return STOPWORDS
-    return max(
-        (stopwords_for(lang) for lang in STOPWORD_LANGUAGES),
-        key=lambda stop: sum(n for w, n in counts.items() if w in stop),
-    )
+    languages = _stopword_languages()
+    score = [0] * len(STOPWORD_LANGUAGES)
+    for word in counts.keys() & languages.keys():
+        for k in languages[word]:
+            score[k] += counts[word]
+    best = max(range(len(score)), key=score.__getitem__)  # the first language on ties
+    return stopwords_for(STOPWORD_LANGUAGES[best])
 
 
-def _own_features(line: PageLine, stopwords: frozenset[str]) -> tuple[float, ...]:
+def page_stopwords(lines: Sequence[PageLine]) -> frozenset[str]:
+    """The stoplist of the STOPWORD_LANGUAGES language that covers most of the page's words."""
+    return _choose_stopwords([_lower_words(words_of(line.text)) for line in lines])
+
+
+def _own_features(
+    line: PageLine, words: Sequence[str], lower: Sequence[str], stopwords: frozenset[str]
+) -> tuple[float, ...]:
     text = line.text
-    words = words_of(text)
     n = line.n_words
-    lower = [w.lower() for w in words]
     chars = max(len(text), 1)
-    punct = len(PUNCT_CHAR_RE.findall(text))
-    digits = len(DIGIT_CHAR_RE.findall(text))
-    caps = sum(1 for w in words if w[:1].isupper())
-    cjk = len(CJK_RE.findall(text))
-    if cjk * 2 > chars:
-        stop_density = min(1.0, 3 * sum(1 for c in text if c in CJK_FUNCTION_CHARS) / cjk)
+    if text.isascii():
+        raw = text.encode("ascii")
+        punct = len(raw.translate(None, NOT_PUNCT_ASCII))
+        digits = len(raw.translate(None, NOT_DIGIT_ASCII))
+        cjk = 0
     else:
-        stop_density = sum(1 for w in lower if w in stopwords) / len(words) if words else 0.0
-    furniture = sum(1 for w in lower if w in FURNITURE_WORDS)
+        punct = len(PUNCT_CHAR_RE.findall(text))
+        digits = len(DIGIT_CHAR_RE.findall(text))
+        cjk = len(CJK_RE.findall(text))
+    n_tokens = len(words)
+    if cjk * 2 > chars:
+        stop_density = min(1.0, 3 * sum(map(CJK_FUNCTION_CHARS.__contains__, text)) / cjk)
+    else:
+        stop_density = sum(map(stopwords.__contains__, lower)) / n_tokens if n_tokens else 0.0
+    if n_tokens:
+        caps = sum([w[0].isupper() for w in words]) / n_tokens
+        furniture = sum(map(FURNITURE_WORDS.__contains__, lower)) / n_tokens
+    else:
+        caps = furniture = 0.0
     return (
         math.log1p(n),
         min(n, 60) / 60,
@@ -172,12 +220,12 @@ def _own_features(line: PageLine, stopwords: frozenset[str]) -> tuple[float, ...
         stop_density,
         punct / chars,
         digits / chars,
-        caps / len(words) if words else 0.0,
+        caps,
         float(bool(SENTENCE_END_RE.search(text))),
         float(bool(line.marker)),
-        float("|" in text or "»" in text or "›" in text),
-        furniture / len(words) if words else 0.0,
-        float(text.count(",") > 0),
+        float(any(c in text for c in SEPARATOR_CHARS)),
+        furniture,
+        float("," in text),
         float(n <= 3),
     )
 
@@ -200,77 +248,121 @@ OWN_NAMES = (
 )
 
 
-def _prose_like(own: tuple[float, ...]) -> float:
-    """1.0 for a line that reads like prose on its own (long, wordy, ends like a sentence)."""
-    return float(own[2] > 0 and own[4] >= 0.2 and own[8] > 0)
-
-
-def _body_indent(lines: Sequence[PageLine], own: Sequence[tuple[float, ...]]) -> int:
+def _body_indent(lines: Sequence[PageLine], own: Sequence[tuple[float, ...]], prose: np.ndarray) -> int:
     """The indentation carrying the most prose words (0 for flat dumps)."""
     weight: Counter = Counter()
-    for line, f in zip(lines, own):
-        if _prose_like(f):
-            weight[line.indent] += math.expm1(f[0])
+    for i in np.flatnonzero(prose):
+        weight[lines[i].indent] += math.expm1(own[i][0])
     return weight.most_common(1)[0][0] if weight else 0
 
 
-def line_features(lines: Sequence[PageLine]) -> list[tuple[float, ...]]:
-    """One feature vector per line, in ``FEATURE_NAMES`` order."""
-    if not lines:
-        return []
-    stopwords = page_stopwords(lines)
-    own = [_own_features(line, stopwords) for line in lines]
-    prose = [_prose_like(f) for f in own]
-    body_indent = _body_indent(lines, own)
-    n = len(lines)
-    # prefix sums for windowed means of prose-likeness and log length
-    first_prose = next((i for i, p in enumerate(prose) if p), n)
-    last_prose = max((i for i, p in enumerate(prose) if p), default=-1)
-    text_counts = Counter(line.text.casefold() for line in lines)
-    # prose words in a window of REGION_LINES either side: where the article's mass is
-    prose_words = [math.expm1(f[0]) * p for f, p in zip(own, prose)]
-    region = [sum(prose_words[max(0, i - REGION_LINES) : i + REGION_LINES + 1]) for i in range(n)]
-    top_region = max(region) or 1.0
-    prose_at = [i for i, p in enumerate(prose) if p]
-    body_prose = [i for i in prose_at if lines[i].indent == body_indent]
-    body_first = body_prose[0] if body_prose else n
-    body_last = body_prose[-1] if body_prose else -1
-    group_sizes = Counter(line.group for line in lines)
-    out = []
-    for i, (line, f) in enumerate(zip(lines, own)):
-        lo, hi = max(0, i - WINDOW_LINES), min(n, i + WINDOW_LINES + 1)
-        neigh = [j for j in range(lo, hi) if j != i]
-        same_indent = [j for j in neigh if lines[j].indent == line.indent]
-        win_prose = sum(prose[j] for j in neigh) / len(neigh) if neigh else 0.0
-        win_words = sum(own[j][0] for j in neigh) / len(neigh) if neigh else 0.0
-        win_marker = sum(own[j][9] for j in neigh) / len(neigh) if neigh else 0.0
-        prev_prose = prose[i - 1] if i > 0 else 0.0
-        next_prose = prose[i + 1] if i + 1 < n else 0.0
-        indent_diff = abs(line.indent - body_indent)
-        in_span = float(first_prose <= i <= last_prose)
-        dist = min((abs(i - j) for j in prose_at), default=REGION_LINES)
-        out.append(
-            f
-            + (
-                win_prose,
-                win_words / 5,
-                win_marker,
-                prev_prose,
-                next_prose,
-                float(indent_diff == 0),
-                min(indent_diff, 20) / 20,
-                i / n,
-                in_span,
-                float(text_counts[line.text.casefold()] > 1),
-                min(group_sizes[line.group], 10) / 10,
-                len(same_indent) / max(len(neigh), 1),
-                region[i] / top_region,
-                min(dist, REGION_LINES) / REGION_LINES,
-                float(body_first <= i <= body_last),
-                float(line.indent >= body_indent),
-            )
-        )
+def _shifted(values: np.ndarray, d: int, fill: float = 0.0) -> np.ndarray:
+    """``values[i + d]`` at position ``i``; ``fill`` where ``i + d`` is off the page."""
+    n = len(values)
+    out = np.full(n, fill, dtype=float)
+    if d == 0:
+        out[:] = values
+    elif 0 < d < n:
+        out[:-d] = values[d:]
+    elif 0 < -d < n:
+        out[-d:] = values[:d]
     return out
+
+
+def _window_sum(values: np.ndarray, width: int, with_self: bool) -> np.ndarray:
+    """Sum of ``values`` over the ``width`` lines either side (the line itself if ``with_self``),
+    added in page order as a running Python sum would."""
+    acc = np.zeros(len(values))
+    for d in range(-width, width + 1):
+        if d or with_self:
+            acc += _shifted(values, d)
+    return acc
+
+
+def _window_count(n: int, width: int) -> np.ndarray:
+    """Neighbours within ``width`` lines either side of each line (the line excluded)."""
+    at = np.arange(n)
+    return (np.minimum(n, at + width + 1) - np.maximum(0, at - width) - 1).astype(float)
+
+
+def _mean(total: np.ndarray, count: np.ndarray) -> np.ndarray:
+    """``total / count``, 0.0 where ``count`` is 0."""
+    return np.divide(total, count, out=np.zeros(len(total)), where=count > 0)
+
+
+def _same_indent(indent: np.ndarray, width: int, values: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Per line, over the neighbours within ``width`` lines at the same indentation: their
+    number, and the sum of ``values`` over them (in page order)."""
+    n = len(indent)
+    count = np.zeros(n)
+    total = np.zeros(n)
+    for d in range(-width, width + 1):
+        if not d:
+            continue
+        same = _shifted(indent, d, fill=np.nan) == indent
+        count += same
+        if values is not None:
+            total += np.where(same, _shifted(values, d), 0.0)
+    return count, total
+
+
+def line_features(lines: Sequence[PageLine]) -> np.ndarray:
+    """One feature row per line (``FEATURE_NAMES`` columns), as an ``(n, features)`` array."""
+    n = len(lines)
+    if not n:
+        return np.zeros((0, len(FEATURE_NAMES)))
+    words = [WORD_TOKEN_RE.findall(line.text) for line in lines]
+    lower = [_lower_words(ws) for ws in words]
+    stopwords = _choose_stopwords(lower)
+    own_rows = [_own_features(line, ws, lw, stopwords) for line, ws, lw in zip(lines, words, lower)]
+    own = np.array(own_rows, dtype=float)
+    prose = ((own[:, 2] > 0) & (own[:, 4] >= 0.2) & (own[:, 8] > 0)).astype(float)
+    indent = np.array([line.indent for line in lines], dtype=float)
+    body_indent = _body_indent(lines, own_rows, prose)
+    at = np.arange(n)
+    prose_at = np.flatnonzero(prose)
+    first_prose = int(prose_at[0]) if len(prose_at) else n
+    last_prose = int(prose_at[-1]) if len(prose_at) else -1
+    neigh = _window_count(n, WINDOW_LINES)
+    same_indent, _ = _same_indent(indent, WINDOW_LINES)
+    # prose words in a window of REGION_LINES either side: where the article's mass is
+    prose_words = np.expm1(own[:, 0]) * prose
+    region = _window_sum(prose_words, REGION_LINES, with_self=True)
+    top_region = float(region.max()) or 1.0
+    if len(prose_at):
+        right = np.minimum(np.searchsorted(prose_at, at), len(prose_at) - 1)
+        left = np.maximum(right - 1, 0)
+        dist = np.minimum(np.abs(prose_at[right] - at), np.abs(prose_at[left] - at))
+    else:
+        dist = np.full(n, REGION_LINES)
+    body_prose = prose_at[indent[prose_at] == body_indent]
+    body_first = int(body_prose[0]) if len(body_prose) else n
+    body_last = int(body_prose[-1]) if len(body_prose) else -1
+    text_counts = Counter(line.text.casefold() for line in lines)
+    group_sizes = Counter(line.group for line in lines)
+    indent_diff = np.abs(indent - body_indent)
+    context = np.column_stack(
+        (
+            _mean(_window_sum(prose, WINDOW_LINES, with_self=False), neigh),
+            _mean(_window_sum(own[:, 0], WINDOW_LINES, with_self=False), neigh) / 5,
+            _mean(_window_sum(own[:, 9], WINDOW_LINES, with_self=False), neigh),
+            _shifted(prose, -1),
+            _shifted(prose, 1),
+            indent_diff == 0,
+            np.minimum(indent_diff, 20) / 20,
+            at / n,
+            (first_prose <= at) & (at <= last_prose),
+            [text_counts[line.text.casefold()] > 1 for line in lines],
+            [min(group_sizes[line.group], 10) / 10 for line in lines],
+            same_indent / np.maximum(neigh, 1),
+            region / top_region,
+            np.minimum(dist, REGION_LINES) / REGION_LINES,
+            (body_first <= at) & (at <= body_last),
+            indent >= body_indent,
+        )
+    ).astype(float)
+    return np.hstack((own, context))
+
 
 
 CONTEXT_NAMES = (
@@ -293,11 +385,7 @@ CONTEXT_NAMES = (
 )
 
 FEATURE_NAMES = OWN_NAMES + CONTEXT_NAMES
-
-
-def _logit(p: float) -> float:
-    p = min(max(p, 1e-4), 1 - 1e-4)
-    return math.log(p / (1 - p))
+FEATURE_INDEX = MappingProxyType({name: k for k, name in enumerate(FEATURE_NAMES)})
 
 
 def best_segment(scores: Sequence[float]) -> tuple[int, int]:
@@ -329,60 +417,57 @@ def _blocks(probs: Sequence[float], min_gap: int) -> list[int]:
     return out
 
 
-def smoothing_features(
-    lines: Sequence[PageLine], feats: Sequence[tuple[float, ...]], probs: Sequence[float]
-) -> list[tuple[float, ...]]:
-    """Second-stage features (``SMOOTHING_NAMES``): a line's first-stage probability beside its
-    neighbours' (jusText's context step, learned), and where it lies relative to the page's main
-    text: the optimal segment (BTE: the run of lines maximising word-weighted probability above
-    one half) and the block (lines between gaps of dropped lines) with the most kept words. A
-    short line or list item inside the main text can stay; a teaser block below it can go."""
+def smoothing_features(lines: Sequence[PageLine], feats: np.ndarray, probs: Sequence[float] | np.ndarray) -> np.ndarray:
+    """Second-stage features (``SMOOTHING_NAMES`` columns): a line's first-stage probability
+    beside its neighbours' (jusText's context step, learned), and where it lies relative to the
+    page's main text: the optimal segment (BTE: the run of lines maximising word-weighted
+    probability above one half) and the block (lines between gaps of dropped lines) with the
+    most kept words. A short line or list item inside the main text can stay; a teaser block
+    below it can go."""
     n = len(lines)
-    idx = {name: k for k, name in enumerate(FEATURE_NAMES)}
-    k_words = idx["log_words"]
-    words = [math.expm1(f[k_words]) for f in feats]
-    seg_lo, seg_hi = best_segment([(p - 0.5) * (1.0 + w) for p, w in zip(probs, words)])
-    block_of = _blocks(probs, BLOCK_GAP_LINES)
-    mass: Counter = Counter()
-    for b, p, w in zip(block_of, probs, words):
-        mass[b] += p * w if p >= 0.5 else 0.0
-    top_mass = max(mass.values(), default=0.0) or 1.0
-    main_block = max(mass, key=mass.__getitem__) if mass else 0
-    out = []
-    for i, line in enumerate(lines):
-        lo, hi = max(0, i - WINDOW_LINES), min(n, i + WINDOW_LINES + 1)
-        before = probs[lo:i]
-        after = probs[i + 1 : hi]
-        neigh = list(before) + list(after)
-        same = [probs[j] for j in range(lo, hi) if j != i and lines[j].indent == line.indent]
-        sandwich = min(max(before, default=0.0), max(after, default=0.0))
-        wlo, whi = max(0, i - 2 * REGION_LINES), min(n, i + 2 * REGION_LINES + 1)
-        wide = [probs[j] for j in range(wlo, whi) if j != i and lines[j].indent == line.indent]
-        f = feats[i]
-        seg_dist = seg_lo - i if i < seg_lo else (i - seg_hi if i > seg_hi else 0)
-        out.append(
-            (
-                _logit(probs[i]),
-                sum(neigh) / len(neigh) if neigh else 0.0,
-                sum(same) / len(same) if same else 0.0,
-                sandwich,
-                probs[i - 1] if i > 0 else 0.0,
-                probs[i + 1] if i + 1 < n else 0.0,
-                f[idx["region_share"]],
-                f[idx["at_body_indent"]],
-                f[idx["list_marker"]],
-                f[k_words],
-                sum(wide) / len(wide) if wide else 0.0,
-                f[idx["in_body_span"]],
-                float(seg_lo <= i <= seg_hi),
-                min(seg_dist, REGION_LINES) / REGION_LINES,
-                float(i > seg_hi),
-                mass[block_of[i]] / top_mass,
-                float(block_of[i] == main_block),
-                float(block_of[i] > main_block),
-            )
+    if not n:
+        return np.zeros((0, len(SMOOTHING_NAMES)))
+    feats = np.asarray(feats, dtype=float)
+    probs = np.asarray(probs, dtype=float)
+    col = FEATURE_INDEX
+    words = np.expm1(feats[:, col["log_words"]])
+    seg_lo, seg_hi = best_segment(((probs - 0.5) * (1.0 + words)).tolist())
+    block_of = np.asarray(_blocks(probs.tolist(), BLOCK_GAP_LINES))
+    mass = np.bincount(block_of, weights=np.where(probs >= 0.5, probs * words, 0.0))
+    top_mass = float(mass.max()) or 1.0
+    main_block = int(np.argmax(mass))
+    indent = np.array([line.indent for line in lines], dtype=float)
+    at = np.arange(n)
+    neigh = _window_count(n, WINDOW_LINES)
+    before = np.max([_shifted(probs, d) for d in range(-WINDOW_LINES, 0)], axis=0)
+    after = np.max([_shifted(probs, d) for d in range(1, WINDOW_LINES + 1)], axis=0)
+    same_n, same_sum = _same_indent(indent, WINDOW_LINES, probs)
+    wide_n, wide_sum = _same_indent(indent, 2 * REGION_LINES, probs)
+    seg_dist = np.where(at < seg_lo, seg_lo - at, np.where(at > seg_hi, at - seg_hi, 0))
+    clipped = np.clip(probs, 1e-4, 1 - 1e-4)
+    return np.column_stack(
+        (
+            np.log(clipped / (1 - clipped)),
+            _mean(_window_sum(probs, WINDOW_LINES, with_self=False), neigh),
+            _mean(same_sum, same_n),
+            np.minimum(before, after),
+            _shifted(probs, -1),
+            _shifted(probs, 1),
+            feats[:, col["region_share"]],
+            feats[:, col["at_body_indent"]],
+            feats[:, col["list_marker"]],
+            feats[:, col["log_words"]],
+            _mean(wide_sum, wide_n),
+            feats[:, col["in_body_span"]],
+            (seg_lo <= at) & (at <= seg_hi),
+            np.minimum(seg_dist, REGION_LINES) / REGION_LINES,
+            at > seg_hi,
+            mass[block_of] / top_mass,
+            block_of == main_block,
+            block_of > main_block,
         )
-    return out
+    ).astype(float)
+
 
 
 SMOOTHING_NAMES = (

@@ -46,7 +46,7 @@ INNER_FOLDS = 5  # stage 2 learns from stage-1 probabilities of pages stage 1 di
 
 class Labelled(NamedTuple):
     lines: list
-    feats: list[tuple[float, ...]]
+    feats: np.ndarray  # (lines, FEATURE_NAMES)
     labels: list[int]
     weights: list[float]
 
@@ -173,10 +173,10 @@ class TreeParams(NamedTuple):
 def _fit(rows, l2: float, names: tuple[str, ...], trees: TreeParams | None = None):
     xs, ys, ws = [], [], []
     for feats, labels, weights in rows:
-        xs.extend(feats)
+        xs.append(np.asarray(feats, dtype=float).reshape(len(labels), len(names)))
         ys.extend(labels)
         ws.extend(weights)
-    x = np.array(xs, dtype=float).reshape(len(ys), len(names))
+    x = np.vstack(xs) if xs else np.zeros((0, len(names)))
     if trees is not None:
         return fit_trees(x, np.array(ys, dtype=float), np.array(ws, dtype=float), names, trees)
     return fit_logistic(x, np.array(ys, dtype=float), np.array(ws, dtype=float), l2, names)
@@ -204,7 +204,7 @@ def fit_pages(
         )
         for i, p in enumerate(labelled):
             if i % INNER_FOLDS == k:
-                probs = inner.probabilities(np.asarray(p.feats, dtype=float)).tolist()
+                probs = inner.probabilities(np.asarray(p.feats, dtype=float))
                 rows.append((smoothing_features(p.lines, p.feats, probs), p.labels, p.weights))
     return LineClassifier(stage1, _fit(rows, l2, SMOOTHING_NAMES, trees2))
 
