@@ -63,7 +63,8 @@ DUPLICATE_COLUMNS = [S.DOC_ID, S.INGESTED_AT]
 class Series:
     """One plot's data: bar labels and values, an optional colour group per bar, a footnote.
 
-    ``ticks`` are shorter axis labels (the full ``labels`` show on hover) when given.
+    ``ticks`` are shorter axis labels (the full ``labels`` show on hover) when given; ``title``
+    replaces the panel's default title (e.g. "Articles per week" on a long date range).
     """
 
     labels: tuple[str, ...] = ()
@@ -71,6 +72,7 @@ class Series:
     groups: tuple[str, ...] = ()
     note: str = ""
     ticks: tuple[str, ...] = ()
+    title: str = ""
 
     @property
     def empty(self) -> bool:
@@ -146,7 +148,9 @@ def articles_per_day(articles: pl.DataFrame) -> Series:
         note = (f"Counted per {unit} ({span_days:,} days). " + note).strip()
     days = list(full["_bucket"])
     ticks = [d.strftime(tick) + (f" {d.year}" if tick != "%Y-%m" and (i == 0 or d.year != days[i - 1].year) else "") for i, d in enumerate(days)]
-    return Series(tuple(d.strftime(fmt) for d in days), tuple(int(v) for v in full["len"]), note=note, ticks=tuple(ticks))
+    return Series(
+        tuple(d.strftime(fmt) for d in days), tuple(int(v) for v in full["len"]), note=note, ticks=tuple(ticks), title=f"Articles per {unit}"
+    )
 
 
 def articles_per_site(articles: pl.DataFrame, top_n: int = 15) -> Series:
@@ -523,6 +527,7 @@ CHECK_JS = """
 
 
 def _panel(key: str, title: str, why: str, series: Series) -> str:
+    title = series.title or title
     if series.empty:
         body = f'<div class="nodata" data-plot="{_e(key)}">no data</div>'
     else:

@@ -56,9 +56,11 @@ def test_articles_per_day_switches_to_weeks_then_months():
     days = [dt.date(2020, 1, 1) + dt.timedelta(days=k) for k in (0, 200)]
     weekly = R.articles_per_day(_articles([{S.DOC_ID: str(i), S.PUBLISHED: d} for i, d in enumerate(days)]))
     assert weekly.labels[0].startswith("week of") and sum(weekly.values) == 2 and len(weekly.values) == 29
+    assert weekly.title == "Articles per week" and "<h2>Articles per week</h2>" in R._panel("articles_per_day", "x", "y", weekly)
     days = [dt.date(2020, 1, 15), dt.date(2023, 6, 1)]
     monthly = R.articles_per_day(_articles([{S.DOC_ID: str(i), S.PUBLISHED: d} for i, d in enumerate(days)]))
     assert monthly.labels[0] == "2020-01" and monthly.labels[-1] == "2023-06" and sum(monthly.values) == 2
+    assert monthly.title == "Articles per month"
 
 
 @pytest.mark.parametrize(
