@@ -21,7 +21,6 @@ from pathlib import Path
 import polars as pl
 import xxhash
 from prefect import flow, get_run_logger, task
-from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.futures import as_completed
 from prefect.task_runners import ThreadPoolTaskRunner
@@ -211,6 +210,7 @@ class RunSummary:
     articles: int = 0
     duplicates: int = 0
     rejected: int = 0
+    clusters_with_copies: int = 0
     inserted: dict = field(default_factory=dict)
     rejected_by_reason: dict = field(default_factory=dict)
     edits_by_kind: dict = field(default_factory=dict)
@@ -276,6 +276,7 @@ def ingest_flow(
         articles=written["articles"],
         duplicates=written["duplicates"],
         rejected=written["rejected"],
+        clusters_with_copies=written["clusters_with_copies"],
         inserted=written["inserted"],
         rejected_by_reason=written["rejected_by_reason"],
         edits_by_kind={k.removeprefix("edits."): v for k, v in counters.items() if k.startswith("edits.")},
@@ -283,7 +284,7 @@ def ingest_flow(
         timings={"clean": t1 - t0, "dedup": written["seconds_dedup"], "write": written["seconds_write"]},
         seconds=time.perf_counter() - t0,
     )
-    create_markdown_artifact(report.summary_markdown(summary.as_dict()), key="newsclean-run-summary", description="newsclean run summary")
+    report.publish_artifacts(summary.as_dict())
     logger.info("run %s done: %d read, %d articles, %d duplicates, %d rejected", run_id, summary.pages_read, summary.articles, summary.duplicates, summary.rejected)
     return summary.as_dict()
 
