@@ -35,6 +35,10 @@ EDIT_KIND = "name_typo"
 
 # A run of letters not glued to other word characters. "Rogzonin" in "Rogzonin’s" matches; "B2B" does not.
 LETTER_RUN_RE = re.compile(r"(?<![\w])[^\W\d_]+(?![\w])")
+# A maximal run of word characters. "B2B" and "Rogzonin" in "Rogzonin’s" match; "’" does not.
+WORD_CHARS_RE = re.compile(r"\w+")
+# Letters only, as LETTER_RUN_RE counts them. "Rogozin" matches; "B2B", "snake_case" do not.
+LETTERS_ONLY_RE = re.compile(r"[^\W\d_]+")
 
 
 @lru_cache(maxsize=65536)
@@ -70,23 +74,37 @@ def _is_near_miss(typo: str, name: str, cfg: EntitiesConfig) -> bool:
     return Indel.normalized_similarity(typo, name) >= cfg.min_similarity_ratio
 
 
+def letter_runs(text: str) -> list[str]:
+    """``LETTER_RUN_RE.findall(text)`` without its per-position look-arounds.
+
+    A LETTER_RUN_RE match is exactly a maximal ``\\w`` run made only of letters, so the
+    maximal runs are found first and the few that hold a digit or ``_`` are dropped.
+    """
+    return [w for w in WORD_CHARS_RE.findall(text) if w.isalpha() or LETTERS_ONLY_RE.fullmatch(w)]
+
+
 def find_entity_typos(text: str, cfg: EntitiesConfig) -> dict[str, str]:
     """Map each suspected misspelling in ``text`` to the document's frequent name it misses."""
-    tokens = LETTER_RUN_RE.findall(text)
-    counts = Counter(t for t in tokens if is_name_token(t))
+    tokens = letter_runs(text)
+    token_counts = Counter(tokens)  # distinct tokens in first-seen order
+    counts = {t: n for t, n in token_counts.items() if is_name_token(t)}
     if len(counts) < 2:
         return {}
-    lower_seen = {t for t in tokens if t.islower()}
+    lower_seen = {t for t in token_counts if t.islower()}
     names = [n for n, c in counts.items() if c >= cfg.min_name_mentions and len(n) >= cfg.min_name_chars]
     if not names:
         return {}
+    # a near miss shares the name's initial: compare each token with those names only
+    by_initial: dict[str, list[str]] = {}
+    for name in names:
+        by_initial.setdefault(name[0] if cfg.require_same_initial else "", []).append(name)
     fixes: dict[str, str] = {}
     for typo, n_typo in counts.items():
         if n_typo > cfg.max_typo_mentions or len(typo) < cfg.min_name_chars or typo.lower() in lower_seen:
             continue
         matches = [
             name
-            for name in names
+            for name in by_initial.get(typo[0] if cfg.require_same_initial else "", ())
             if name != typo
             and counts[name] >= cfg.min_frequency_ratio * n_typo
             and abs(len(name) - len(typo)) <= cfg.max_edit_distance
