@@ -108,8 +108,26 @@ CLOSING_SHORTCODE_RE = re.compile(r"[ \t]*\[/%s\]" % _NAME)
 
 SHORTCODE_RES = (CAPTION_BLOCK_RE, KNOWN_SHORTCODE_RE, GENERIC_SHORTCODE_RE, CLOSING_SHORTCODE_RE)
 
+LEADING_SPACE = r"[ \t]*"  # every artifact pattern above opens with the spaces it also removes
+
+
+def _without_leading_space(pattern: re.Pattern[str]) -> re.Pattern[str]:
+    """The pattern minus its leading ``[ \\t]*``: it matches somewhere exactly when ``pattern`` does.
+
+    It opens with ``(`` or ``[``, so the regex engine jumps between brackets instead of trying
+    every position; a text without a match is rejected about ten times faster.
+    """
+    assert pattern.pattern.startswith(LEADING_SPACE)
+    return re.compile(pattern.pattern.removeprefix(LEADING_SPACE), pattern.flags)
+
+
+# Pre-checks: "said(opens in new tab)" matches the first, "(a new tab design)" none of them.
+GATE_RES = {p: _without_leading_space(p) for p in (LINK_ARTIFACT_RE, *SHORTCODE_RES)}
+
 
 def _remove(pattern: re.Pattern[str], text: str, kind: str, edits: list[Edit]) -> str:
+    if GATE_RES[pattern].search(text) is None:
+        return text
     first = pattern.search(text)
     if first is None:
         return text
