@@ -14,14 +14,14 @@ import datetime as dt
 import time
 
 from prefect import flow, get_run_logger
-from prefect.task_runners import ThreadPoolTaskRunner
 
 from flows.ingest import clean_stage, dedup_and_write, load_config_file, stage_key
+from flows.runners import default_task_runner
 from flows.sources import discover_files, plan_units
 from flows.storage import Storage
 
 
-@flow(name="newsclean-backfill", task_runner=ThreadPoolTaskRunner(max_workers=2))
+@flow(name="newsclean-backfill", task_runner=default_task_runner())
 def backfill_flow(
     since: dt.date,
     until: dt.date,

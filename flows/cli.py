@@ -2,6 +2,8 @@
 
     newsclean run     [--input PATH]... [--output DIR] [--config FILE] [--set KEY=VALUE]...
     newsclean dedup   --input IN.parquet --output OUT.parquet [--config FILE]
+    newsclean serve   --cron "0 * * * *" [--input PATH]... [--feed URL]... [--output DIR]
+    newsclean server  start | stop | status
     newsclean eval    text | extract | dedup | repairs
 """
 
@@ -18,11 +20,17 @@ import typer
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="newsclean: clean news pages into Delta tables.")
 eval_app = typer.Typer(no_args_is_help=True, help="Measure quality on labelled sets.")
 app.add_typer(eval_app, name="eval")
+server_app = typer.Typer(no_args_is_help=True, help="A background Prefect server that later runs reuse (URL kept under PREFECT_HOME).")
+app.add_typer(server_app, name="server")
 
 InputOpt = Annotated[list[Path] | None, typer.Option("--input", "-i", help="File or folder (walked recursively); repeatable.")]
 OutputOpt = Annotated[Path, typer.Option("--output", "-o", help="Output directory for the Delta tables.")]
 ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", help="TOML config file (tables mirror cleaners/config.py).")]
 SetOpt = Annotated[list[str] | None, typer.Option("--set", help="Override one setting: SECTION.KEY=VALUE; repeatable.")]
+RunnerOpt = Annotated[
+    str | None,
+    typer.Option("--runner", help="Where clean tasks run: threads | processes | dask | dask=ADDRESS (default: NEWSCLEAN_RUNNER, else run.runner)."),
+]
 
 
 def _prefect_env() -> None:
@@ -39,6 +47,33 @@ def parse_overrides(items: list[str] | None) -> dict[str, Any]:
         key, value = item.split("=", 1)
         out[key.strip()] = value.strip()
     return out
+
+
+def _api_for_run():
+    """Reuse a server (PREFECT_API_URL, or `newsclean server start`), else boot a temporary one now.
+
+    Called before Prefect is imported, so the temporary server starts while the flow code loads.
+    """
+    from flows.server import api_for_run, health_ok
+
+    api = api_for_run()
+    if api.source == "env" and api.api_url.startswith(("http://127.", "http://localhost")) and not health_ok(api.api_url):
+        typer.echo(f"warning: PREFECT_API_URL={api.api_url} does not answer /api/health (start the server or unset it)", err=True)
+    if api.source in ("env", "recorded", "temporary"):
+        typer.echo(f"prefect api: {api.api_url} ({api.source})", err=True)
+    return api
+
+
+def _task_runner(runner: str | None, cfg):
+    """The task runner: --runner, else NEWSCLEAN_RUNNER, else run.runner (exit 2 if unknown)."""
+    from flows.runners import RUNNER_ENV, RunnerError, make_task_runner, parse_runner
+
+    try:
+        spec = parse_runner(runner if isinstance(runner, str) else os.environ.get(RUNNER_ENV) or cfg.run.runner)
+        return make_task_runner(spec, cfg.run.max_workers)
+    except RunnerError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
 
 
 def _config(config: Path | None, overrides: dict[str, Any]):
@@ -64,13 +99,20 @@ def run(
     allow_private_hosts: Annotated[bool, typer.Option(help="Let the fetcher reach loopback/private addresses (tests).")] = False,
     progress: Annotated[bool, typer.Option(help="Show a progress bar on a terminal.")] = True,
     json_summary: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+    runner: RunnerOpt = None,
 ) -> None:
     """Clean raw pages (files and folders) into DIR/articles, DIR/duplicates, DIR/rejected."""
     _prefect_env()
     overrides = parse_overrides(set_ if isinstance(set_, list) else None)
     if allow_private_hosts:
         overrides["fetch.allow_private_hosts"] = True
-    _config(config, overrides)  # fail fast on a bad config, before Prefect starts
+    for p in input if isinstance(input, list) else []:
+        if not p.exists():
+            typer.echo(f"error: input path does not exist: {p}", err=True)
+            raise typer.Exit(2)
+    api = _api_for_run()  # before the imports below: a temporary server boots meanwhile
+    cfg = _config(config, overrides)  # fail fast on a bad config, before Prefect starts
+    task_runner = _task_runner(runner, cfg)
     feeds = feed if isinstance(feed, list) else []
     sitemaps = sitemap if isinstance(sitemap, list) else []
     url_list: list[str] = []
@@ -92,8 +134,9 @@ def run(
 
     from flows.storage import LockedError
 
+    api.wait()
     try:
-        summary = ingest_flow(
+        summary = ingest_flow.with_options(task_runner=task_runner)(
             inputs=inputs,
             output=str(output),
             config_file=str(config) if config else None,
@@ -130,6 +173,7 @@ def backfill(
     config: ConfigOpt = None,
     set_: SetOpt = None,
     progress: Annotated[bool, typer.Option(help="Show a progress bar on a terminal.")] = True,
+    runner: RunnerOpt = None,
 ) -> None:
     """Reprocess inputs and replace exactly the [since, until] range of published dates."""
     _prefect_env()
@@ -138,21 +182,126 @@ def backfill(
         typer.echo(f"error: --since {d0} is after --until {d1}", err=True)
         raise typer.Exit(2)
     overrides = parse_overrides(set_ if isinstance(set_, list) else None)
-    _config(config, overrides)
     inputs = [str(p) for p in (input or [Path("data/raw")])]
     for p in inputs:
         if not Path(p).exists():
             typer.echo(f"error: input path does not exist: {p}", err=True)
             raise typer.Exit(2)
+    api = _api_for_run()
+    cfg = _config(config, overrides)
+    task_runner = _task_runner(runner, cfg)
     from flows.backfill import backfill_flow
     from flows.storage import LockedError
 
+    api.wait()
     try:
-        res = backfill_flow(since=d0, until=d1, inputs=inputs, output=str(output), config_file=str(config) if config else None, overrides=overrides, show_progress=progress)
+        res = backfill_flow.with_options(task_runner=task_runner)(since=d0, until=d1, inputs=inputs, output=str(output), config_file=str(config) if config else None, overrides=overrides, show_progress=progress)
     except LockedError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(3) from exc
     typer.echo(json.dumps(res, indent=2, default=str))
+
+
+NO_SERVER_HELP = """\
+Schedules need a running Prefect server (a temporary one lives only as long as one run).
+Start one and run this again:
+  newsclean server start                 # background server; its URL is kept under PREFECT_HOME
+or
+  prefect server start &                 # then: export PREFECT_API_URL=http://127.0.0.1:4200/api
+One-off runs (newsclean run) work without a server."""
+
+
+@app.command()
+def serve(
+    cron: Annotated[str, typer.Option(help='Cron schedule, e.g. "0 * * * *" (hourly) or "30 2 * * *" (daily 02:30).')],
+    input: InputOpt = None,
+    output: OutputOpt = Path("data/clean"),
+    config: ConfigOpt = None,
+    set_: SetOpt = None,
+    feed: Annotated[list[str] | None, typer.Option("--feed", help="RSS/Atom/JSON feed URL to ingest on each run; repeatable.")] = None,
+    sitemap: Annotated[list[str] | None, typer.Option("--sitemap", help="Sitemap URL to ingest on each run; repeatable.")] = None,
+    name: Annotated[str, typer.Option(help="Deployment name (shown in the UI as newsclean-ingest/NAME).")] = "newsclean-served",
+    timezone: Annotated[str | None, typer.Option(help="Time zone of the cron schedule (default UTC).")] = None,
+    runner: RunnerOpt = None,
+) -> None:
+    """Run the ingest flow on a cron schedule in this process (flow.serve; needs a Prefect server)."""
+    _prefect_env()
+    from flows.server import api_for_serving, health_ok
+
+    api_url = api_for_serving()
+    if not api_url or not health_ok(api_url, timeout=3.0):
+        where = f" (PREFECT_API_URL={api_url} does not answer)" if api_url else ""
+        typer.echo(f"error: no Prefect server{where}.\n{NO_SERVER_HELP}", err=True)
+        raise typer.Exit(2)
+    overrides = parse_overrides(set_ if isinstance(set_, list) else None)
+    cfg = _config(config, overrides)
+    task_runner = _task_runner(runner, cfg)
+    feeds = feed if isinstance(feed, list) else []
+    sitemaps = sitemap if isinstance(sitemap, list) else []
+    inputs = [str(p.resolve()) for p in (input or ([] if feeds or sitemaps else [Path("data/raw")]))]
+    for p in inputs:
+        if not Path(p).exists():
+            typer.echo(f"error: input path does not exist: {p}", err=True)
+            raise typer.Exit(2)
+    from prefect.schedules import Cron
+
+    from flows.ingest import ingest_flow
+
+    try:
+        schedule = Cron(cron, timezone=timezone or "UTC")
+    except ValueError as exc:
+        typer.echo(f"error: bad --cron {cron!r}: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    params = {
+        "inputs": inputs,
+        "output": str(output.resolve()),
+        "config_file": str(config.resolve()) if config else None,
+        "overrides": overrides,
+        "feeds": feeds,
+        "sitemaps": sitemaps,
+    }
+    typer.echo(f"serving newsclean-ingest/{name} on {cron!r} against {api_url} (Ctrl-C stops)", err=True)
+    ingest_flow.with_options(task_runner=task_runner).serve(name=name, schedule=schedule, parameters=params)
+
+
+@server_app.command("start")
+def server_start(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int | None, typer.Option(help="Port (default: a free one).")] = None,
+    timeout: Annotated[float, typer.Option(help="Seconds to wait for /api/health.")] = 120.0,
+) -> None:
+    """Start `prefect server start` in the background and record its URL under PREFECT_HOME."""
+    _prefect_env()
+    from flows.server import ServerError, prefect_home, start_background_server
+
+    try:
+        rec = start_background_server(host=host, port=port, timeout=timeout)
+    except ServerError as exc:
+        typer.echo(f"error: {exc} (log: {prefect_home() / 'newsclean-server.log'})", err=True)
+        raise typer.Exit(1) from exc
+    state = "already running" if rec["reused"] else "started"
+    typer.echo(f"prefect server {state}: {rec['api_url']} (pid {rec['pid']}, log {rec['log']})")
+    typer.echo(f"later newsclean runs with this PREFECT_HOME ({prefect_home()}) reuse it; other tools: export PREFECT_API_URL={rec['api_url']}")
+
+
+@server_app.command("stop")
+def server_stop() -> None:
+    """Stop the background server started by `newsclean server start`."""
+    from flows.server import stop_background_server
+
+    rec = stop_background_server()
+    typer.echo(f"stopped {rec['api_url']} (pid {rec['pid']})" if rec else "no recorded server")
+
+
+@server_app.command("status")
+def server_status_cmd() -> None:
+    """Show the recorded server and whether it answers (exit 1 when none answers)."""
+    from flows.server import server_status
+
+    st = server_status()
+    typer.echo(json.dumps(st, indent=2))
+    if not st["healthy"]:
+        raise typer.Exit(1)
 
 
 @app.command()

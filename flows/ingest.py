@@ -23,7 +23,6 @@ import xxhash
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.futures import as_completed
-from prefect.task_runners import ThreadPoolTaskRunner
 
 from cleaners import dedup, schema as S
 from cleaners.config import PipelineConfig, parse_config
@@ -31,6 +30,7 @@ from cleaners.selection import n_repairs_expr, output_rows, rejected_rows, split
 from cleaners.steps import Stats, merge_stats
 from flows import feeds, fetch, guard, report, warc
 from flows.failpoints import failpoint
+from flows.runners import default_task_runner
 from flows.sources import Unit, discover_files, iter_unit_pages, plan_units
 from flows.storage import Storage
 
@@ -222,7 +222,7 @@ class RunSummary:
         return dict(self.__dict__)
 
 
-@flow(name="newsclean-ingest", task_runner=ThreadPoolTaskRunner(max_workers=2), log_prints=False)
+@flow(name="newsclean-ingest", task_runner=default_task_runner(), log_prints=False)
 def ingest_flow(
     inputs: list[str] | None = None,
     output: str = "data/clean",

@@ -1,0 +1,86 @@
+"""Where the clean tasks run: a choice of Prefect task runner.
+
+``--runner`` (CLI), ``run.runner`` (config) or ``NEWSCLEAN_RUNNER`` (environment, read when a
+flow module is imported: the way to choose for deployments) take one of::
+
+    threads               a thread pool in the flow's process (the default)
+    processes             Prefect's ProcessPoolTaskRunner (spawned worker processes)
+    dask                  prefect-dask on a new dask.distributed LocalCluster (worker processes)
+    dask=ADDRESS          prefect-dask attached to a running cluster, e.g. dask=tcp://10.0.0.5:8786
+
+``run.max_workers`` sets the pool size (threads, processes, LocalCluster workers).
+
+Only ``clean_unit`` tasks are submitted to the runner; the cross-document dedup and the Delta
+commit (``dedup_and_write``) stay one step in the flow's process. Worker processes talk to
+the Prefect API themselves: they need ``PREFECT_API_URL`` of a real server (``newsclean
+server start``) or they each start a temporary one. The CLI always exports the URL it uses
+(see flows/server.py), worker processes inherit it, and task runs sent to a Dask worker carry
+the flow's settings (its API URL among them). A cluster on other machines needs a URL they can
+reach, so not the loopback address of a temporary server.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+RUNNER_ENV = "NEWSCLEAN_RUNNER"
+RUNNER_KINDS = ("threads", "processes", "dask")
+DEFAULT_WORKERS = 2
+
+
+class RunnerError(ValueError):
+    """A runner spec that is not threads, processes, dask or dask=ADDRESS."""
+
+
+@dataclass(frozen=True)
+class RunnerSpec:
+    kind: str  # one of RUNNER_KINDS
+    address: str | None = None  # dask only: scheduler address of an existing cluster
+
+    def __str__(self) -> str:
+        return f"{self.kind}={self.address}" if self.address else self.kind
+
+
+def parse_runner(spec: str | None) -> RunnerSpec:
+    """``"threads"``, ``"processes"``, ``"dask"`` or ``"dask=ADDRESS"`` -> RunnerSpec (None -> threads)."""
+    text = (spec or "threads").strip()
+    kind, sep, address = text.partition("=")
+    kind, address = kind.strip().lower(), address.strip()
+    if kind not in RUNNER_KINDS:
+        raise RunnerError(f"unknown runner {text!r}: expected threads, processes, dask or dask=ADDRESS")
+    if sep and kind != "dask":
+        raise RunnerError(f"only dask takes an address, got {text!r}")
+    if sep and not address:
+        raise RunnerError(f"dask= needs a scheduler address, e.g. dask=tcp://127.0.0.1:8786, got {text!r}")
+    return RunnerSpec(kind, address or None)
+
+
+def make_task_runner(spec: RunnerSpec | str | None, max_workers: int = DEFAULT_WORKERS):
+    """The Prefect task runner for ``spec`` with ``max_workers`` threads/processes/Dask workers."""
+    spec = spec if isinstance(spec, RunnerSpec) else parse_runner(spec)
+    workers = max(int(max_workers), 1)
+    if spec.kind == "threads":
+        from prefect.task_runners import ThreadPoolTaskRunner
+
+        return ThreadPoolTaskRunner(max_workers=workers)
+    if spec.kind == "processes":
+        from prefect.task_runners import ProcessPoolTaskRunner
+
+        return ProcessPoolTaskRunner(max_workers=workers)
+    try:
+        from prefect_dask import DaskTaskRunner
+    except ImportError as exc:  # pragma: no cover - prefect-dask is a dependency
+        raise RunnerError("the dask runner needs prefect-dask (pip install prefect-dask)") from exc
+    if spec.address:
+        return DaskTaskRunner(address=spec.address)
+    return DaskTaskRunner(
+        cluster_class="distributed.LocalCluster",
+        # one thread per worker process: the clean tasks are CPU-bound Python
+        cluster_kwargs={"n_workers": workers, "threads_per_worker": 1, "processes": True, "dashboard_address": None},
+    )
+
+
+def default_task_runner(max_workers: int = DEFAULT_WORKERS):
+    """The runner named by ``NEWSCLEAN_RUNNER`` (threads when unset): the flows' decorator default."""
+    return make_task_runner(os.environ.get(RUNNER_ENV) or "threads", max_workers)
