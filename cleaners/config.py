@@ -222,6 +222,7 @@ class RunConfig:
 
     batch_size: int = 200  # documents per clean task (100-500)
     max_workers: int = 2
+    runner: str = "threads"  # threads | processes | dask | dask=ADDRESS (flows/runners.py); --runner wins
 
 
 @dataclass(frozen=True)
