@@ -135,6 +135,19 @@ def _collapse_spaces(text: str) -> tuple[str, int]:
     return "\n".join(lines), n
 
 
+def _collapse_spaces_after_indent(text: str) -> tuple[str, int]:
+    """``_collapse_spaces`` on each line after its leading spaces and tabs, which stay (lines of
+    spaces only become empty)."""
+    lines = text.split("\n")
+    n = 0
+    for i, line in enumerate(lines):
+        body = line.lstrip(" \t")
+        body, k = _collapse_spaces(body)
+        lines[i] = line[: len(line) - len(line.lstrip(" \t"))] + body if body else ""
+        n += k
+    return "\n".join(lines), n
+
+
 def fix_characters_with_edits(text: str, cfg: CharsConfig) -> tuple[str, list[Edit]]:
     """Repair characters and whitespace; return the text and what was changed.
 
@@ -160,7 +173,10 @@ def fix_characters_with_edits(text: str, cfg: CharsConfig) -> tuple[str, list[Ed
             text = text.replace(SOFT_HYPHEN, "")
         if _contains_any(text, ODD_SPACES):
             text = _sub_count(ODD_SPACE_RE, " ", text, "nbsp", edits)
-    text, n_space = _collapse_spaces(text)
+    if cfg.keep_leading_indent:  # text pages: boilerplate removal reads the nesting, then drops it
+        text, n_space = _collapse_spaces_after_indent(text)
+    else:
+        text, n_space = _collapse_spaces(text)
     if n_space:
         edits.append(Edit("whitespace", "space runs collapsed, line ends stripped", n_space))
     stripped = BLANK_RUN_RE.sub("\n\n", text) if "\n\n\n" in text else text

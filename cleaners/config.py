@@ -58,6 +58,7 @@ class CharsConfig:
     uncurl_quotes: bool = False  # keep typographic quotes unless asked
     fix_encoding: bool = True
     normalize_unicode: str | None = "NFC"
+    keep_leading_indent: bool = False  # text pages keep indentation until boilerplate removal (cleaners.document)
 
 
 @dataclass(frozen=True)
@@ -86,6 +87,8 @@ class BoilerplateConfig:
     min_protected_stopword_share: float = 0.25  # prose lines this wordy in function words...
     max_protected_page_markers: int = 3  # ...are kept on flat pages (at most this many list items)
     max_intro_list_lines: int = 60  # a list under a kept "...:" line stays when at most this long
+    keep_indent: bool = True  # text pages reach boilerplate removal with their indentation (nesting)
+    min_body_words: int = 30  # a classified page keeping fewer words gets its best run of lines back
 
 
 @dataclass(frozen=True)
