@@ -43,6 +43,7 @@ from cleaners.lines import (
     FEATURE_NAMES,
     SENTENCE_END_RE,
     SMOOTHING_NAMES,
+    best_segment,
     STOPWORDS,
     PageLine,
     count_words,
@@ -121,7 +122,7 @@ COMMENT_SECTION_RE = re.compile(
 
 # --- named line rules --------------------------------------------------------------------------
 
-AD_TOKENS = ("google ads", "advertisement", "advertising", "sponsored", "sponsored content", "ads", "ad")
+AD_TOKENS = ("google ads", "advertisement", "advertising", "advert", "sponsored", "sponsored content", "ads", "ad")
 # AD_BANNER_RE: ad slots. matches "Google Ads | Google Ads | Google Ads" and "ADVERTISEMENT";
 # does not match "Google Ads revenue rose 9%".
 AD_BANNER_RE = re.compile(rf"^(?:{_alt(AD_TOKENS)}\s*[|•·/-]?\s*)+$", re.I)
@@ -147,6 +148,22 @@ SHARE_TOKENS = (
 # SHARE_LINE_RE: a share button or a bar of them. matches "Share" and "Facebook | Twitter | Email";
 # does not match "Twitter shares fell."
 SHARE_LINE_RE = re.compile(rf"^(?:[\W_]*{_alt(SHARE_TOKENS)}[\W_]*)+$", re.I)
+
+COOKIE_SUBJECTS = ("this website", "this web site", "this site", "our website", "our site", "we")
+COOKIE_KINDS = ("necessary", "non-necessary", "essential", "functional", "analytics", "performance", "any")
+# COOKIE_NOTICE_RE: a cookie-consent notice. matches "This website uses cookies to improve your
+# experience." and "Necessary cookies are absolutely essential"; does not match "Cookies were
+# sent to the space station." or "Police said the site uses cookies from a bakery" (not first).
+COOKIE_NOTICE_RE = re.compile(
+    rf"^(?:(?:{_alt(COOKIE_SUBJECTS)})\s+(?:uses?|is\s+using|are\s+using)|{_alt(COOKIE_KINDS)})\s+cookies\b", re.I
+)
+COOKIE_HEADER_TOKENS = (
+    "privacy overview", "cookie policy", "cookies policy", "cookie preferences", "cookie settings",
+    "cookies settings", "privacy & cookies", "cookies", "manage cookies", "accept cookies",
+)  # fmt: skip
+# COOKIE_HEADER_RE: a cookie banner's heading or button. matches "Privacy Overview" and
+# "* Cookie Settings"; does not match "Cookies for the bake sale".
+COOKIE_HEADER_RE = re.compile(rf"^[\W_]*{_alt(COOKIE_HEADER_TOKENS)}[\W_]*$", re.I)
 
 FOLLOW_VERBS = ("join", "follow", "subscribe to", "sign up for", "like", "get", "download")
 FOLLOW_TARGETS = (
@@ -269,6 +286,13 @@ def _is_follow(line: PageLine, cfg: BoilerplateConfig) -> bool:
     return _nwords(line) <= MAX_FOLLOW_CALL_WORDS and bool(FOLLOW_CALL_RE.match(line.text))
 
 
+def _is_cookie_notice(line: PageLine, cfg: BoilerplateConfig) -> bool:
+    text = line.text
+    if line.n_words <= MAX_COOKIE_HEADER_WORDS and COOKIE_HEADER_RE.match(text):
+        return True
+    return "ookies" in text and bool(COOKIE_NOTICE_RE.match(text))
+
+
 def _max_words(tokens: Sequence[str]) -> int:
     return max(count_words(t) for t in tokens)
 
@@ -279,6 +303,7 @@ def _max_words(tokens: Sequence[str]) -> int:
 # matches only lines without a word.
 MAX_NAV_WORDS = _max_words(NAV_TOKENS)
 MAX_RELATED_WORDS = _max_words(RELATED_TOKENS)
+MAX_COOKIE_HEADER_WORDS = _max_words(COOKIE_HEADER_TOKENS)
 MAX_COMMENT_SECTION_WORDS = max(_max_words(COMMENT_SECTION_TOKENS), 2)  # "12 Comments", "Comments (12)"
 
 LINE_RULES: tuple[tuple[str, object], ...] = (
@@ -287,6 +312,7 @@ LINE_RULES: tuple[tuple[str, object], ...] = (
     ("crawl_date", lambda line, cfg: "-" in line.text and bool(CRAWL_DATE_RE.match(line.text))),
     ("nav", lambda line, cfg: line.n_words <= MAX_NAV_WORDS and bool(NAV_LINE_RE.match(line.text))),
     ("share", lambda line, cfg: bool(SHARE_LINE_RE.match(line.text))),
+    ("cookie", _is_cookie_notice),
     ("follow", _is_follow),
     ("related", lambda line, cfg: line.n_words <= MAX_RELATED_WORDS and bool(RELATED_HEADER_RE.match(line.text))),
     ("attribution", lambda line, cfg: bool(ATTRIBUTION_RE.match(line.text))),
@@ -515,24 +541,29 @@ def _render(lines: Sequence[PageLine], keep: Sequence[bool]) -> str:
     return "\n\n".join("\n".join(p) for p in paragraphs)
 
 
-# --- the parser --------------------------------------------------------------------------------
+class _LineFacts(NamedTuple):
+    prose: list[bool]  # _is_prose per line
+    is_date: list[bool]  # _is_date_line per line
+    sigs: list[str]  # line_signature per line
 
 
-def parse_text_page_with_model(
-    text: str,
-    cfg: BoilerplateConfig,
-    repeated: frozenset[str] = frozenset(),
-    model: LineClassifier | None = None,
-) -> TextPage:
-    """``parse_text_page`` with an explicit classifier (None: named rules only)."""
-    lines = split_lines(text)
-    if not cfg.enabled or not lines:
-        return TextPage(None, None, _render(lines, [True] * len(lines)) if cfg.enabled else text, [])
+def _line_facts(lines: Sequence[PageLine]) -> _LineFacts:
+    """Per-line facts the passes below ask for repeatedly, computed once."""
+    return _LineFacts(
+        [_is_prose(line) for line in lines],
+        [_is_date_line(line) for line in lines],
+        [line_signature(line.text) for line in lines],
+    )
+
+
+def _rule_drops(
+    lines: Sequence[PageLine], facts: _LineFacts, cfg: BoilerplateConfig, repeated: frozenset[str]
+) -> dict[int, str]:
+    """Lines the named rules remove (comment threads, the related tail, furniture, captions,
+    site repeats), by index, with the rule's kind."""
     dropped: dict[int, str] = {}
     n = len(lines)
-    prose = [_is_prose(line) for line in lines]  # each per-line fact computed once
-    is_date = [_is_date_line(line) for line in lines]
-    sigs = [line_signature(line.text) for line in lines]
+    prose, is_date, sigs = facts
 
     # 1. comment threads: cut from the first comment header to the end
     prose_words = 0
@@ -591,12 +622,48 @@ def parse_text_page_with_model(
             if line.index not in dropped and sigs[line.index] in repeated:
                 dropped[line.index] = "site_repeat"
 
-    # 4. classifier probabilities (features see the whole page)
+    return dropped
+
+
+def rule_kept_lines(lines: Sequence[PageLine], cfg: BoilerplateConfig, repeated: frozenset[str] = frozenset()) -> list[PageLine]:
+    """The lines the named rules leave for the classifier (what its features are computed on)."""
+    dropped = _rule_drops(lines, _line_facts(lines), cfg, repeated)
+    return [line for line in lines if line.index not in dropped]
+
+
+# --- the parser --------------------------------------------------------------------------------
+
+
+def parse_text_page_with_model(
+    text: str,
+    cfg: BoilerplateConfig,
+    repeated: frozenset[str] = frozenset(),
+    model: LineClassifier | None = None,
+) -> TextPage:
+    """``parse_text_page`` with an explicit classifier (None: named rules only)."""
+    lines = split_lines(text)
+    if not cfg.enabled or not lines:
+        return TextPage(None, None, _render(lines, [True] * len(lines)) if cfg.enabled else text, [])
+    n = len(lines)
+    facts = _line_facts(lines)
+    prose, is_date, sigs = facts
+    dropped = _rule_drops(lines, facts, cfg, repeated)
+
+    # 4. classifier probabilities; the features see the page as the rules leave it (a comment
+    # thread or a share bar says nothing about where the article is)
+    good = [True] * n
+    scored: list[PageLine] = []
+    probs: list[float] = []
     if model is not None and _has_layout(lines, cfg):
-        probs = model.probabilities(lines)
-        good = [p >= cfg.min_keep_probability for p in probs]
-    else:
-        good = [True] * n
+        scored = [line for line in lines if line.index not in dropped]
+        probs = model.probabilities(scored)
+        for line, p in zip(scored, probs):
+            good[line.index] = p >= cfg.min_keep_probability
+        # an article is never emptied by the classifier alone: when it would keep fewer than
+        # min_body_words words, the best run of lines relative to the page's likeliest line stays
+        if sum(line.n_words for line in scored if good[line.index]) < cfg.min_body_words:
+            for line in _best_relative_run(scored, probs):
+                good[line.index] = True
 
     # 5. headline, date line, category labels
     live = [line for line in lines if line.index not in dropped]
@@ -634,7 +701,6 @@ def parse_text_page_with_model(
     for line in lines:
         if line.index not in dropped and not good[line.index] and line.index not in protected:
             dropped[line.index] = "classifier"
-
     # 6b. a list or table introduced by a kept line ending in a colon ("Tour dates:") belongs to
     # the article: the paragraph group under it comes back from the classifier
     for line in lines:
@@ -657,6 +723,14 @@ def parse_text_page_with_model(
     keep = [line.index not in dropped for line in lines]
     body = _render(lines, keep)
     return TextPage(title, published, body, _edits(lines, dropped))
+
+
+def _best_relative_run(scored: Sequence[PageLine], probs: Sequence[float]) -> Sequence[PageLine]:
+    """The run of ``scored`` lines maximising word-weighted probability above half the page's
+    highest (BTE's optimal segment, with a threshold relative to the page)."""
+    top = max(probs, default=0.0)
+    lo, hi = best_segment([(p - 0.5 * top) * (1 + line.n_words) for line, p in zip(scored, probs)])
+    return scored[lo : hi + 1]
 
 
 def _rescue_list(lines: Sequence[PageLine], intro: int, dropped: dict[int, str], cfg: BoilerplateConfig) -> None:

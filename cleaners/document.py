@@ -7,20 +7,22 @@ a batch. Expected failures raise ``PageError(stage, reason, detail)`` and become
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 from urllib.parse import urlsplit
 
 import xxhash
 
-from cleaners import boilerplate, decode, extract, schema
-from cleaners.config import PipelineConfig
+from cleaners import boilerplate, chars, decode, extract, schema
+from cleaners.config import CharsConfig, PipelineConfig
 from cleaners.edits import Edit, merge_edits
 from cleaners.filters import count_words
-from cleaners.steps import Stats, apply_filters, apply_steps, build_filters, build_steps
+from cleaners.steps import Stats, Step, apply_filters, apply_steps, build_filters, build_steps
 
 
 @dataclass(frozen=True)
@@ -106,6 +108,14 @@ def rejected_row(page: RawPage, err: PageError) -> dict:
     return row
 
 
+def text_page_chars(cfg: PipelineConfig) -> CharsConfig:
+    """The chars config of the pass before boilerplate removal on text pages: leading indentation
+    kept when ``cfg.boilerplate.keep_indent`` (the boilerplate classifier reads the nesting), as
+    long as boilerplate removal runs to take it off again."""
+    keep = cfg.boilerplate.keep_indent and cfg.boilerplate.enabled
+    return dataclasses.replace(cfg.chars, keep_leading_indent=keep)
+
+
 def clean_decoded(
     doc: Decoded,
     cfg: PipelineConfig,
@@ -132,8 +142,10 @@ def clean_decoded(
         body, bp_edits = boilerplate.strip_boilerplate_with_edits(body, cfg.boilerplate)
         edits.extend(bp_edits)
     else:
-        # characters first, so the boilerplate rules see clean text; then the other fixers
-        char_steps = [s for s in steps if s.name == "chars"]
+        # characters first, so the boilerplate rules see clean text; then the other fixers. The
+        # indentation stays for boilerplate removal (nesting marks menus); the body it returns
+        # has none, and its whitespace is already what the chars step makes of it
+        char_steps = [Step("chars", partial(chars.fix_characters_with_edits, cfg=text_page_chars(cfg)))]
         text, char_edits = apply_steps(doc.text, char_steps, stats)
         parsed = boilerplate.parse_text_page(text, cfg.boilerplate, repeated)
         body, title, published = parsed.body, parsed.title, parsed.published

@@ -28,7 +28,8 @@ from pathlib import Path
 from cleaners import schema
 from cleaners.boilerplate import LineClassifier, parse_text_page_with_model
 from cleaners.config import BoilerplateConfig, PipelineConfig
-from cleaners.document import RawPage, clean_pages
+from cleaners.chars import fix_characters_with_edits
+from cleaners.document import RawPage, clean_pages, text_page_chars
 from cleaners.metrics import macro_prf, page_precision_recall
 from cleaners.steps import Stats, apply_steps, build_steps
 
@@ -62,7 +63,7 @@ def pipeline_body(text: str, cfg: PipelineConfig, model: LineClassifier | None, 
     boilerplate classifier: characters, ``parse_text_page_with_model``, the other fixers."""
     steps = build_steps(cfg) if steps is None else steps
     stats = Stats()
-    text, _ = apply_steps(text, [s for s in steps if s.name == "chars"], stats)
+    text, _ = fix_characters_with_edits(text, text_page_chars(cfg))
     body = parse_text_page_with_model(text, cfg.boilerplate, frozenset(), model).body
     body, _ = apply_steps(body, [s for s in steps if s.name != "chars"], stats)
     return body

@@ -29,11 +29,12 @@ from typing import NamedTuple
 
 import numpy as np
 
-from cleaners.boilerplate import MODEL_RESOURCE, LineClassifier, LineModel, TreeModel
+from cleaners.boilerplate import MODEL_RESOURCE, LineClassifier, LineModel, TreeModel, rule_kept_lines
 from cleaners.config import BoilerplateConfig
 from cleaners.lines import FEATURE_NAMES, SMOOTHING_NAMES, line_features, smoothing_features, split_lines
 from cleaners.metrics import WORD_RE, shingles, macro_prf
 from cleaners.chars import fix_characters
+from cleaners.document import text_page_chars
 from cleaners.steps import build_steps
 from flows.eval_textmode import DEFAULT_DIR, load_pages, pipeline_body, pipeline_config, score_pages
 
@@ -51,9 +52,10 @@ class Labelled(NamedTuple):
     weights: list[float]
 
 
-def label_lines(text: str, gold: str) -> Labelled:
-    """Lines, features, 0/1 labels and word-count weights of one page."""
-    lines = split_lines(text)
+def label_lines(text: str, gold: str, cfg: BoilerplateConfig | None = None) -> Labelled:
+    """Lines the named rules leave (what the classifier scores), their features, 0/1 labels and
+    word-count weights, for one page."""
+    lines = rule_kept_lines(split_lines(text), cfg or BoilerplateConfig())
     feats = line_features(lines)
     gold_grams = set(shingles(gold))
     gold_words = set(WORD_RE.findall(gold.lower()))
@@ -271,9 +273,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     cfg = BoilerplateConfig()
     if args.min_keep is not None:
         cfg = dataclasses.replace(cfg, min_keep_probability=args.min_keep)
-    chars_cfg = pipeline_config(cfg).chars
+    chars_cfg = text_page_chars(pipeline_config(cfg))
     pages = load_pages(args.directory)
-    labelled = [label_lines(fix_characters(t, chars_cfg), g) for _, t, g in pages]
+    labelled = [label_lines(fix_characters(t, chars_cfg), g, cfg) for _, t, g in pages]
     t1 = TreeParams(trees=args.trees1, depth=args.depth, rate=args.rate) if args.trees1 else None
     t2 = TreeParams(trees=args.trees2, depth=args.depth, rate=args.rate) if args.trees2 else None
 
