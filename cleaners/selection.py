@@ -37,14 +37,24 @@ def rejected_rows(dropped: pl.DataFrame, now: dt.datetime, version: str) -> pl.D
     return S.conform(df, S.REJECTED_SCHEMA)
 
 
-def output_rows(clustered: pl.DataFrame, now: dt.datetime, version: str) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """(articles, duplicates) from a frame with cluster_id / is_canonical / similarity."""
+def output_rows(
+    clustered: pl.DataFrame, now: dt.datetime, version: str, canonical_of: pl.DataFrame | None = None
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(articles, duplicates) from a frame with cluster_id / is_canonical / similarity.
+
+    ``canonical_of`` maps cluster_id -> canonical_doc_id, also for clusters whose canonical was
+    written by an earlier run; by default it is taken from the canonical rows of ``clustered``.
+    """
     stamped = clustered.with_columns(
         pl.lit(now, dtype=S.TIMESTAMP).alias(S.INGESTED_AT),
         pl.lit(version).alias(S.PIPELINE_VERSION),
         pl.len().over(S.CLUSTER_ID).cast(pl.Int32).alias(S.N_COPIES),
     )
-    canon = stamped.filter(pl.col(S.IS_CANONICAL)).select(S.CLUSTER_ID, pl.col(S.DOC_ID).alias(S.CANONICAL_DOC_ID))
+    canon = (
+        canonical_of
+        if canonical_of is not None
+        else stamped.filter(pl.col(S.IS_CANONICAL)).select(S.CLUSTER_ID, pl.col(S.DOC_ID).alias(S.CANONICAL_DOC_ID))
+    )
     articles = S.conform(stamped.filter(pl.col(S.IS_CANONICAL)), S.ARTICLES_SCHEMA)
     dups = stamped.filter(~pl.col(S.IS_CANONICAL)).join(canon, on=S.CLUSTER_ID, how="left")
     return articles, S.conform(dups, S.DUPLICATES_SCHEMA)

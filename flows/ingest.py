@@ -24,7 +24,7 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.futures import as_completed
 
-from cleaners import dedup, schema as S
+from cleaners import consensus, dedup, schema as S
 from cleaners.config import PipelineConfig, parse_config
 from cleaners.selection import n_repairs_expr, output_rows, rejected_rows, split_kept
 from cleaners.steps import Stats, merge_stats
@@ -113,26 +113,44 @@ def staged_result(storage: Storage, unit: Unit, cfg: PipelineConfig) -> dict | N
     return result
 
 
-def cluster_frame(kept: pl.DataFrame, existing: pl.DataFrame, cfg: PipelineConfig) -> pl.DataFrame:
-    """Cluster this run's kept documents; exact copies of already-written articles join them."""
+def cluster_run(kept: pl.DataFrame, storage: Storage, cfg: PipelineConfig, forget: pl.Series | None = None):
+    """Cluster this run's kept documents against the persistent fingerprint index.
+
+    Loads only the index rows sharing an LSH band key with the run (a semi-join on the scan),
+    clusters, repairs canonical texts from agreeing copies, and returns ``(clustered,
+    new_index_rows, canonical_of)``. ``forget`` lists doc_ids whose index rows are being
+    replaced (a backfill), so they are clustered as new.
+    """
     kept = kept.with_columns(n_repairs_expr())
-    if not existing.is_empty():
-        known = existing.select(S.CONTENT_HASH, pl.col(S.CLUSTER_ID).alias("_known_cluster"), pl.col(S.DOC_ID).alias("_known_doc"))
-        kept = kept.join(known.unique(S.CONTENT_HASH, keep="first"), on=S.CONTENT_HASH, how="left")
-        seen = kept.filter(pl.col("_known_cluster").is_not_null() & (pl.col("_known_doc") != pl.col(S.DOC_ID)))
-        fresh = kept.filter(pl.col("_known_cluster").is_null() | (pl.col("_known_doc") == pl.col(S.DOC_ID)))
-        seen = seen.with_columns(
-            pl.col("_known_cluster").alias(S.CLUSTER_ID), pl.lit(False).alias(S.IS_CANONICAL), pl.lit(1.0).alias(S.SIMILARITY)
-        ).drop("_known_cluster", "_known_doc")
-        fresh = fresh.drop("_known_cluster", "_known_doc")
-    else:
-        seen, fresh = None, kept
-    clustered = dedup.assign_clusters(fresh, cfg.dedup) if fresh.height else fresh.with_columns(
-        pl.lit(None, pl.String).alias(S.CLUSTER_ID), pl.lit(None, pl.Boolean).alias(S.IS_CANONICAL), pl.lit(None, pl.Float64).alias(S.SIMILARITY)
-    )
-    if seen is not None and seen.height:
-        clustered = pl.concat([clustered, seen.select(clustered.columns)], how="vertical_relaxed")
-    return clustered
+    if kept.is_empty():
+        none = kept.with_columns(
+            pl.lit(None, pl.String).alias(S.CLUSTER_ID), pl.lit(None, pl.Boolean).alias(S.IS_CANONICAL), pl.lit(None, pl.Float64).alias(S.SIMILARITY)
+        )
+        return none, schema_empty_index(), pl.DataFrame(schema={S.CLUSTER_ID: pl.String, S.CANONICAL_DOC_ID: pl.String})
+    keys = dedup.band_keys(kept, cfg.dedup)
+    index_scan = storage.scan("dedup_index")
+    if forget is not None and forget.len():
+        index_scan = index_scan.filter(~pl.col(S.DOC_ID).is_in(forget.implode()))
+    index = dedup.candidate_index_query(index_scan, keys).collect()
+    clustered, new_index = dedup.cluster_and_index(kept, cfg.dedup, index)
+    repaired = consensus.repair_clusters(clustered, cfg.dedup)
+    changed = repaired[S.TEXT] != clustered[S.TEXT]
+    if changed.any():  # a repaired canonical gets its hash and word count again
+        repaired = repaired.with_columns(
+            pl.when(changed).then(pl.col(S.TEXT).map_elements(make_content_hash, return_dtype=pl.String)).otherwise(pl.col(S.CONTENT_HASH)).alias(S.CONTENT_HASH),
+            pl.when(changed).then(pl.col(S.TEXT).map_elements(count_words, return_dtype=pl.Int32)).otherwise(pl.col(S.N_WORDS)).alias(S.N_WORDS),
+        )
+    canonical_of = pl.concat(
+        [
+            repaired.filter(pl.col(S.IS_CANONICAL)).select(S.CLUSTER_ID, pl.col(S.DOC_ID).alias(S.CANONICAL_DOC_ID)),
+            index.filter(pl.col("is_canonical")).select(S.CLUSTER_ID, pl.col(S.DOC_ID).alias(S.CANONICAL_DOC_ID)),
+        ]
+    ).unique(S.CLUSTER_ID, keep="first")
+    return repaired, new_index, canonical_of
+
+
+def schema_empty_index() -> pl.DataFrame:
+    return pl.DataFrame(schema=dedup.INDEX_SCHEMA)
 
 
 @task(name="dedup-and-write", cache_policy=NO_CACHE)
@@ -148,21 +166,27 @@ def dedup_and_write(
     t0 = time.perf_counter()
     cleaned = pl.read_parquet(staged) if staged else S.empty(S.CLEANED_SCHEMA)
     kept, dropped = split_kept(cleaned)
-    existing = storage.read("articles", columns=[S.DOC_ID, S.CONTENT_HASH, S.CLUSTER_ID, S.PUBLISHED])
     outside_range = 0
+    forget = None
+    frames: dict[str, pl.DataFrame] = {}
     if replace_range:
         in_range = pl.col(S.PUBLISHED).is_between(*replace_range)
-        existing = existing.filter(~in_range | pl.col(S.PUBLISHED).is_null())  # the range is being replaced
         outside_range = kept.filter(~in_range | pl.col(S.PUBLISHED).is_null()).height
         kept = kept.filter(in_range)
-    clustered = cluster_frame(kept, existing.drop(S.PUBLISHED), cfg)
+        # the range's current articles and copies are being replaced: so are their index rows
+        forget = pl.concat(
+            [storage.scan(t).filter(in_range).select(S.DOC_ID).collect()[S.DOC_ID] for t in ("articles", "duplicates")]
+        ).unique()
+        frames["dedup_index_delete"] = pl.DataFrame({S.DOC_ID: forget})
+    clustered, new_index, canonical_of = cluster_run(kept, storage, cfg, forget)
     t1 = time.perf_counter()
     now = dt.datetime.now(dt.timezone.utc)
-    articles, duplicates = output_rows(clustered, now, cfg.pipeline_version)
+    articles, duplicates = output_rows(clustered, now, cfg.pipeline_version, canonical_of)
     rejected = rejected_rows(dropped, now, cfg.pipeline_version)
     failpoint("before_commit")
+    frames.update({"rejected": rejected, "duplicates": duplicates, "dedup_index": new_index, "articles": articles})
     pending = storage.stage_commit(
-        {"rejected": rejected, "duplicates": duplicates, "articles": articles},
+        frames,
         unit_keys,
         {"committed_at": now, "pipeline_version": cfg.pipeline_version},
         replace_range=replace_range,

@@ -38,17 +38,32 @@ import polars as pl
 from deltalake import DeltaTable, write_deltalake
 from deltalake.exceptions import TableNotFoundError
 
-from cleaners import schema
+from cleaners import dedup, schema
 from flows.failpoints import failpoint
 
 TABLES = {
     "articles": schema.ARTICLES_SCHEMA,
     "duplicates": schema.DUPLICATES_SCHEMA,
     "rejected": schema.REJECTED_SCHEMA,
+    "dedup_index": dedup.INDEX_SCHEMA,  # internal: the persistent fingerprint index
 }
-PARTITIONS = {"articles": [schema.PUBLISHED], "duplicates": [schema.PUBLISHED], "rejected": None}
-# commit order: the quarantine and the copies first, the articles last
-COMMIT_ORDER = ("rejected", "duplicates", "articles")
+PUBLIC_TABLES = ("articles", "duplicates", "rejected")
+PARTITIONS = {"articles": [schema.PUBLISHED], "duplicates": [schema.PUBLISHED], "rejected": None, "dedup_index": None}
+# commit order: the quarantine and the copies first, then the index, the articles last
+COMMIT_ORDER = ("rejected", "duplicates", "dedup_index", "articles")
+
+# Delta has no unsigned integers: the index's hash lists are stored bit-for-bit as signed.
+_UNSIGNED_LISTS = {"dedup_index": ("shingles", "band_keys")}
+
+
+def _encode(table: str, df: pl.DataFrame) -> pl.DataFrame:
+    cols = [c for c in _UNSIGNED_LISTS.get(table, ()) if c in df.columns]
+    return df.with_columns(pl.col(c).list.eval(pl.element().reinterpret(signed=True)) for c in cols) if cols else df
+
+
+def _decode(table: str, frame):
+    cols = _UNSIGNED_LISTS.get(table, ())
+    return frame.with_columns(pl.col(c).list.eval(pl.element().reinterpret(signed=False)) for c in cols) if cols else frame
 
 
 def _arrow(df: pl.DataFrame):
@@ -186,12 +201,12 @@ class Storage:
         if not self.exists(table):
             df = schema.empty(TABLES[table])
             return df.select(columns) if columns else df
-        return pl.read_delta(self.uri(table), columns=columns)
+        return _decode(table, pl.read_delta(self.uri(table), columns=columns))
 
     def scan(self, table: str) -> pl.LazyFrame:
         if not self.exists(table):
             return schema.empty(TABLES[table]).lazy()
-        return pl.scan_delta(self.uri(table))
+        return _decode(table, pl.scan_delta(self.uri(table)))
 
     def version(self, table: str) -> int | None:
         return DeltaTable(self.uri(table)).version() if self.exists(table) else None
@@ -202,7 +217,8 @@ class Storage:
         for table, table_schema in TABLES.items():
             if not self.exists(table):
                 self.root.mkdir(parents=True, exist_ok=True)
-                write_deltalake(self.uri(table), _arrow(schema.empty(table_schema)), mode="append", partition_by=PARTITIONS[table])
+                empty = _encode(table, schema.empty(table_schema))
+                write_deltalake(self.uri(table), _arrow(empty), mode="append", partition_by=PARTITIONS[table])
 
     def insert_new(self, table: str, df: pl.DataFrame) -> WriteResult:
         """Insert rows whose ``doc_id`` is not in the table yet (idempotent; one commit)."""
@@ -213,11 +229,24 @@ class Storage:
         self.ensure_tables()
         metrics = (
             DeltaTable(self.uri(table))
-            .merge(_arrow(df), predicate="t.doc_id = s.doc_id", source_alias="s", target_alias="t")
+            .merge(_arrow(_encode(table, df)), predicate="t.doc_id = s.doc_id", source_alias="s", target_alias="t")
             .when_not_matched_insert_all()
             .execute()
         )
         return WriteResult(table, rows_in, int(metrics.get("num_target_rows_inserted", 0)))
+
+    def delete_ids(self, table: str, doc_ids: pl.Series) -> int:
+        """Delete the rows of these ``doc_id``s (idempotent; one commit)."""
+        if doc_ids.is_empty() or not self.exists(table):
+            return 0
+        src = pl.DataFrame({schema.DOC_ID: doc_ids.unique()})
+        metrics = (
+            DeltaTable(self.uri(table))
+            .merge(_arrow(src), predicate="t.doc_id = s.doc_id", source_alias="s", target_alias="t")
+            .when_matched_delete()
+            .execute()
+        )
+        return int(metrics.get("num_target_rows_deleted", 0))
 
     def replace_range(self, table: str, df: pl.DataFrame, since: dt.date, until: dt.date) -> WriteResult:
         """Replace exactly the ``published`` range [since, until] of a table in one commit."""
@@ -257,7 +286,7 @@ class Storage:
         dest = Path(dest)
         dest.mkdir(parents=True, exist_ok=True)
         out = {}
-        for t in TABLES:
+        for t in PUBLIC_TABLES:
             target = dest / f"{t}.parquet"
             tmp = dest / f".{t}.parquet.tmp"
             self.scan(t).sink_parquet(tmp)
@@ -279,7 +308,7 @@ class Storage:
         for table, frame in frames.items():
             frame_path = d / f"{table}.parquet"
             tmp = d / f"{table}.tmp"
-            schema.conform(frame, TABLES[table]).write_parquet(tmp)
+            (schema.conform(frame, TABLES[table]) if table in TABLES else frame).write_parquet(tmp)
             tmp.replace(frame_path)
         mode = {"since": replace_range[0].isoformat(), "until": replace_range[1].isoformat()} if replace_range else None
         (d / "units.json").write_text(json.dumps({"units": unit_keys, "info": info, "replace_range": mode}, default=str))
@@ -298,6 +327,9 @@ class Storage:
             if not path.exists():
                 continue
             frame = pl.read_parquet(path)
+            deletions = pending / f"{table}_delete.parquet"
+            if deletions.exists():  # a backfill: forget the replaced range's index rows first
+                self.delete_ids(table, pl.read_parquet(deletions)[schema.DOC_ID])
             if rng and PARTITIONS[table]:
                 since, until = dt.date.fromisoformat(rng["since"]), dt.date.fromisoformat(rng["until"])
                 results[table] = self.replace_range(table, frame, since, until)
