@@ -106,3 +106,35 @@ def test_bad_inputs_are_quarantined_with_reasons(tmp_path, seeds_dir):
     assert articles[S.N_COPIES][0] == 2
     # every input is accounted for exactly once
     assert articles.height + dups.height + rejected.height == summary["pages_read"] == 7
+
+
+def test_copy_arriving_later_joins_existing_cluster(tmp_path, seeds_dir):
+    """Run 1 writes the seeds; a republished copy in run 2 lands in `duplicates` on 004's cluster."""
+    raw1, raw2 = tmp_path / "day1", tmp_path / "day2"
+    raw1.mkdir()
+    raw2.mkdir()
+    seeds = sorted(seeds_dir.glob("*.txt"))
+    for p in seeds:
+        shutil.copy(p, raw1 / p.name)
+    original = seeds[4].read_text(encoding="utf-8")
+    lines = original.splitlines()
+    body = "\n".join(lines[1:-1]).replace("Borisov said", "Borisov; said").replace("Kremlin", "Kremlni", 1)
+    copy = "Home | World | Science\n\nRussia quits the ISS after 2024, says new space chief\n\n" + body + "\n\nShare this article\nFollow Us\n"
+    (raw2 / "republished.txt").write_text(copy, encoding="utf-8")
+    out = tmp_path / "clean"
+    ingest_flow(inputs=[str(raw1)], output=str(out))
+    st = Storage(out)
+    orig = st.read("articles").filter(pl.col(S.SOURCE).str.ends_with(seeds[4].name))
+    assert orig.height == 1
+    summary = ingest_flow(inputs=[str(raw2)], output=str(out))
+    assert summary["duplicates"] == 1 and summary["articles"] == 0
+    dups = st.read("duplicates")
+    assert dups.height == 1
+    assert dups[S.CLUSTER_ID][0] == orig[S.CLUSTER_ID][0]
+    assert dups["canonical_doc_id"][0] == orig[S.DOC_ID][0]
+    assert dups[S.SIMILARITY][0] > 0.5
+    index = st.read("dedup_index")
+    assert index.height == st.read("articles").height + dups.height
+    # a rerun of day 2 changes nothing
+    again = ingest_flow(inputs=[str(raw2)], output=str(out))
+    assert sum(again["inserted"].values()) == 0
