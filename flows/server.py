@@ -246,13 +246,14 @@ class ApiChoice:
         self.close()
 
 
-def api_for_run(start_temporary: bool = True) -> ApiChoice:
+def api_for_run(start_temporary: bool = True, prefect_loaded: bool | None = None) -> ApiChoice:
     """Choose the API for a flow run (see the module doc) and export it as ``PREFECT_API_URL``.
 
-    When Prefect is already imported (tests, a notebook) the environment is left alone: its
-    settings are fixed, and a harness or profile may have set the URL.
+    When Prefect is already imported (tests, a notebook; ``prefect_loaded`` overrides the
+    check) the environment is left alone: its settings are fixed, and a harness or profile
+    may have set the URL.
     """
-    if "prefect" in sys.modules:
+    if prefect_loaded if prefect_loaded is not None else "prefect" in sys.modules:
         from prefect.settings import get_current_settings
 
         url = get_current_settings().api.url
