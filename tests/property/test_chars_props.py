@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cleaners.chars import fix_characters, fix_characters_with_edits
+from cleaners.chars import EDGE_SPACE_RE, _collapse_spaces, fix_characters, fix_characters_with_edits
 from cleaners.config import CharsConfig
 
 CFG = CharsConfig()
@@ -42,3 +44,15 @@ def test_no_targets_left(text: str) -> None:
     fixed = fix_characters(text, CFG)
     assert "\u200b" not in fixed and "\u00ad" not in fixed and "\u00a0" not in fixed
     assert "\r" not in fixed and "\n\n\n" not in fixed and "  " not in fixed
+
+
+# the whole-text definition that _collapse_spaces applies line by line
+SPACE_RUN_DEFINITION_RE = re.compile(r"[ \t]{2,}|\t")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.text(alphabet=st.sampled_from(list(" \t\na."))), st.text()))
+def test_collapse_spaces_is_the_regex_passes(text: str) -> None:
+    collapsed, n_runs = SPACE_RUN_DEFINITION_RE.subn(" ", text)
+    expected, n_edges = EDGE_SPACE_RE.subn("", collapsed)
+    assert _collapse_spaces(text) == (expected, n_runs + n_edges)

@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cleaners.config import EntitiesConfig
-from cleaners.entities import fix_entity_typos
+from cleaners.entities import LETTER_RUN_RE, fix_entity_typos, letter_runs
 
 CFG = EntitiesConfig()
 NAMES = st.sampled_from(["Rogozin", "Rogzonin", "Rogozni", "Borisov", "Borisova", "Taiwan", "Taiwain", "Reagan", "Raegan"])
@@ -28,3 +28,9 @@ def test_idempotent(text: str) -> None:
 @given(st.text().map(str.lower))
 def test_identity_without_capitalised_tokens(text: str) -> None:
     assert fix_entity_typos(text, CFG) == text
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.text(), st.text(alphabet=st.sampled_from(list("aBz09_ ’-") + ["²", "½", "é", "٣", "ǅ"]))))
+def test_letter_runs_is_letter_run_re(text: str) -> None:
+    assert letter_runs(text) == LETTER_RUN_RE.findall(text)
