@@ -433,7 +433,10 @@ def eval_dedup(
     from flows import eval_dedup as ev
 
     cfg = _config(config, {})
-    result = ev.evaluate_dedup(input, cfg)
+    if not input.exists():
+        typer.echo(f"error: labelled file does not exist: {input}", err=True)
+        raise typer.Exit(2)
+    result = ev.evaluate_dedup(input, cfg.dedup)
     typer.echo(json.dumps(result, indent=2, default=str))
 
 
