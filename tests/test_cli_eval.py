@@ -53,10 +53,10 @@ def test_eval_text_command(tmp_path):
 
 
 def test_eval_extract_command(tmp_path):
-    html = f"<html><head><title>Lighthouse</title></head><body><nav>Home News Sport</nav><article><h1>Lighthouse</h1><p>{STORY}</p><p>{STORY}</p></article></body></html>"
+    html = f"<html><head><title>Lighthouse</title></head><body><nav>Home News Sport</nav><article><h1>Lighthouse</h1><p>{STORY}</p><p>{OTHER}</p></article></body></html>"
     (tmp_path / "html").mkdir()
     (tmp_path / "html" / "x1.html.gz").write_bytes(gzip.compress(html.encode()))
-    (tmp_path / "gt.json").write_text(json.dumps({"x1": {"articleBody": STORY * 2, "url": "https://example.org/a"}}))
+    (tmp_path / "gt.json").write_text(json.dumps({"x1": {"articleBody": STORY + OTHER, "url": "https://example.org/a"}}))
     res = runner.invoke(app, ["eval", "extract", "--gold", str(tmp_path / "gt.json"), "--pages", str(tmp_path / "html")])
     assert res.exit_code == 0, res.output
     out = _json_out(res.output)
