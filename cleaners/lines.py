@@ -249,11 +249,20 @@ OWN_NAMES = (
 
 
 def _body_indent(lines: Sequence[PageLine], own: Sequence[tuple[float, ...]], prose: np.ndarray) -> int:
-    """The indentation carrying the most prose words (0 for flat dumps)."""
-    weight: Counter = Counter()
-    for i in np.flatnonzero(prose):
-        weight[lines[i].indent] += math.expm1(own[i][0])
-    return weight.most_common(1)[0][0] if weight else 0
+    """The indentation of the article body: that of the run of consecutive lines at one
+    indentation holding the most prose words (an article's paragraphs follow each other;
+    teaser summaries, however wordy together, come one at a time between headlines and
+    bylines at other indentations); 0 for flat dumps."""
+    best, best_indent = 0.0, 0
+    run, run_indent = 0.0, None
+    for i, line in enumerate(lines):
+        if line.indent != run_indent:
+            run, run_indent = 0.0, line.indent
+        if prose[i]:
+            run += math.expm1(own[i][0])
+            if run > best:
+                best, best_indent = run, line.indent
+    return best_indent
 
 
 def _shifted(values: np.ndarray, d: int, fill: float = 0.0) -> np.ndarray:
@@ -362,7 +371,6 @@ def line_features(lines: Sequence[PageLine]) -> np.ndarray:
         )
     ).astype(float)
     return np.hstack((own, context))
-
 
 
 CONTEXT_NAMES = (
