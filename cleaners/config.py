@@ -74,6 +74,9 @@ class BoilerplateConfig:
     """Plain-text page boilerplate removal (cleaners.boilerplate)."""
 
     enabled: bool = True
+    # named line rules still applied to text extracted from HTML (cleaners.residual); the title,
+    # classifier and duplicate passes are for plain-text pages only
+    html_residual_rules: tuple[str, ...] = ("ad_banner", "share", "cookie", "follow", "related", "attribution", "teaser", "shortcode")
     max_title_words: int = 30
     min_site_repeat_pages: int = 3  # a line seen on this many pages of one site is boilerplate
     use_classifier: bool = True  # the statistical line classifier after the named rules

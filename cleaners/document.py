@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 import xxhash
 
-from cleaners import boilerplate, chars, decode, extract, schema
+from cleaners import boilerplate, chars, decode, extract, residual, schema
 from cleaners.config import CharsConfig, PipelineConfig
 from cleaners.edits import Edit, merge_edits
 from cleaners.filters import count_words
@@ -139,7 +139,7 @@ def clean_decoded(
         row[schema.URL] = page.url or ex.url
         row[schema.SITE] = row[schema.SITE] or ex.site or site_of(ex.url)
         # trafilatura output still carries residual boilerplate lines, captions, shortcodes
-        body, bp_edits = boilerplate.strip_boilerplate_with_edits(body, cfg.boilerplate)
+        body, bp_edits = residual.strip_residual_with_edits(body, cfg.boilerplate)
         edits.extend(bp_edits)
     else:
         # characters first, so the boilerplate rules see clean text; then the other fixers. The
