@@ -12,7 +12,7 @@ export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
 export PREFECT_HOME ?= $(CURDIR)/.prefect
 export DO_NOT_TRACK ?= 1
 
-.PHONY: setup run test test-fast eval eval-extract eval-text eval-dedup eval-repairs bench report browser-check lock clean
+.PHONY: setup run test test-fast eval eval-extract eval-text eval-dedup eval-repairs bench report browser-check lock clean server-start server-stop server-status deploy worker bench-startup
 
 setup: $(STAMP)
 
@@ -64,6 +64,30 @@ browser-check: setup
 	test -d $(OUTPUT)/articles/_delta_log || $(BIN)/newsclean run --input $(INPUT) --output $(OUTPUT) --no-progress
 	PYTHONPATH=tests $(BIN)/python -m browser.check --output $(OUTPUT) --html bench/out/report.html --png bench/out/report.png
 	PYTHONPATH=tests $(BIN)/python -m browser.check --synthetic --html bench/out/report-synthetic.html --png bench/out/report-synthetic.png
+
+# A background Prefect server that later runs reuse (URL kept under PREFECT_HOME).
+server-start: setup
+	$(BIN)/newsclean server start
+
+server-stop: setup
+	$(BIN)/newsclean server stop
+
+server-status: setup
+	$(BIN)/newsclean server status
+
+# The deployments of prefect.yaml on the recorded server, and a worker for them (README "Scheduling").
+API_URL = $$($(BIN)/python -c 'from flows.server import read_record; print(read_record()["api_url"])')
+deploy: server-start
+	export PREFECT_API_URL=$(API_URL) && \
+	($(BIN)/prefect work-pool inspect newsclean >/dev/null 2>&1 || $(BIN)/prefect work-pool create newsclean --type process) && \
+	$(BIN)/prefect --no-prompt deploy --all
+
+worker: server-start
+	PREFECT_API_URL=$(API_URL) $(BIN)/prefect worker start --pool newsclean
+
+# Wall time of a one-off run on the seeds (hyperfine: apt-get install hyperfine).
+bench-startup: setup
+	hyperfine --runs 5 --prepare 'rm -rf /tmp/newsclean-bench' '$(BIN)/newsclean run --input data/raw --output /tmp/newsclean-bench --no-progress --json'
 
 # Regenerate the pinned lock from pyproject (run after changing dependencies).
 lock:
