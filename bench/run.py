@@ -164,6 +164,51 @@ def bench_write(n: int) -> dict:
     return {"rows": n, "plain_parquet_s": base, "delta_insert_s": first, "delta_rerun_merge_s": rerun, "time_ratio_vs_plain": first / base}
 
 
+def html_pages(n: int) -> list[RawPage]:
+    """``n`` real news pages: the extract-dev set (../shared) repeated, each with its own source."""
+    import gzip
+
+    d = ROOT / ".." / "shared" / "eval" / "extract-dev" / "html"
+    files = sorted(d.glob("*.html.gz")) if d.is_dir() else []
+    if not files:
+        return []
+    raw = [gzip.decompress(f.read_bytes()) for f in files]
+    return [RawPage(source=f"bench://html/{i}", data=raw[i % len(raw)], name=f"{i}.html", format="html") for i in range(n)]
+
+
+def bench_html(n: int) -> dict:
+    """Pipeline on HTML pages vs bare trafilatura extraction of the same decoded pages (1 process)."""
+    import logging
+
+    import trafilatura
+
+    from cleaners.decode import decode_bytes
+
+    logging.getLogger("trafilatura").setLevel(logging.ERROR)
+    pages = html_pages(n)
+    if not pages:
+        return {"skipped": "../shared/eval/extract-dev is absent"}
+    cfg = PipelineConfig()
+    texts = [decode_bytes(p.data, cfg.load).text for p in pages]
+    trafilatura.extract(texts[0])  # warm-up
+    clean_pages(pages[:5], cfg)
+    t0, c0 = time.perf_counter(), time.process_time()
+    for html in texts:
+        trafilatura.extract(html)
+    base, base_cpu = time.perf_counter() - t0, time.process_time() - c0
+    t0, c0 = time.perf_counter(), time.process_time()
+    for batch in _batches(pages, cfg.run.batch_size):
+        clean_pages(batch, cfg)
+    ours, ours_cpu = time.perf_counter() - t0, time.process_time() - c0
+    return {
+        "pages": n,
+        "newsclean_pages_per_s": n / ours,
+        "trafilatura_alone_pages_per_s": n / base,
+        "time_ratio_vs_trafilatura": ours / base,
+        "cpu_ratio_vs_trafilatura": ours_cpu / base_cpu if base_cpu else None,
+    }
+
+
 def bench_dedup(sizes: list[int]) -> dict:
     script = ROOT / "bench" / "bench_dedup.py"
     if not script.exists():
@@ -183,6 +228,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--pages", type=int, default=1000)
     ap.add_argument("--workers", type=int, default=2, help="processes for the parallel clean figure")
     ap.add_argument("--dedup-sizes", default="10000,100000")
+    ap.add_argument("--html-pages", type=int, default=2000)
     args = ap.parse_args(argv)
     clean = bench_clean(args.pages)
     parallel = bench_clean_parallel(args.pages, args.workers)
@@ -191,6 +237,7 @@ def main(argv: list[str] | None = None) -> int:
         "machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "load_avg_1m": os.getloadavg()[0]},
         "clean": clean,
         "clean_parallel": parallel,
+        "html": bench_html(args.html_pages),
         "write": bench_write(min(args.pages, 2000)),
         "dedup": bench_dedup([int(x) for x in args.dedup_sizes.split(",") if x]),
         "peak_rss_mb": peak_rss_mb(),
@@ -208,6 +255,12 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'clean':<8} {label:<40} {cp['idle_cores_pages_per_s']:>12.1f}")
     print(f"{'clean':<8} {'ftfy alone pages/s (same pages)':<40} {c['ftfy_alone_pages_per_s']:>12.1f}")
     print(f"{'clean':<8} {'time ratio newsclean / ftfy':<40} {c['time_ratio_vs_ftfy']:>12.2f}")
+    h = results["html"]
+    if "skipped" not in h:
+        print(f"{'html':<8} {'newsclean pages/s (real news HTML)':<40} {h['newsclean_pages_per_s']:>12.1f}")
+        print(f"{'html':<8} {'trafilatura alone pages/s (same pages)':<40} {h['trafilatura_alone_pages_per_s']:>12.1f}")
+        print(f"{'html':<8} {'time ratio newsclean / trafilatura':<40} {h['time_ratio_vs_trafilatura']:>12.2f}")
+        print(f"{'html':<8} {'CPU ratio newsclean / trafilatura':<40} {h['cpu_ratio_vs_trafilatura']:>12.2f}")
     print(f"{'write':<8} {'time ratio delta insert / plain parquet':<40} {w['time_ratio_vs_plain']:>12.2f}")
     for n, d in results["dedup"].items():
         print(f"{'dedup':<8} {n + ' docs':<40} {json.dumps(d)[:60]:>12}")
