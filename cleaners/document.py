@@ -50,6 +50,17 @@ class PageError(Exception):
 NORM_SPACE_RE = re.compile(r"\s+")
 
 
+# HIDDEN_BLOCK_RE: markup whose content a reader never sees. "<script>x</script>" matches; "<p>x</p>" does not
+HIDDEN_BLOCK_RE = re.compile(r"<(script|style|noscript|template)\b.*?</\1\s*>", re.S | re.I)
+# TAG_RE: one tag or comment. "<a href='x'>" matches; "a < b" does not
+TAG_RE = re.compile(r"<[!/?a-zA-Z][^>]*>")
+
+
+def visible_text(html: str) -> str:
+    """Rough text a reader sees on the page (for the words-removed figure, not for extraction)."""
+    return TAG_RE.sub(" ", HIDDEN_BLOCK_RE.sub(" ", html))
+
+
 def make_doc_id(source: str) -> str:
     """Stable id of an input: 16 hex chars of xxh3-64 over its source path or URL."""
     return xxhash.xxh3_64_hexdigest(source.encode("utf-8", "surrogatepass"))
@@ -168,6 +179,7 @@ def clean_decoded(
             schema.FORMAT: doc.format,
             schema.TEXT: body,
             schema.N_WORDS: count_words(body),
+            schema.N_WORDS_RAW: count_words(visible_text(doc.text) if doc.format == "html" else doc.text),
             schema.CONTENT_HASH: make_content_hash(body),
             schema.EDITS: [e._asdict() for e in edits],
             schema.STAGE: "filter" if reason else None,

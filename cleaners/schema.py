@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import polars as pl
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: articles.n_words_raw
 
 # column names
 DOC_ID = "doc_id"
@@ -21,6 +21,7 @@ PUBLISHED = "published"
 LANGUAGE = "language"
 TEXT = "text"
 N_WORDS = "n_words"
+N_WORDS_RAW = "n_words_raw"
 CONTENT_HASH = "content_hash"
 CLUSTER_ID = "cluster_id"
 N_COPIES = "n_copies"
@@ -55,6 +56,7 @@ CLEANED_SCHEMA = pl.Schema(
         FORMAT: pl.String,
         TEXT: pl.String,
         N_WORDS: pl.Int32,
+        N_WORDS_RAW: pl.Int32,
         CONTENT_HASH: pl.String,
         EDITS: EDITS_TYPE,
         STAGE: pl.String,  # where a dropped document stopped (null when kept)
@@ -77,6 +79,7 @@ ARTICLES_SCHEMA = pl.Schema(
         FORMAT: pl.String,
         TEXT: pl.String,
         N_WORDS: pl.Int32,
+        N_WORDS_RAW: pl.Int32,  # words on the page before cleaning (markup and scripts excluded)
         CONTENT_HASH: pl.String,
         CLUSTER_ID: pl.String,
         N_COPIES: pl.Int32,

@@ -229,7 +229,8 @@ class Storage:
         self.ensure_tables()
         metrics = (
             DeltaTable(self.uri(table))
-            .merge(_arrow(_encode(table, df)), predicate="t.doc_id = s.doc_id", source_alias="s", target_alias="t")
+            # merge_schema: a column added by a newer schema version is added to an older table
+            .merge(_arrow(_encode(table, df)), predicate="t.doc_id = s.doc_id", source_alias="s", target_alias="t", merge_schema=True)
             .when_not_matched_insert_all()
             .execute()
         )

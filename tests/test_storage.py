@@ -31,3 +31,16 @@ def test_tables_readable_by_duckdb(tmp_path):
     files = list((tmp_path / "rejected").glob("*.parquet"))
     n = duckdb.sql(f"select count(*) from read_parquet('{files[0]}')").fetchall()[0][0]
     assert n == 1
+
+
+def test_table_written_by_older_schema_gains_new_columns(tmp_path):
+    """A table written before a column existed accepts rows of the current schema."""
+    from deltalake import write_deltalake
+
+    old = S.conform(_rows(["a"]), S.ARTICLES_SCHEMA).drop(S.N_WORDS_RAW)
+    write_deltalake(str(tmp_path / "articles"), old.to_arrow(compat_level=pl.CompatLevel.oldest()), mode="append", partition_by=[S.PUBLISHED])
+    st = Storage(tmp_path)
+    new = _rows(["b"]).with_columns(pl.lit(42).alias(S.N_WORDS_RAW))
+    assert st.insert_new("articles", new).rows_inserted == 1
+    df = st.read("articles").sort(S.DOC_ID)
+    assert df[S.N_WORDS_RAW].to_list() == [None, 42]
