@@ -88,6 +88,7 @@ YEAR_DIGITS_RE = re.compile(r"\d{4}")
 # TIME_ZONE_END_RE: a time stamp's tail. matches "9:02 AM" and "14:00 GMT.";
 # does not match "He left."
 TIME_ZONE_END_RE = re.compile(r"\b(?:[AP]M|ET|GMT|UTC)\W*$", re.I)
+MIN_PROSE_WORDS = 8  # a sentence-like line this long is prose (shorter: labels, headings, bylines)
 MAX_DATE_LINE_WORDS = 14  # "Associated Press November 19, 2019, 9:02 AM" is a date line; prose is longer
 
 # PROSE_END_RE: a statement's end. matches "He left." and 'She said “no.”'; does not match
@@ -270,12 +271,15 @@ def _nwords(line: PageLine) -> int:
 
 def _is_caption(line: PageLine, cfg: BoilerplateConfig) -> bool:
     text = line.text
-    if PX_LABEL_RE.match(text) or CAPTION_PREFIX_RE.match(text):
+    # guards: PX_LABEL_RE needs a leading digit, CREDIT_TAIL_RE a "by", the paren credits a ")" at the end
+    if (text[:1].isdigit() and PX_LABEL_RE.match(text)) or CAPTION_PREFIX_RE.match(text):
         return True
     if _nwords(line) > cfg.max_caption_words:
         return False
-    if CREDIT_TAIL_RE.search(text) and CREDIT_AGENCY_RE.search(text):
+    if "by" in text and CREDIT_TAIL_RE.search(text) and CREDIT_AGENCY_RE.search(text):
         return True
+    if not text.endswith(")"):
+        return False
     if CREDIT_LABEL_PAREN_RE.search(text):
         return True
     paren = CREDIT_PAREN_RE.search(text)
@@ -481,6 +485,14 @@ def find_date(text: str) -> datetime.date | None:
     return None
 
 
+def _signature(line: PageLine) -> str:
+    """``line_signature(line.text)``; from the words split_lines found when the text is ASCII
+    (there casefolding is lower-casing and leaves the words as they are)."""
+    if line.text.isascii():
+        return " ".join(line.words).lower()
+    return line_signature(line.text)
+
+
 def _is_date_line(line: PageLine) -> bool:
     if _nwords(line) > MAX_DATE_LINE_WORDS or not YEAR_DIGITS_RE.search(line.text) or CRAWL_DATE_RE.match(line.text):
         return False
@@ -505,7 +517,7 @@ def _stop_share(line: PageLine) -> float:
 
 def _is_prose(line: PageLine) -> bool:
     """A sentence-like line (a headline may end in "?" or "!", prose here ends otherwise)."""
-    return _nwords(line) >= 8 and bool(PROSE_END_RE.search(line.text))
+    return _nwords(line) >= MIN_PROSE_WORDS and bool(PROSE_END_RE.search(line.text))
 
 
 def _is_headline(line: PageLine, cfg: BoilerplateConfig) -> bool:
@@ -549,11 +561,13 @@ class _LineFacts(NamedTuple):
 
 def _line_facts(lines: Sequence[PageLine]) -> _LineFacts:
     """Per-line facts the passes below ask for repeatedly, computed once."""
-    return _LineFacts(
-        [_is_prose(line) for line in lines],
-        [_is_date_line(line) for line in lines],
-        [line_signature(line.text) for line in lines],
-    )
+    prose, is_date, sigs = [], [], []
+    for line in lines:
+        n = line.n_words
+        prose.append(n >= MIN_PROSE_WORDS and bool(PROSE_END_RE.search(line.text)))
+        is_date.append(n <= MAX_DATE_LINE_WORDS and _is_date_line(line))
+        sigs.append(_signature(line))
+    return _LineFacts(prose, is_date, sigs)
 
 
 def _rule_drops(
@@ -799,7 +813,8 @@ def _edits(lines: Sequence[PageLine], dropped: dict[int, str]) -> list[Edit]:
     counts: Counter = Counter()
     for index in sorted(dropped):
         kind = dropped[index]
-        first.setdefault(kind, clip(lines[index].raw.strip()))
+        if kind not in first:
+            first[kind] = clip(lines[index].raw.strip())
         counts[kind] += 1
     return [Edit(f"boilerplate_{kind}", first[kind], counts[kind]) for kind in first]
 

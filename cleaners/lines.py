@@ -97,6 +97,7 @@ class PageLine(NamedTuple):
     marker: str  # list marker or ""
     group: int  # paragraph group: lines with no blank line between them share one
     n_words: int = 0  # count_words(text), computed once by split_lines
+    words: tuple[str, ...] = ()  # words_of(text), computed once by split_lines
 
 
 def split_lines(text: str) -> list[PageLine]:
@@ -111,7 +112,7 @@ def split_lines(text: str) -> list[PageLine]:
             blank = True
             continue
         blank = False
-        expanded = raw.replace("\t", "    ")
+        expanded = raw.replace("\t", "    ") if "\t" in raw else raw
         stripped = expanded.strip()
         indent = len(expanded) - len(expanded.lstrip())
         m = LIST_MARKER_RE.match(stripped)
@@ -121,7 +122,9 @@ def split_lines(text: str) -> list[PageLine]:
         if m and not (m.group(1) == "o" and not O_MARKER_RE.match(stripped)):
             marker = m.group(1)
             body = stripped[m.end() :].strip()
-        lines.append(PageLine(len(lines), body, raw, indent, marker, group, count_words(body)))
+        words = tuple(WORD_TOKEN_RE.findall(body))
+        n_words = len(words) if body.isascii() else count_words(body)
+        lines.append(PageLine(len(lines), body, raw, indent, marker, group, n_words, words))
     return lines
 
 
@@ -147,11 +150,56 @@ def stopwords_for(language: str) -> frozenset[str]:
     return words | STOPWORDS if language == "en" else words
 
 
-# ASCII characters PUNCT_CHAR_RE / DIGIT_CHAR_RE do not match: deleting them from an ASCII line's
-# bytes leaves exactly the characters those regexes count (a fast path for ASCII lines).
-NOT_PUNCT_ASCII = bytes(c for c in range(128) if not PUNCT_CHAR_RE.match(chr(c)))
-NOT_DIGIT_ASCII = bytes(c for c in range(128) if not DIGIT_CHAR_RE.match(chr(c)))
 SEPARATOR_CHARS = ("|", "»", "›")  # link-list separators rendered between menu items
+
+# Character classes counted per line, as bit flags of one code point (``_char_class``).
+PUNCT_BIT, DIGIT_BIT, CJK_BIT, CJK_FUNCTION_BIT, SEPARATOR_BIT, COMMA_BIT = 1, 2, 4, 8, 16, 32
+CLASS_BITS = (PUNCT_BIT, DIGIT_BIT, CJK_BIT, CJK_FUNCTION_BIT, SEPARATOR_BIT, COMMA_BIT)
+
+
+def _char_class(c: str) -> int:
+    """The class bits of one character, by the same regexes and sets the features name."""
+    return (
+        PUNCT_BIT * bool(PUNCT_CHAR_RE.match(c))
+        | DIGIT_BIT * bool(DIGIT_CHAR_RE.match(c))
+        | CJK_BIT * bool(CJK_RE.match(c))
+        | CJK_FUNCTION_BIT * (c in CJK_FUNCTION_CHARS)
+        | SEPARATOR_BIT * (c in SEPARATOR_CHARS)
+        | COMMA_BIT * (c == ",")
+    )
+
+
+@functools.cache
+def _ascii_classes() -> np.ndarray:
+    """Class bits of the 128 ASCII code points (a cached, read-only table)."""
+    table = np.array([_char_class(chr(c)) for c in range(128)], dtype=np.uint8)
+    table.setflags(write=False)
+    return table
+
+
+def _class_counts(texts: Sequence[str]) -> np.ndarray:
+    """Per line, the number of characters in each of CLASS_BITS: one pass over the page's code
+    points (ASCII by table, other characters classified once per distinct code point)."""
+    n = len(texts)
+    points = np.frombuffer("\n".join(texts).encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    line_of = np.cumsum(points == 10, dtype=np.int64)  # the line feeds joining the lines have no class bits
+    classes = np.zeros(len(points), dtype=np.uint8)
+    ascii_ = points < 128
+    classes[ascii_] = _ascii_classes()[points[ascii_]]
+    if not ascii_.all():
+        uniq, inverse = np.unique(points[~ascii_], return_inverse=True)
+        classes[~ascii_] = np.array([_char_class(chr(u)) for u in uniq], dtype=np.uint8)[inverse]
+    by_class = np.bincount(line_of * 64 + classes, minlength=n * 64).reshape(n, 64)
+    return by_class @ _class_bit_matrix()
+
+
+@functools.cache
+def _class_bit_matrix() -> np.ndarray:
+    """``(64, len(CLASS_BITS))``: 1 where a class value has the bit (a cached, read-only table)."""
+    values = np.arange(64)[:, None]
+    matrix = ((values & np.array(CLASS_BITS)[None, :]) > 0).astype(np.int64)
+    matrix.setflags(write=False)
+    return matrix
 
 
 def _lower_words(words: Sequence[str]) -> list[str]:
@@ -169,65 +217,72 @@ def _stopword_languages() -> Mapping[str, tuple[int, ...]]:
     return MappingProxyType({w: tuple(ks) for w, ks in index.items()})
 
 
-def _choose_stopwords(lower: Sequence[Sequence[str]]) -> frozenset[str]:
-    counts = Counter(itertools.chain.from_iterable(lower))
-    if not counts:
+def _choose_stopwords(lower: Sequence[str]) -> frozenset[str]:
+    """The STOPWORD_LANGUAGES stoplist covering most of ``lower`` (the page's lower-cased words)."""
+    if not lower:
         return STOPWORDS
-    languages = _stopword_languages()
-    score = [0] * len(STOPWORD_LANGUAGES)
-    for word in counts.keys() & languages.keys():
-        for k in languages[word]:
-            score[k] += counts[word]
+    masks = np.fromiter(map(_stopword_masks().get, lower, itertools.repeat(0)), dtype=np.int64, count=len(lower))
+    score = [int(np.count_nonzero(masks & (1 << k))) for k in range(len(STOPWORD_LANGUAGES))]
     best = max(range(len(score)), key=score.__getitem__)  # the first language on ties
     return stopwords_for(STOPWORD_LANGUAGES[best])
 
 
+@functools.cache
+def _stopword_masks() -> Mapping[str, int]:
+    """Word -> bit mask of the STOPWORD_LANGUAGES stoplists holding it (cached, read-only)."""
+    return MappingProxyType({w: sum(1 << k for k in ks) for w, ks in _stopword_languages().items()})
+
+
 def page_stopwords(lines: Sequence[PageLine]) -> frozenset[str]:
     """The stoplist of the STOPWORD_LANGUAGES language that covers most of the page's words."""
-    return _choose_stopwords([_lower_words(words_of(line.text)) for line in lines])
+    return _choose_stopwords(_lower_words([w for line in lines for w in words_of(line.text)]))
 
 
-def _own_features(
-    line: PageLine, words: Sequence[str], lower: Sequence[str], stopwords: frozenset[str]
-) -> tuple[float, ...]:
-    text = line.text
-    n = line.n_words
-    chars = max(len(text), 1)
-    if text.isascii():
-        raw = text.encode("ascii")
-        punct = len(raw.translate(None, NOT_PUNCT_ASCII))
-        digits = len(raw.translate(None, NOT_DIGIT_ASCII))
-        cjk = 0
-    else:
-        punct = len(PUNCT_CHAR_RE.findall(text))
-        digits = len(DIGIT_CHAR_RE.findall(text))
-        cjk = len(CJK_RE.findall(text))
-    n_tokens = len(words)
-    if cjk * 2 > chars:
-        stop_density = min(1.0, 3 * sum(map(CJK_FUNCTION_CHARS.__contains__, text)) / cjk)
-    else:
-        stop_density = sum(map(stopwords.__contains__, lower)) / n_tokens if n_tokens else 0.0
-    if n_tokens:
-        caps = sum([w[0].isupper() for w in words]) / n_tokens
-        furniture = sum(map(FURNITURE_WORDS.__contains__, lower)) / n_tokens
-    else:
-        caps = furniture = 0.0
-    return (
-        math.log1p(n),
-        min(n, 60) / 60,
-        float(n >= 10),
-        float(n >= 25),
-        stop_density,
-        punct / chars,
-        digits / chars,
-        caps,
-        float(bool(SENTENCE_END_RE.search(text))),
-        float(bool(line.marker)),
-        float(any(c in text for c in SEPARATOR_CHARS)),
-        furniture,
-        float("," in text),
-        float(n <= 3),
+def _own_features(lines: Sequence[PageLine]) -> np.ndarray:
+    """The ``OWN_NAMES`` columns: what each line says on its own."""
+    n = len(lines)
+    texts = [line.text for line in lines]
+    words = [line.words for line in lines]
+    n_tokens = np.array([len(ws) for ws in words], dtype=float)
+    flat = list(itertools.chain.from_iterable(words))
+    lower = _lower_words(flat)
+    stopwords = _choose_stopwords(lower)
+    token_line = np.repeat(np.arange(n), n_tokens.astype(int))
+
+    def per_line(flags: list[bool] | np.ndarray) -> np.ndarray:
+        return np.bincount(token_line, weights=np.asarray(flags, dtype=float), minlength=n)
+
+    stop = per_line(np.fromiter(map(stopwords.__contains__, lower), dtype=bool, count=len(lower)))
+    furniture = per_line(np.fromiter(map(FURNITURE_WORDS.__contains__, lower), dtype=bool, count=len(lower)))
+    caps = per_line([w[0].isupper() for w in flat])
+    punct, digits, cjk, cjk_function, separator, comma = _class_counts(texts).T
+    chars = np.maximum([len(t) for t in texts], 1).astype(float)
+    words_n = np.array([line.n_words for line in lines], dtype=float)
+    has_tokens = n_tokens > 0
+    safe_tokens = np.maximum(n_tokens, 1)
+    stop_density = np.where(
+        cjk * 2 > chars,
+        np.minimum(1.0, 3 * cjk_function / np.maximum(cjk, 1)),
+        np.where(has_tokens, stop / safe_tokens, 0.0),
     )
+    return np.column_stack(
+        (
+            np.log1p(words_n),
+            np.minimum(words_n, 60) / 60,
+            words_n >= 10,
+            words_n >= 25,
+            stop_density,
+            punct / chars,
+            digits / chars,
+            np.where(has_tokens, caps / safe_tokens, 0.0),
+            [bool(SENTENCE_END_RE.search(t)) for t in texts],
+            [bool(line.marker) for line in lines],
+            separator > 0,
+            np.where(has_tokens, furniture / safe_tokens, 0.0),
+            comma > 0,
+            words_n <= 3,
+        )
+    ).astype(float)
 
 
 OWN_NAMES = (
@@ -248,7 +303,7 @@ OWN_NAMES = (
 )
 
 
-def _body_indent(lines: Sequence[PageLine], own: Sequence[tuple[float, ...]], prose: np.ndarray) -> int:
+def _body_indent(lines: Sequence[PageLine], own: np.ndarray, prose: np.ndarray) -> int:
     """The indentation of the article body: that of the run of consecutive lines at one
     indentation holding the most prose words (an article's paragraphs follow each other;
     teaser summaries, however wordy together, come one at a time between headlines and
@@ -259,7 +314,7 @@ def _body_indent(lines: Sequence[PageLine], own: Sequence[tuple[float, ...]], pr
         if line.indent != run_indent:
             run, run_indent = 0.0, line.indent
         if prose[i]:
-            run += math.expm1(own[i][0])
+            run += math.expm1(own[i, 0])
             if run > best:
                 best, best_indent = run, line.indent
     return best_indent
@@ -278,14 +333,18 @@ def _shifted(values: np.ndarray, d: int, fill: float = 0.0) -> np.ndarray:
     return out
 
 
+def _windows(values: np.ndarray, width: int, fill: float = 0.0) -> np.ndarray:
+    """``(n, 2 * width + 1)`` view: row ``i`` holds ``values[i - width : i + width + 1]``,
+    ``fill`` off the page."""
+    padded = np.concatenate((np.full(width, fill), np.asarray(values, dtype=float), np.full(width, fill)))
+    return np.lib.stride_tricks.sliding_window_view(padded, 2 * width + 1)
+
+
 def _window_sum(values: np.ndarray, width: int, with_self: bool) -> np.ndarray:
-    """Sum of ``values`` over the ``width`` lines either side (the line itself if ``with_self``),
-    added in page order as a running Python sum would."""
-    acc = np.zeros(len(values))
-    for d in range(-width, width + 1):
-        if d or with_self:
-            acc += _shifted(values, d)
-    return acc
+    """Sum of ``values`` over the ``width`` lines either side (and the line itself if
+    ``with_self``)."""
+    total = _windows(values, width).sum(axis=1)
+    return total if with_self else total - values
 
 
 def _window_count(n: int, width: int) -> np.ndarray:
@@ -301,18 +360,13 @@ def _mean(total: np.ndarray, count: np.ndarray) -> np.ndarray:
 
 def _same_indent(indent: np.ndarray, width: int, values: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Per line, over the neighbours within ``width`` lines at the same indentation: their
-    number, and the sum of ``values`` over them (in page order)."""
-    n = len(indent)
-    count = np.zeros(n)
-    total = np.zeros(n)
-    for d in range(-width, width + 1):
-        if not d:
-            continue
-        same = _shifted(indent, d, fill=np.nan) == indent
-        count += same
-        if values is not None:
-            total += np.where(same, _shifted(values, d), 0.0)
-    return count, total
+    number, and the sum of ``values`` over them."""
+    same = _windows(indent, width, fill=np.nan) == indent[:, None]
+    same[:, width] = False  # not the line itself
+    count = same.sum(axis=1).astype(float)
+    if values is None:
+        return count, np.zeros(len(indent))
+    return count, np.where(same, _windows(values, width), 0.0).sum(axis=1)
 
 
 def line_features(lines: Sequence[PageLine]) -> np.ndarray:
@@ -320,14 +374,10 @@ def line_features(lines: Sequence[PageLine]) -> np.ndarray:
     n = len(lines)
     if not n:
         return np.zeros((0, len(FEATURE_NAMES)))
-    words = [WORD_TOKEN_RE.findall(line.text) for line in lines]
-    lower = [_lower_words(ws) for ws in words]
-    stopwords = _choose_stopwords(lower)
-    own_rows = [_own_features(line, ws, lw, stopwords) for line, ws, lw in zip(lines, words, lower)]
-    own = np.array(own_rows, dtype=float)
+    own = _own_features(lines)
     prose = ((own[:, 2] > 0) & (own[:, 4] >= 0.2) & (own[:, 8] > 0)).astype(float)
     indent = np.array([line.indent for line in lines], dtype=float)
-    body_indent = _body_indent(lines, own_rows, prose)
+    body_indent = _body_indent(lines, own, prose)
     at = np.arange(n)
     prose_at = np.flatnonzero(prose)
     first_prose = int(prose_at[0]) if len(prose_at) else n
