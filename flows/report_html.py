@@ -33,6 +33,7 @@ PLOTS: tuple[tuple[str, str, str], ...] = (
     ("rejects_by_reason", "Rejected pages by reason", "Pages that did not become articles, and why."),
     ("cluster_sizes", "Story cluster sizes", "How many copies of each story were seen (1 = no copies)."),
     ("edits_by_kind", "Edits by kind", "What the cleaners changed, summed over all articles."),
+    ("words_removed", "Words removed per page", "Words on the raw page (markup excluded) that are not in the clean article."),
     ("boilerplate_lines", "Boilerplate lines removed per article", "Lines of navigation, ads, captions... cut from each page."),
     ("words_per_article", "Words per article", "Length of the cleaned article text."),
 )
@@ -54,7 +55,8 @@ WORD_BUCKETS = (
 MAX_DAY_BUCKETS = 120
 MAX_WEEK_BUCKETS = 104
 
-ARTICLE_COLUMNS = [S.DOC_ID, S.SOURCE, S.URL, S.SITE, S.TITLE, S.PUBLISHED, S.N_WORDS, S.N_COPIES, S.EDITS, S.INGESTED_AT]
+ARTICLE_COLUMNS = [S.DOC_ID, S.SOURCE, S.URL, S.SITE, S.TITLE, S.PUBLISHED, S.N_WORDS, S.N_WORDS_RAW, S.N_COPIES, S.EDITS, S.INGESTED_AT]
+WORDS_REMOVED_BUCKETS = (("0", 0), ("1-49", 1), ("50-199", 50), ("200-499", 200), ("500-999", 500), ("1k-2k", 1000), ("2k-5k", 2000), ("5k+", 5000))
 REJECTED_COLUMNS = [S.REASON, S.STAGE, S.INGESTED_AT]
 DUPLICATE_COLUMNS = [S.DOC_ID, S.INGESTED_AT]
 
@@ -98,10 +100,16 @@ def load_tables(root: str | Path) -> dict[str, pl.DataFrame]:
 
     storage = Storage(root)
     return {
-        "articles": storage.scan("articles").select(ARTICLE_COLUMNS).collect(),
+        # tables written before a column existed lack it: it is read as nulls
+        "articles": _select_present(storage.scan("articles"), ARTICLE_COLUMNS),
         "duplicates": storage.scan("duplicates").select(DUPLICATE_COLUMNS).collect(),
         "rejected": storage.scan("rejected").select(REJECTED_COLUMNS).collect(),
     }
+
+
+def _select_present(frame: pl.LazyFrame, columns: list[str]) -> pl.DataFrame:
+    names = frame.collect_schema().names()
+    return frame.select([pl.col(c) if c in names else pl.lit(None, dtype=S.ARTICLES_SCHEMA.get(c, pl.String)).alias(c) for c in columns]).collect()
 
 
 # --- aggregations (pure) -------------------------------------------------------------------
@@ -245,6 +253,18 @@ def boilerplate_lines(articles: pl.DataFrame) -> Series:
     return Series(tuple(lbl for lbl, _ in BOILERPLATE_BUCKETS), _bucketed(per_doc, BOILERPLATE_BUCKETS), note=note)
 
 
+def words_removed(articles: pl.DataFrame) -> Series:
+    """Words on the raw page minus words in the clean article, per article (pages that say)."""
+    if S.N_WORDS_RAW not in articles.columns:
+        return Series()
+    removed = (articles.get_column(S.N_WORDS_RAW) - articles.get_column(S.N_WORDS)).drop_nulls().clip(lower_bound=0)
+    if removed.is_empty():
+        return Series(note="These articles were written before raw word counts were recorded.")
+    share = removed.sum() / max(int(articles.get_column(S.N_WORDS_RAW).drop_nulls().sum()), 1)
+    note = f"Median {removed.median():,.0f} words per page; {100 * share:.0f}% of all raw words removed."
+    return Series(tuple(lbl for lbl, _ in WORDS_REMOVED_BUCKETS), _bucketed(removed, WORDS_REMOVED_BUCKETS), note=note)
+
+
 def words_per_article(articles: pl.DataFrame) -> Series:
     words = articles.get_column(S.N_WORDS).drop_nulls()
     if words.is_empty():
@@ -317,6 +337,7 @@ def build_report(frames: dict[str, pl.DataFrame], output: str = "", top_sites: i
         "rejects_by_reason": rejects_by_reason(frames["rejected"]),
         "cluster_sizes": cluster_sizes(a),
         "edits_by_kind": edits_by_kind(a),
+        "words_removed": words_removed(a),
         "boilerplate_lines": boilerplate_lines(a),
         "words_per_article": words_per_article(a),
     }
@@ -337,6 +358,7 @@ PALETTE = {
     "rejects_by_reason": "#c8553d",
     "cluster_sizes": "#7a5195",
     "edits_by_kind": "#2a9d8f",
+    "words_removed": "#bc4749",
     "boilerplate_lines": "#e09f3e",
     "words_per_article": "#588157",
 }

@@ -54,10 +54,12 @@ def synthetic_frames(n_articles: int = 600, seed: int = 7) -> dict[str, pl.DataF
         if i % 97 == 0:
             title += " <script>alert('x')</script> & “quotes”"  # escaping must hold
         cluster = f"c{i:07x}"
+        n_words = int(rng.lognormvariate(6.2, 0.7))
         articles.append(
             {
                 S.DOC_ID: doc, S.SOURCE: f"https://{site}/{i}", S.URL: f"https://www.{site}/news/{i}", S.SITE: site if i % 5 else None,
-                S.TITLE: title, S.PUBLISHED: published, S.N_WORDS: int(rng.lognormvariate(6.2, 0.7)), S.CLUSTER_ID: cluster,
+                S.TITLE: title, S.PUBLISHED: published, S.N_WORDS: n_words, S.CLUSTER_ID: cluster,
+                S.N_WORDS_RAW: n_words + int(rng.lognormvariate(5.5, 1.0)),
                 S.N_COPIES: n_copies, S.EDITS: edits, S.INGESTED_AT: now - dt.timedelta(minutes=i), S.TEXT: "text", S.FORMAT: "html",
             }
         )
