@@ -12,6 +12,8 @@ import pytest
 
 from cleaners.boilerplate import (
     MODEL_RESOURCE,
+    LineClassifier,
+    LineModel,
     TextPage,
     TreeModel,
     classifier_from_dict,
@@ -19,12 +21,16 @@ from cleaners.boilerplate import (
     find_date,
     line_signature,
     parse_text_page,
+    parse_text_page_with_model,
     repeated_lines,
+    rule_kept_lines,
     strip_boilerplate,
     strip_boilerplate_with_edits,
 )
-from cleaners.config import BoilerplateConfig
-from cleaners.lines import FEATURE_NAMES, SMOOTHING_NAMES
+from cleaners.chars import fix_characters
+from cleaners.config import BoilerplateConfig, PipelineConfig
+from cleaners.document import text_page_chars
+from cleaners.lines import FEATURE_NAMES, SMOOTHING_NAMES, split_lines
 
 CFG = BoilerplateConfig()
 RULES_ONLY = BoilerplateConfig(use_classifier=False)
@@ -61,6 +67,18 @@ RULE_CASES = [
     ("px_label_and_credit", f"{LONG_A}\n\n1024px ISS Zvezda module\nISS Zvezda module by NASA\n\n{LONG_B}", f"{LONG_A}\n\n{LONG_B}"),
     ("featured_image_credit", f"{LONG_A}\n\n{LONG_B}\n\nFeatured image credit: Station by NASA", f"{LONG_A}\n\n{LONG_B}"),
     ("shortcode_line", f"{LONG_A}\n\n[embedpost slug=\"x-y\"]\n\n{LONG_B}", f"{LONG_A}\n\n{LONG_B}"),
+    (
+        "cookie_notice",
+        f"{LONG_A}\n\nThis website uses cookies to improve your experience. Accept Read More\n\n{LONG_B}",
+        f"{LONG_A}\n\n{LONG_B}",
+    ),
+    ("cookie_banner_heading", f"{LONG_A}\n\nPrivacy Overview\n\n{LONG_B}", f"{LONG_A}\n\n{LONG_B}"),
+    ("advert_label", f"{LONG_A}\n\nAdvert\n\n{LONG_B}", f"{LONG_A}\n\n{LONG_B}"),
+    (
+        "cookies_in_prose_stay",
+        f"{LONG_A}\n\nCookies baked on the station were the first made in space, NASA said.",
+        f"{LONG_A}\n\nCookies baked on the station were the first made in space, NASA said.",
+    ),
     ("indent_and_markers_normalised", f"    {LONG_A}\n\n  * {LONG_B}", f"{LONG_A}\n\n{LONG_B}"),
     ("lines_of_a_paragraph_stay_together", f"{LONG_A}\n{LONG_B}", f"{LONG_A}\n{LONG_B}"),
     ("empty", "", ""),
@@ -363,7 +381,9 @@ def test_seed_article_sentences_all_kept(seeds_dir: Path, prefix: str) -> None:
 
 # --- text-mode benchmark floor ---------------------------------------------------------------
 
-TEXTMODE_F1_FLOOR = 0.91  # clean_pages F1 0.929 when pinned; 5-fold CV 0.924, split-half 0.945 / 0.903
+# clean_pages F1 0.940 when pinned (halves 0.926 / 0.954); held out: 5-fold CV 0.9405,
+# fit-even/score-odd 0.950, fit-odd/score-even 0.923 (python -m flows.fit_boilerplate)
+TEXTMODE_F1_FLOOR = 0.93
 
 
 def test_textmode_dev_floor(shared_dir: Path) -> None:
@@ -375,5 +395,49 @@ def test_textmode_dev_floor(shared_dir: Path) -> None:
     result = evaluate_textmode(directory, CFG)
     assert result["pages"] >= 90
     assert result["f1"] >= TEXTMODE_F1_FLOOR
-    assert result["split_even"]["f1"] >= TEXTMODE_F1_FLOOR - 0.03
-    assert result["split_odd"]["f1"] >= TEXTMODE_F1_FLOOR - 0.03
+    assert result["split_even"]["f1"] >= TEXTMODE_F1_FLOOR - 0.01
+    assert result["split_odd"]["f1"] >= TEXTMODE_F1_FLOOR - 0.01
+
+
+# --- the text-page path: indentation, the lines the classifier sees, the empty-body guard -------
+
+
+def test_text_pages_keep_indentation_until_boilerplate_removal() -> None:
+    cfg = PipelineConfig()
+    chars_cfg = text_page_chars(cfg)
+    assert chars_cfg.keep_leading_indent and not cfg.chars.keep_leading_indent
+    assert not text_page_chars(dataclasses.replace(cfg, boilerplate=dataclasses.replace(CFG, enabled=False))).keep_leading_indent
+    page = "  * Home\n  * World\n\n      Lead  paragraph  here.  \n\t\tTabbed line"
+    fixed = fix_characters(page, chars_cfg)
+    assert fixed == "  * Home\n  * World\n\n      Lead paragraph here.\n\t\tTabbed line"
+    assert [line.indent for line in split_lines(fixed)] == [2, 2, 6, 8]
+    assert fix_characters(page, cfg.chars) == "* Home\n* World\n\nLead paragraph here.\nTabbed line"
+
+
+def test_text_page_body_is_already_chars_clean() -> None:
+    """The body of an indented text page needs no second chars pass (clean_pages skips it)."""
+    cfg = PipelineConfig()
+    text = fix_characters(f"  * Home\n  * News\n\n    {LONG_A}\n\n    {LONG_B}\n\n  * About", text_page_chars(cfg))
+    body = parse_text_page(text, CFG).body
+    assert LONG_A in body
+    assert fix_characters(body, cfg.chars) == body
+
+
+def test_classifier_scores_the_lines_the_rules_leave() -> None:
+    lines = split_lines(f"Navigation\n\n{LONG_A}\n\nShare\n\n{LONG_B}\n\ntaurus | July 27, 2022 at 8:06 am\n\nNice one.")
+    kept = [line.text for line in rule_kept_lines(lines, CFG)]
+    assert kept == [LONG_A, LONG_B]
+
+
+def _flat_model(bias: float) -> LineClassifier:
+    """A classifier giving every line the same probability sigmoid(bias)."""
+    zeros = (0.0,) * len(FEATURE_NAMES)
+    return LineClassifier(LineModel(FEATURE_NAMES, zeros, (1.0,) * len(FEATURE_NAMES), zeros, bias), None)
+
+
+def test_classifier_alone_never_empties_a_page() -> None:
+    page = f"  * Home\n  * World\n  * Sport\n  * Money\n\n    {LONG_A}\n\n    {LONG_B}"
+    doubtful = parse_text_page_with_model(page, CFG, frozenset(), _flat_model(-2.0))
+    assert LONG_A in doubtful.body and LONG_B in doubtful.body
+    sure = parse_text_page_with_model(page, CFG, frozenset(), _flat_model(2.0))
+    assert LONG_A in sure.body and "World" in sure.body
