@@ -35,6 +35,10 @@ LIST_MARKER_RE = re.compile(
     r"^(" + "|".join(re.escape(t) for t in BULLET_TOKENS) + r"|\d{1,2}[.)])(?:\s+|$)"
 )
 
+# The bullets a LIST_MARKER_RE match can start with; with str.isdigit (wider than \d) a cheap
+# guard that never turns away a match.
+MARKER_FIRST_CHARS = frozenset(t[0] for t in BULLET_TOKENS)
+
 # O_MARKER_RE: "o" as a rendered bullet (before a capital, digit or quote). matches "o News";
 # does not match "o dear".
 O_MARKER_RE = re.compile(r"o\s+[A-Z0-9“\"']")
@@ -106,18 +110,22 @@ def split_lines(text: str) -> list[PageLine]:
     group = 0
     blank = True
     for raw in text.splitlines():
-        if not raw.strip():
+        stripped = raw.strip()
+        if not stripped:
             if not blank:
                 group += 1
             blank = True
             continue
         blank = False
-        expanded = raw.replace("\t", "    ") if "\t" in raw else raw
-        stripped = expanded.strip()
-        indent = len(expanded) - len(expanded.lstrip())
-        m = LIST_MARKER_RE.match(stripped)
+        if "\t" in raw:
+            expanded = raw.replace("\t", "    ")
+            indent = len(expanded) - len(expanded.lstrip())
+        else:
+            indent = len(raw) - len(raw.lstrip())
         marker = ""
         body = stripped
+        first = stripped[0]
+        m = LIST_MARKER_RE.match(stripped) if first in MARKER_FIRST_CHARS or first.isdigit() else None
         # "o" counts as a marker only before a capital or digit ("o News" yes, "o dear" no)
         if m and not (m.group(1) == "o" and not O_MARKER_RE.match(stripped)):
             marker = m.group(1)
@@ -221,16 +229,31 @@ def _choose_stopwords(lower: Sequence[str]) -> frozenset[str]:
     """The STOPWORD_LANGUAGES stoplist covering most of ``lower`` (the page's lower-cased words)."""
     if not lower:
         return STOPWORDS
-    masks = np.fromiter(map(_stopword_masks().get, lower, itertools.repeat(0)), dtype=np.int64, count=len(lower))
-    score = [int(np.count_nonzero(masks & (1 << k))) for k in range(len(STOPWORD_LANGUAGES))]
-    best = max(range(len(score)), key=score.__getitem__)  # the first language on ties
-    return stopwords_for(STOPWORD_LANGUAGES[best])
+    return stopwords_for(STOPWORD_LANGUAGES[_best_language(_word_masks(lower))])
+
+
+FURNITURE_BIT = 1 << len(STOPWORD_LANGUAGES)  # after one bit per stoplist
 
 
 @functools.cache
-def _stopword_masks() -> Mapping[str, int]:
-    """Word -> bit mask of the STOPWORD_LANGUAGES stoplists holding it (cached, read-only)."""
-    return MappingProxyType({w: sum(1 << k for k in ks) for w, ks in _stopword_languages().items()})
+def _word_mask_table() -> Mapping[str, int]:
+    """Word -> bit mask: bit k when the STOPWORD_LANGUAGES[k] stoplist holds it, FURNITURE_BIT
+    when it is a FURNITURE_WORDS word (cached, read-only)."""
+    table = {w: sum(1 << k for k in ks) for w, ks in _stopword_languages().items()}
+    for word in FURNITURE_WORDS:
+        table[word] = table.get(word, 0) | FURNITURE_BIT
+    return MappingProxyType(table)
+
+
+def _word_masks(lower: Sequence[str]) -> np.ndarray:
+    """``_word_mask_table`` masks of lower-cased words (0 for other words)."""
+    return np.fromiter(map(_word_mask_table().get, lower, itertools.repeat(0)), dtype=np.int64, count=len(lower))
+
+
+def _best_language(masks: np.ndarray) -> int:
+    """Index of the stoplist holding most of the words (the first one on ties)."""
+    score = [int(np.count_nonzero(masks & (1 << k))) for k in range(len(STOPWORD_LANGUAGES))]
+    return max(range(len(score)), key=score.__getitem__)
 
 
 def page_stopwords(lines: Sequence[PageLine]) -> frozenset[str]:
@@ -246,15 +269,16 @@ def _own_features(lines: Sequence[PageLine]) -> np.ndarray:
     n_tokens = np.array([len(ws) for ws in words], dtype=float)
     flat = list(itertools.chain.from_iterable(words))
     lower = _lower_words(flat)
-    stopwords = _choose_stopwords(lower)
+    masks = _word_masks(lower)
+    language = _best_language(masks) if len(lower) else 0
     token_line = np.repeat(np.arange(n), n_tokens.astype(int))
 
-    def per_line(flags: list[bool] | np.ndarray) -> np.ndarray:
-        return np.bincount(token_line, weights=np.asarray(flags, dtype=float), minlength=n)
+    def per_line(flags: np.ndarray) -> np.ndarray:
+        return np.bincount(token_line, weights=flags, minlength=n)
 
-    stop = per_line(np.fromiter(map(stopwords.__contains__, lower), dtype=bool, count=len(lower)))
-    furniture = per_line(np.fromiter(map(FURNITURE_WORDS.__contains__, lower), dtype=bool, count=len(lower)))
-    caps = per_line([w[0].isupper() for w in flat])
+    stop = per_line((masks >> language) & 1)
+    furniture = per_line((masks & FURNITURE_BIT) > 0)
+    caps = per_line(np.fromiter(map(str.isupper, [w[0] for w in flat]), dtype=bool, count=len(flat)))
     punct, digits, cjk, cjk_function, separator, comma = _class_counts(texts).T
     chars = np.maximum([len(t) for t in texts], 1).astype(float)
     words_n = np.array([line.n_words for line in lines], dtype=float)
@@ -275,8 +299,8 @@ def _own_features(lines: Sequence[PageLine]) -> np.ndarray:
             punct / chars,
             digits / chars,
             np.where(has_tokens, caps / safe_tokens, 0.0),
-            [bool(SENTENCE_END_RE.search(t)) for t in texts],
-            [bool(line.marker) for line in lines],
+            np.fromiter(map(bool, map(SENTENCE_END_RE.search, texts)), dtype=bool, count=n),
+            np.fromiter((bool(line.marker) for line in lines), dtype=bool, count=n),
             separator > 0,
             np.where(has_tokens, furniture / safe_tokens, 0.0),
             comma > 0,
@@ -334,16 +358,23 @@ def _shifted(values: np.ndarray, d: int, fill: float = 0.0) -> np.ndarray:
 
 
 def _windows(values: np.ndarray, width: int, fill: float = 0.0) -> np.ndarray:
-    """``(n, 2 * width + 1)`` view: row ``i`` holds ``values[i - width : i + width + 1]``,
+    """``(n, 2 * width + 1)`` read-only view: row ``i`` holds ``values[i - width : i + width + 1]``,
     ``fill`` off the page."""
     padded = np.concatenate((np.full(width, fill), np.asarray(values, dtype=float), np.full(width, fill)))
-    return np.lib.stride_tricks.sliding_window_view(padded, 2 * width + 1)
+    step = padded.strides[0]
+    return np.lib.stride_tricks.as_strided(
+        padded, shape=(len(values), 2 * width + 1), strides=(step, step), writeable=False
+    )
 
 
 def _window_sum(values: np.ndarray, width: int, with_self: bool) -> np.ndarray:
     """Sum of ``values`` over the ``width`` lines either side (and the line itself if
     ``with_self``)."""
-    total = _windows(values, width).sum(axis=1)
+    values = np.asarray(values, dtype=float)
+    n = len(values)
+    running = np.concatenate(([0.0], np.cumsum(values)))
+    at = np.arange(n)
+    total = running[np.minimum(n, at + width + 1)] - running[np.maximum(0, at - width)]
     return total if with_self else total - values
 
 
