@@ -6,16 +6,21 @@ HTML page rendered to text with its navigation, ``*``/``o`` bullets and indentat
 
 1. comment threads: from the first reader-comment header (``name | July 27, 2022 at 8:06 am``,
    ``X in reply to Y. | ...``, ``Leave a Reply``) everything that follows is cut;
-2. named rules, one per kind of furniture (ad banners, navigation, share/follow calls, bullet-only
-   lines, image captions and size labels, related-post headers, "Originally published as",
-   crawl dates, shortcode-only lines), each a regex built from a named token tuple;
+2. named rules, one per kind of furniture (ad banners, navigation, share/follow calls, cookie
+   notices, bullet-only lines, image captions and size labels, related-post headers, "Originally
+   published as", crawl dates, shortcode-only lines), each a regex built from a named token
+   tuple (behind cheap exact guards: a word-count bound or a required character);
 3. site repeats: lines whose signature is in ``repeated`` (see ``repeated_lines``);
 4. the headline (kept out of the body, later repetitions dropped), the date line under it
    (``published``; a crawl-date stamp is not a publication date) and lone category labels;
 5. a logistic line classifier (weights in ``boilerplate_model.json``, fitted by
    ``flows/fit_boilerplate.py``) for what the rules do not name: menus, link lists, teasers,
-   footers. Its context features let short lines between good paragraphs stay; its second stage
-   also sees where a line lies relative to the page's main text (BTE optimal segment, blocks);
+   footers. It scores the lines steps 1-3 leave (``rule_kept_lines``), indentation included
+   (text pages reach this module with their nesting, see ``cleaners.document.text_page_chars``).
+   Its context features let short lines between good paragraphs stay; its second stage also
+   sees where a line lies relative to the page's main text (BTE optimal segment, blocks). When
+   it would keep fewer than ``min_body_words`` words, the best run of lines relative to the
+   page's likeliest line stays (an article is never emptied by the classifier alone);
 6. a list or table under a kept line ending in a colon ("Tour dates:") stays with the article.
 
 The body is the kept lines, paragraphs (runs of lines with no blank line between) separated by

@@ -60,7 +60,8 @@ def pipeline_config(cfg: PipelineConfig | BoilerplateConfig | None) -> PipelineC
 
 def pipeline_body(text: str, cfg: PipelineConfig, model: LineClassifier | None, steps=None) -> str:
     """The body ``clean_pages`` gives a text page (no site repeats), with ``model`` as the
-    boilerplate classifier: characters, ``parse_text_page_with_model``, the other fixers."""
+    boilerplate classifier: characters (indentation kept, ``text_page_chars``),
+    ``parse_text_page_with_model``, the other fixers."""
     steps = build_steps(cfg) if steps is None else steps
     stats = Stats()
     text, _ = fix_characters_with_edits(text, text_page_chars(cfg))

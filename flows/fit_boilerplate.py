@@ -1,6 +1,9 @@
 """Fit the boilerplate line classifier on the text-mode dev set and write its weights.
 
-Labels come from the gold bodies: a line is "body" when at least half of its word 4-grams
+Pages are read as clean_pages reads them (characters fixed, indentation kept:
+``cleaners.document.text_page_chars``), and only the lines the named rules leave are labelled
+(``cleaners.boilerplate.rule_kept_lines``: what the classifier scores). Labels come from the
+gold bodies: a line is "body" when at least half of its word 4-grams
 (all its words, for lines under four words) occur in the page's gold text. The model is an
 L2-regularised logistic regression over ``cleaners.lines.FEATURE_NAMES`` (standardised), fitted
 by Newton's method with numpy; each line is weighted by its word count, normalised per page so
@@ -12,7 +15,8 @@ score odd, and the reverse). All are full-pipeline F1 (rules + classifier + titl
 
 Each stage may instead be gradient-boosted trees (``--trees1 N`` / ``--trees2 N``, numpy-only
 fitter, shipped as ``TreeModel``); on the 91 dev pages they scored lower held-out (5-fold CV
-0.905-0.917) than logistic regression (0.924), so the shipped model is logistic.
+0.905-0.917) than logistic regression (0.924) when last compared (before text pages kept
+indentation), so the shipped model is logistic.
 
     python -m flows.fit_boilerplate [DIR] [--folds 5] [--trees2 60] [--write]
 """
