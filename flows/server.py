@@ -34,6 +34,8 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+from flows.liveness import pid_alive
+
 SERVER_FILE = "newsclean-server.json"
 SERVER_LOG = "newsclean-server.log"
 HEALTH_TIMEOUT_SECONDS = 1.0
@@ -99,15 +101,6 @@ def recorded_api_url(home: Path | None = None) -> str | None:
     return rec["api_url"] if rec and health_ok(rec["api_url"]) else None
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
 
 def start_background_server(
     host: str = "127.0.0.1", port: int | None = None, home: Path | None = None, timeout: float = START_TIMEOUT_SECONDS
@@ -152,15 +145,15 @@ def stop_background_server(home: Path | None = None, timeout: float = 15.0) -> d
     if rec is None:
         return None
     pid = int(rec.get("pid") or 0)
-    if pid > 0 and _pid_alive(pid):
+    if pid > 0 and pid_alive(pid):
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(pid, signal.SIGTERM)
         deadline = time.monotonic() + timeout
-        while _pid_alive(pid) and time.monotonic() < deadline:
+        while pid_alive(pid) and time.monotonic() < deadline:
             with contextlib.suppress(ChildProcessError):
                 os.waitpid(pid, os.WNOHANG)  # reap it when we are its parent (tests)
             time.sleep(0.1)
-        if _pid_alive(pid):
+        if pid_alive(pid):
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(pid, signal.SIGKILL)
     with contextlib.suppress(OSError):

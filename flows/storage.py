@@ -40,6 +40,7 @@ from deltalake.exceptions import TableNotFoundError
 
 from cleaners import dedup, schema
 from flows.failpoints import failpoint
+from flows.liveness import pid_alive
 
 TABLES = {
     "articles": schema.ARTICLES_SCHEMA,
@@ -82,15 +83,6 @@ class WriteResult:
     rows_inserted: int
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
 
 class Storage:
     def __init__(self, root: str | Path) -> None:
@@ -121,7 +113,7 @@ class Storage:
                     holder = json.loads(path.read_text() or "{}")
                 except (OSError, json.JSONDecodeError):
                     holder = {}
-                if holder.get("host") == me["host"] and holder.get("pid") and not _pid_alive(int(holder["pid"])):
+                if holder.get("host") == me["host"] and holder.get("pid") and not pid_alive(int(holder["pid"])):
                     path.unlink(missing_ok=True)  # stale: its process is gone
                     continue
                 raise LockedError(
