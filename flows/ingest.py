@@ -231,6 +231,7 @@ class RunSummary:
     inputs: list[str]
     output: str
     pages_read: int = 0
+    inputs_already_done: int = 0  # inputs of units a previous run committed (skipped)
     articles: int = 0
     duplicates: int = 0
     rejected: int = 0
@@ -297,6 +298,7 @@ def ingest_flow(
         inputs=inputs,
         output=str(output),
         pages_read=counters.get("pages.read", 0),
+        inputs_already_done=sum(len(u) for u in units) - sum(len(u) for u in todo),
         articles=written["articles"],
         duplicates=written["duplicates"],
         rejected=written["rejected"],

@@ -33,6 +33,7 @@ def progress(total: int, enabled: bool = True) -> Iterator[Callable[[int], None]
 def _rows(summary: dict) -> list[tuple[str, str]]:
     rows = [
         ("pages read", str(summary["pages_read"])),
+        ("inputs already done (skipped)", str(summary.get("inputs_already_done", 0))),
         ("articles (canonical)", str(summary["articles"])),
         ("duplicates", str(summary["duplicates"])),
         ("rejected", str(summary["rejected"])),

@@ -77,6 +77,7 @@ def test_rerun_adds_no_rows(seeds_run):
     after = {t: Storage(out).read(t).height for t in ("articles", "duplicates", "rejected")}
     assert before == after
     assert sum(summary["inserted"].values()) == 0
+    assert summary["inputs_already_done"] == 5 and summary["pages_read"] == 0
 
 
 def test_bad_inputs_are_quarantined_with_reasons(tmp_path, seeds_dir):
