@@ -191,12 +191,11 @@ def _class_counts(texts: Sequence[str]) -> np.ndarray:
     n = len(texts)
     points = np.frombuffer("\n".join(texts).encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
     line_of = np.cumsum(points == 10, dtype=np.int64)  # the line feeds joining the lines have no class bits
-    classes = np.zeros(len(points), dtype=np.uint8)
-    ascii_ = points < 128
-    classes[ascii_] = _ascii_classes()[points[ascii_]]
-    if not ascii_.all():
-        uniq, inverse = np.unique(points[~ascii_], return_inverse=True)
-        classes[~ascii_] = np.array([_char_class(chr(u)) for u in uniq], dtype=np.uint8)[inverse]
+    classes = _ascii_classes()[np.minimum(points, 127)]  # non-ASCII positions are set below
+    other = np.flatnonzero(points >= 128)
+    if len(other):
+        uniq, inverse = np.unique(points[other], return_inverse=True)
+        classes[other] = np.array([_char_class(chr(u)) for u in uniq], dtype=np.uint8)[inverse]
     by_class = np.bincount(line_of * 64 + classes, minlength=n * 64).reshape(n, 64)
     return by_class @ _class_bit_matrix()
 
