@@ -46,6 +46,8 @@ class ExtractConfig:
     deduplicate: bool = False
     target_language: str | None = None  # pages declaring another language fail with "wrong_language"
     with_metadata: bool = True
+    fast: bool = True  # trafilatura's fast mode (no readability/justext comparison) first ...
+    min_fast_text_chars: int = 500  # ... and its full mode when the fast text is shorter than this
     min_text_chars: int = 25  # less main text than this is "no_main_text" (a nav link, a caption)
     drop_title_line: bool = True  # a first paragraph equal to the title goes (the title is its own field)
     max_copyright_line_words: int = 25  # shorter paragraphs with ©/copyright/all rights reserved go (0: keep)

@@ -16,11 +16,29 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from copy import deepcopy
 from dataclasses import dataclass
+from html import unescape
 
+from courlan import extract_domain
+from htmldate import find_date
 from lxml.html import HtmlElement
 from trafilatura import bare_extraction
-from trafilatura.utils import load_html
+from trafilatura.htmlprocessing import prune_unwanted_nodes
+from trafilatura.metadata import (
+    AUTHOR_DISCARD_XPATHS,
+    AUTHOR_XPATHS,
+    META_URL,
+    examine_meta,
+    extract_meta_json,
+    extract_metainfo,
+    extract_sitename,
+    extract_title,
+    extract_url,
+    normalize_authors,
+)
+from trafilatura.settings import DEFAULT_CONFIG, Document, set_date_params
+from trafilatura.utils import line_processing, load_html
 
 from cleaners.config import ExtractConfig
 
@@ -31,7 +49,9 @@ COPYRIGHT_TOKENS = ("©", "(c)", "copyright", "all rights reserved", "tous droit
 COPYRIGHT_RE = re.compile("|".join(r"(?<!\w)" + re.escape(t) for t in COPYRIGHT_TOKENS), re.IGNORECASE)
 # libxml2's nesting limit without XML_PARSE_HUGE is 256: a tree reaching it was cut short.
 MAX_PARSED_DEPTH = 255
-DEPTH_LIMIT_XPATH = f"boolean(//*[count(ancestor::*) >= {MAX_PARSED_DEPTH}])"
+# An element with MAX_PARSED_DEPTH element ancestors exists: one child step per level from the
+# root visits each element once (``//*[count(ancestor::*) >= 255]`` counts ancestors per element).
+DEPTH_LIMIT_XPATH = "boolean(" + "/*" * (MAX_PARSED_DEPTH + 1) + ")"
 # Tags that only wrap other content; dropping them keeps the text (paragraphs, headings, br stay).
 WRAPPER_TAGS = ("div", "span", "font", "section", "article", "main", "center", "b", "i", "u", "em", "strong", "small", "big",
                 "blockquote", "table", "tbody", "thead", "tfoot", "tr", "td", "th", "ul", "ol", "li", "dl", "dt", "dd", "a", "form", "label")
@@ -130,17 +150,70 @@ def _none_if_blank(value: str | None) -> str | None:
     return value.strip() or None if isinstance(value, str) else None
 
 
-def _run_trafilatura(tree: HtmlElement, cfg: ExtractConfig, url: str | None, *, precision: bool, recall: bool):
+def _trim_field(value: str) -> str:
+    """trafilatura's ``Document.clean_and_trim`` for one string field."""
+    if len(value) > 10000:
+        value = value[:9999] + "…"
+    return line_processing(unescape(value))
+
+
+def page_metadata(tree: HtmlElement, url: str | None) -> tuple[Document, bool]:
+    """trafilatura's ``extract_metadata`` (trimmed fields) for what a row keeps: title, date, url,
+    hostname, sitename, description and an author from the meta tags or JSON-LD. Categories,
+    tags and the licence are not looked for. ``tree`` is left as it was. Returns the metadata
+    and whether the author must still be searched in the page (``add_page_author``)."""
+    meta = examine_meta(tree)
+    if meta.author and " " not in meta.author:
+        meta.author = None
+    try:
+        meta = extract_meta_json(tree, meta)
+    except Exception:  # noqa: BLE001 - bugs in trafilatura's JSON-LD parsing (it logs and goes on too)
+        pass
+    if not meta.title:
+        meta.title = extract_title(tree)
+    need_author = not meta.author
+    if not meta.url:
+        meta.url = extract_url(tree, url)
+    if meta.url:
+        meta.hostname = extract_domain(meta.url, fast=True)
+    date_config = set_date_params(DEFAULT_CONFIG.getboolean("DEFAULT", "EXTENSIVE_DATE_SEARCH"))
+    date_config["url"] = meta.url
+    meta.date = find_date(tree, **date_config)  # works on its own copy of the tree
+    if not meta.sitename:
+        meta.sitename = extract_sitename(tree)
+    if meta.sitename:
+        meta.sitename = meta.sitename.lstrip("@")
+        if meta.sitename and "." not in meta.sitename and not meta.sitename[0].isupper():
+            meta.sitename = meta.sitename.title()
+    elif meta.url and (m := META_URL.match(meta.url)):
+        meta.sitename = m[1]
+    meta.clean_and_trim()
+    return meta, need_author
+
+
+def add_page_author(tree: HtmlElement, meta: Document) -> None:
+    """trafilatura's ``extract_author`` into ``meta``, pruning ``tree`` in place (its last use)
+    instead of a deep copy. A copy of the root leaves out what the parser put beside it (a
+    byline after ``</html>``), so such a tree is still copied."""
+    if tree.getprevious() is not None or tree.getnext() is not None:
+        tree = deepcopy(tree)
+    author = extract_metainfo(prune_unwanted_nodes(tree, AUTHOR_DISCARD_XPATHS), AUTHOR_XPATHS, len_limit=120)
+    author = normalize_authors(None, author) if author else None
+    meta.author = _trim_field(author) if author else author
+
+
+def _run_trafilatura(tree: HtmlElement, cfg: ExtractConfig, *, url: str | None, precision: bool, recall: bool, fast: bool):
     return bare_extraction(
         tree,
         url=url,
+        fast=fast,
         favor_precision=precision,
         favor_recall=recall,
         include_comments=cfg.include_comments,
         include_tables=cfg.include_tables,
         include_images=cfg.include_images,
         deduplicate=cfg.deduplicate,
-        with_metadata=cfg.with_metadata,
+        with_metadata=False,
         output_format="python",
     )
 
@@ -162,20 +235,27 @@ def extract_html(html: str, cfg: ExtractConfig, url: str | None = None) -> Extra
     language = page_language(tree)
     if cfg.target_language and language and language != cfg.target_language.lower():
         raise ExtractError("wrong_language", f"page declares {language}")
-    doc = _run_trafilatura(tree, cfg, url, precision=cfg.favor_precision, recall=cfg.favor_recall)
+    meta, need_author = page_metadata(tree, url) if cfg.with_metadata else (Document(), False)
+    # trafilatura extracts with the metadata's URL when none is given (it only resolves links)
+    opts = {"url": url or meta.url, "precision": cfg.favor_precision, "recall": cfg.favor_recall}
+    doc = _run_trafilatura(tree, cfg, fast=cfg.fast, **opts)
+    if cfg.fast and (len(doc.text or "") if doc is not None else 0) < cfg.min_fast_text_chars:
+        doc = _run_trafilatura(tree, cfg, fast=False, **opts)  # short: let readability/justext compete
+    if need_author:
+        add_page_author(tree, meta)
     text = _paragraphs(doc.text or "") if doc is not None else ""
     if cfg.drop_title_line and doc is not None:
-        text = drop_title_line(text, doc.title)
+        text = drop_title_line(text, meta.title)
     text = drop_copyright_lines(text, cfg.max_copyright_line_words)
     if len(text) < cfg.min_text_chars:
         raise ExtractError("no_main_text", f"{len(text)} chars")
     return Extracted(
         text=text,
-        title=_none_if_blank(doc.title),
-        author=_none_if_blank(doc.author),
-        published=_parse_date(doc.date),
-        site=_none_if_blank(doc.sitename) or _none_if_blank(doc.hostname),
-        language=language or _none_if_blank(doc.language),
-        url=_none_if_blank(doc.url) or url,
-        description=_none_if_blank(doc.description),
+        title=_none_if_blank(meta.title),
+        author=_none_if_blank(meta.author),
+        published=_parse_date(meta.date),
+        site=_none_if_blank(meta.sitename) or _none_if_blank(meta.hostname),
+        language=language or _none_if_blank(meta.language),
+        url=_none_if_blank(meta.url) or url,
+        description=_none_if_blank(meta.description),
     )

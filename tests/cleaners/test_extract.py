@@ -157,3 +157,97 @@ def test_drop_copyright_lines(text: str, after: str) -> None:
 
     assert drop_copyright_lines(text, ExtractConfig().max_copyright_line_words) == after
     assert drop_copyright_lines(text, 0) == text
+
+
+def _nested(depth: int) -> str:
+    return "<html><body>" + "<q>" * depth + "words " * 20 + "</q>" * depth + "</body></html>"
+
+
+@pytest.mark.parametrize(
+    ("depth", "hit"),
+    [
+        pytest.param(200, False, id="shallow"),
+        pytest.param(252, False, id="just_below"),  # html, body + 252 q = 254 levels
+        pytest.param(254, True, id="at_limit"),  # 256 levels: an element with 255 ancestors
+        pytest.param(1000, True, id="cut_by_libxml2"),
+    ],
+)
+def test_hit_depth_limit_matches_ancestor_count(depth: int, hit: bool) -> None:
+    """The child-step XPath says what ``count(ancestor::*) >= MAX_PARSED_DEPTH`` says."""
+    from trafilatura.utils import load_html
+
+    from cleaners.extract import MAX_PARSED_DEPTH, hit_depth_limit
+
+    tree = load_html(_nested(depth))
+    assert hit_depth_limit(tree) is hit
+    assert hit_depth_limit(tree) == tree.xpath(f"boolean(//*[count(ancestor::*) >= {MAX_PARSED_DEPTH}])")
+
+
+def _meta_pages(shared_dir: Path) -> list[str]:
+    import gzip
+
+    from cleaners.decode import decode_bytes
+
+    pages = [ARTICLE, ARTICLE.replace('<meta name="author" content="Jane Reporter">', "") + '<p class="byline">By Max Mustermann</p>']
+    d = shared_dir / "eval" / "extract-dev" / "html"
+    for f in sorted(d.glob("*.html.gz"))[:30] if d.is_dir() else []:
+        pages.append(decode_bytes(gzip.decompress(f.read_bytes()), PipelineConfig().load).text)
+    return pages
+
+
+def test_page_metadata_equals_trafilatura_extract_metadata(shared_dir: Path) -> None:
+    """The trimmed metadata pass gives trafilatura's values for every field a row keeps."""
+    from trafilatura.metadata import extract_metadata
+    from trafilatura.utils import load_html
+
+    from cleaners.extract import add_page_author, page_metadata
+
+    for html in _meta_pages(shared_dir):
+        want = extract_metadata(load_html(html), None)
+        tree = load_html(html)
+        got, need_author = page_metadata(tree, None)
+        if need_author:
+            add_page_author(tree, got)
+        for field in ("title", "author", "date", "url", "hostname", "sitename", "description", "language"):
+            assert getattr(got, field) == getattr(want, field), field
+
+
+def test_page_metadata_leaves_the_tree_alone() -> None:
+    from lxml.html import tostring
+    from trafilatura.utils import load_html
+
+    from cleaners.extract import page_metadata
+
+    tree = load_html(ARTICLE)
+    before = tostring(tree)
+    page_metadata(tree, None)
+    assert tostring(tree) == before
+
+
+def test_fast_mode_falls_back_on_short_text() -> None:
+    """A fast extraction shorter than ``min_fast_text_chars`` is redone in full mode: with the
+    threshold above any text length the result is full mode's."""
+    full = extract_html(ARTICLE, ExtractConfig(fast=False))
+    assert extract_html(ARTICLE, ExtractConfig(fast=True, min_fast_text_chars=10**9)) == full
+    assert extract_html(ARTICLE, ExtractConfig(fast=True)).text == full.text
+
+
+def test_fast_mode_with_fallback_keeps_dev_outputs(shared_dir: Path) -> None:
+    """On the dev pages, fast-then-full gives full mode's text on every page."""
+    import gzip
+
+    from cleaners.decode import decode_bytes
+
+    d = shared_dir / "eval" / "extract-dev" / "html"
+    files = sorted(d.glob("*.html.gz")) if d.is_dir() else []
+    if not files:
+        pytest.skip("extract-dev is not present")
+    for f in files:
+        html = decode_bytes(gzip.decompress(f.read_bytes()), PipelineConfig().load).text
+        try:
+            full = extract_html(html, ExtractConfig(fast=False))
+        except ExtractError as exc:
+            with pytest.raises(ExtractError, match=exc.reason):
+                extract_html(html, ExtractConfig(fast=True))
+            continue
+        assert extract_html(html, ExtractConfig(fast=True)) == full, f.name
