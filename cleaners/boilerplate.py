@@ -331,6 +331,20 @@ LINE_RULES: tuple[tuple[str, object], ...] = (
 )
 
 
+# The most words a line matched by each rule can have (rules not listed: any length). A longer
+# line skips the rule without calling it: the rule's own guard would turn it away.
+RULE_MAX_WORDS = {"bullet": 0, "crawl_date": 2, "nav": MAX_NAV_WORDS, "related": MAX_RELATED_WORDS, "follow": MAX_FOLLOW_CALL_WORDS}
+_MAX_BOUND = max(RULE_MAX_WORDS.values())
+_RULES_BY_WORDS = tuple(
+    tuple(rule for rule in LINE_RULES if RULE_MAX_WORDS.get(rule[0], n) >= n) for n in range(_MAX_BOUND + 2)
+)  # index n: the rules a line of n words (the last: of more than _MAX_BOUND words) still needs
+
+
+def _rules_for(n_words: int) -> tuple[tuple[str, object], ...]:
+    """LINE_RULES, in order, without those no line of ``n_words`` words can match."""
+    return _RULES_BY_WORDS[min(n_words, _MAX_BOUND + 1)]
+
+
 # --- result types ------------------------------------------------------------------------------
 
 
@@ -617,7 +631,7 @@ def _rule_drops(
     for line in lines:
         if line.index in dropped:
             continue
-        for kind, rule in LINE_RULES:
+        for kind, rule in _rules_for(line.n_words):
             if rule(line, cfg):  # type: ignore[operator]
                 dropped[line.index] = kind
                 break

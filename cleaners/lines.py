@@ -107,6 +107,7 @@ class PageLine(NamedTuple):
 def split_lines(text: str) -> list[PageLine]:
     """The page's non-blank lines with indentation, list marker and paragraph group."""
     lines: list[PageLine] = []
+    append, findall, make = lines.append, WORD_TOKEN_RE.findall, tuple.__new__  # hot loop: bound once
     group = 0
     blank = True
     for raw in text.splitlines():
@@ -125,14 +126,15 @@ def split_lines(text: str) -> list[PageLine]:
         marker = ""
         body = stripped
         first = stripped[0]
-        m = LIST_MARKER_RE.match(stripped) if first in MARKER_FIRST_CHARS or first.isdigit() else None
-        # "o" counts as a marker only before a capital or digit ("o News" yes, "o dear" no)
-        if m and not (m.group(1) == "o" and not O_MARKER_RE.match(stripped)):
-            marker = m.group(1)
-            body = stripped[m.end() :].strip()
-        words = tuple(WORD_TOKEN_RE.findall(body))
+        if first in MARKER_FIRST_CHARS or first.isdigit():
+            m = LIST_MARKER_RE.match(stripped)
+            # "o" counts as a marker only before a capital or digit ("o News" yes, "o dear" no)
+            if m and not (m.group(1) == "o" and not O_MARKER_RE.match(stripped)):
+                marker = m.group(1)
+                body = stripped[m.end() :].strip()
+        words = tuple(findall(body))
         n_words = len(words) if body.isascii() else count_words(body)
-        lines.append(PageLine(len(lines), body, raw, indent, marker, group, n_words, words))
+        append(make(PageLine, (len(lines), body, raw, indent, marker, group, n_words, words)))
     return lines
 
 

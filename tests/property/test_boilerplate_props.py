@@ -68,3 +68,24 @@ def test_repeated_lines_thresholds(pages: list[str], min_pages: int) -> None:
     loose = repeated_lines(pages, min_pages)
     assert strict <= loose
     assert all(sig for sig in loose)
+
+
+RULE_LINES = st.one_of(
+    st.text(max_size=60),
+    LINES,
+    st.sampled_from(["Skip to main content", "Subscribe now", "Related Stories", "Follow us on Twitter", "Sun, 3-Dec-1999"]),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(RULE_LINES)
+def test_rule_word_bounds_skip_only_rules_that_cannot_match(text: str) -> None:
+    """The word-count tiers of the named rules give the same first matching rule as trying
+    every rule (the bounds are exact, not a heuristic)."""
+    from cleaners.boilerplate import LINE_RULES, _rules_for
+    from cleaners.lines import split_lines
+
+    for line in split_lines(text):
+        every = next((kind for kind, rule in LINE_RULES if rule(line, CFG)), None)
+        tiered = next((kind for kind, rule in _rules_for(line.n_words) if rule(line, CFG)), None)
+        assert tiered == every
