@@ -47,6 +47,9 @@ LANG_CODE_RE = re.compile(r"^\s*([A-Za-z]{2,3})(?:[-_][A-Za-z0-9]+)*\s*$")
 COPYRIGHT_TOKENS = ("©", "(c)", "copyright", "all rights reserved", "tous droits réservés", "alle rechte vorbehalten")
 # COPYRIGHT_RE matches: "© Inexhibit 2019 - ISSN: 2283-5474" ; does not match: "He copied the files"
 COPYRIGHT_RE = re.compile("|".join(r"(?<!\w)" + re.escape(t) for t in COPYRIGHT_TOKENS), re.IGNORECASE)
+# COPYRIGHT_TOKEN_RE: the tokens anywhere (a text without one has no COPYRIGHT_RE match; 3x faster
+# without the look-behind). matches: "Copyrighted", "© AP" ; does not match: "He copied the files"
+COPYRIGHT_TOKEN_RE = re.compile("|".join(re.escape(t) for t in COPYRIGHT_TOKENS), re.IGNORECASE)
 # libxml2's nesting limit without XML_PARSE_HUGE is 256: a tree reaching it was cut short.
 MAX_PARSED_DEPTH = 255
 # An element with MAX_PARSED_DEPTH element ancestors exists: one child step per level from the
@@ -139,7 +142,7 @@ def drop_title_line(text: str, title: str | None) -> str:
 
 def drop_copyright_lines(text: str, max_words: int) -> str:
     """Remove short paragraphs carrying a copyright notice or photo credit (``© AP 2019``)."""
-    if max_words <= 0:
+    if max_words <= 0 or not COPYRIGHT_TOKEN_RE.search(text):
         return text
     paras = text.split("\n\n")
     kept = [p for p in paras if not (COPYRIGHT_RE.search(p) and len(p.split()) < max_words)]
