@@ -700,8 +700,11 @@ def parse_text_page_with_model(
 
     # 5. headline, date line, category labels
     live = [line for line in lines if line.index not in dropped]
-    first_prose = next((line.index for line in live if good[line.index] and prose[line.index]), n)
-    title_line = _find_title(live, first_prose, cfg) if first_prose < n else None  # a headline heads prose
+    protected = _protected_prose(lines, prose, cfg)  # sentences the classifier may not drop
+    first_prose = next(
+        (line.index for line in live if prose[line.index] and (good[line.index] or line.index in protected)), n
+    )
+    title_line = _find_title(live, first_prose, is_date, cfg) if first_prose < n else None  # a headline heads prose
     title = " ".join(title_line.text.split()) if title_line else None
     published: datetime.date | None = None
     if title_line is not None:
@@ -730,7 +733,6 @@ def parse_text_page_with_model(
             dropped[line.index] = "date"
 
     # 6. classifier decisions for the rest; sentences among the page's prose stay regardless
-    protected = _protected_prose(lines, prose, cfg)
     for line in lines:
         if line.index not in dropped and not good[line.index] and line.index not in protected:
             dropped[line.index] = "classifier"
@@ -811,13 +813,15 @@ def _protected_prose(lines: Sequence[PageLine], prose: Sequence[bool], cfg: Boil
     return frozenset(keep)
 
 
-def _find_title(live: Sequence[PageLine], first_prose: int, cfg: BoilerplateConfig) -> PageLine | None:
-    """The headline: the page's first line when the dump starts with it, else the longest
-    headline-like line in the lines above the first prose line."""
+def _find_title(
+    live: Sequence[PageLine], first_prose: int, is_date: Sequence[bool], cfg: BoilerplateConfig
+) -> PageLine | None:
+    """The headline: the page's first line (after any date lines) when the dump starts with it,
+    else the longest headline-like line in the lines above the first prose line."""
     above = [line for line in live if line.index < first_prose]
     if not above:
         return None
-    first = above[0]
+    first = next((line for line in above if not is_date[line.index]), above[0])
     if _is_headline(first, cfg) and len(above) <= 6:
         return first
     window = [line for line in above if line.index >= first_prose - cfg.max_title_search_lines]
