@@ -148,6 +148,27 @@ def _collapse_spaces_after_indent(text: str) -> tuple[str, int]:
     return "\n".join(lines), n
 
 
+MAX_FIX_ROUNDS = 3  # ftfy / invisible-character passes before the text is taken as fixed
+
+
+def _strip_invisible(text: str, edits: list[Edit]) -> str:
+    """Remove C0/C1 controls, zero-width characters, stray joiners and soft hyphens."""
+    text = _sub_count(CONTROL_CHARS_RE, "", text, "control_chars", edits)
+    if text.isascii():  # zero-width, joiners and soft hyphens are all non-ASCII
+        return text
+    n_zero = n_joiners = 0
+    if _contains_any(text, ZERO_WIDTH_CHARS):
+        text, n_zero = ZERO_WIDTH_RE.subn("", text)
+    if _contains_any(text, JOINERS):
+        text, n_joiners = STRAY_JOINER_RE.subn("", text)
+    if n_zero + n_joiners:
+        edits.append(Edit("zero_width", "zero-width characters removed", n_zero + n_joiners))
+    if SOFT_HYPHEN in text:
+        edits.append(Edit("soft_hyphen", "soft hyphens removed", text.count(SOFT_HYPHEN)))
+        text = text.replace(SOFT_HYPHEN, "")
+    return text
+
+
 def fix_characters_with_edits(text: str, cfg: CharsConfig) -> tuple[str, list[Edit]]:
     """Repair characters and whitespace; return the text and what was changed.
 
@@ -157,20 +178,18 @@ def fix_characters_with_edits(text: str, cfg: CharsConfig) -> tuple[str, list[Ed
     edits: list[Edit] = []
     if _contains_any(text, LINE_BREAKS):
         text = _sub_count(LINE_BREAK_RE, "\n", text, "line_endings", edits)
-    # C1 controls are part of mojibake ("â€\x9d" is a mis-decoded "”"): ftfy first, then remove the rest
+    # C1 controls are part of mojibake ("â€\x9d" is a mis-decoded "”"): ftfy first, then remove the
+    # rest. Removing a control or invisible character can join two halves of new mojibake
+    # ("\x81\x8a¬" -> "Š¬", which ftfy reads as "Ь"), so ftfy runs again on what a removal changed.
     text = _fix_lines_with_ftfy(text, cfg, edits)
-    text = _sub_count(CONTROL_CHARS_RE, "", text, "control_chars", edits)
-    if not text.isascii():  # zero-width, joiners, soft hyphens and odd spaces are all non-ASCII
-        n_zero = n_joiners = 0
-        if _contains_any(text, ZERO_WIDTH_CHARS):
-            text, n_zero = ZERO_WIDTH_RE.subn("", text)
-        if _contains_any(text, JOINERS):
-            text, n_joiners = STRAY_JOINER_RE.subn("", text)
-        if n_zero + n_joiners:
-            edits.append(Edit("zero_width", "zero-width characters removed", n_zero + n_joiners))
-        if SOFT_HYPHEN in text:
-            edits.append(Edit("soft_hyphen", "soft hyphens removed", text.count(SOFT_HYPHEN)))
-            text = text.replace(SOFT_HYPHEN, "")
+    for _ in range(MAX_FIX_ROUNDS):
+        stripped = _strip_invisible(text, edits)
+        if stripped == text:
+            break
+        text = _fix_lines_with_ftfy(stripped, cfg, edits)
+        if text == stripped:
+            break
+    if not text.isascii():
         if _contains_any(text, ODD_SPACES):
             text = _sub_count(ODD_SPACE_RE, " ", text, "nbsp", edits)
     if cfg.keep_leading_indent:  # text pages: boilerplate removal reads the nesting, then drops it

@@ -93,3 +93,9 @@ def test_seed_pages_keep_their_lines(seeds_dir: Path) -> None:
         assert fixed == fix_characters(fixed, CFG)
         kept = [line.strip() for line in raw.splitlines() if line.strip()]
         assert len([line for line in fixed.splitlines() if line.strip()]) == len(kept)
+
+
+@pytest.mark.parametrize("text", ["\x81\x8a¬", "a\x81\x8a¬b\n\u200bÃ\u00a9"], ids=["c1-joins-mojibake", "zero-width-joins"])
+def test_removal_that_creates_mojibake_is_fixed_in_the_same_call(text: str) -> None:
+    once = fix_characters(text, CFG)
+    assert fix_characters(once, CFG) == once
