@@ -207,16 +207,10 @@ def site_repeats(docs: Sequence[Decoded], cfg: PipelineConfig) -> dict[str, froz
     }
 
 
-def clean_pages(pages: Sequence[RawPage | PageError], cfg: PipelineConfig, stats: Stats | None = None):
-    """Clean a batch of raw pages into a CLEANED_SCHEMA frame; every page gives exactly one row.
-
-    ``pages`` may hold ``(RawPage-like, PageError)`` placeholders for inputs that failed to
-    load (see ``load_failure``). An unexpected exception in one page is recorded on that page as
-    ``internal_error`` with the exception type and message, and the batch goes on.
+def clean_rows(pages: Sequence[RawPage | LoadFailure], cfg: PipelineConfig, stats: Stats) -> list[dict]:
+    """Clean a batch of raw pages into CLEANED_SCHEMA row dicts; every page gives exactly one row
+    (rejected pages first), as ``clean_pages`` describes. ``rows_frame`` makes the frame.
     """
-    import polars as pl  # local: keeps the per-document helpers importable without polars
-
-    stats = stats if stats is not None else Stats()
     steps, checks = build_steps(cfg), build_filters(cfg)
     rows: list[dict] = []
     decoded: list[Decoded] = []
@@ -243,8 +237,30 @@ def clean_pages(pages: Sequence[RawPage | PageError], cfg: PipelineConfig, stats
     for row in rows:
         if row.get(schema.DROP_REASON):
             stats.add(f"pages.rejected_{row[schema.DROP_REASON]}")
-    df = pl.DataFrame(rows, schema_overrides={k: v for k, v in schema.CLEANED_SCHEMA.items()}, strict=False)
-    return schema.conform(df, schema.CLEANED_SCHEMA), stats
+    return rows
+
+
+def rows_frame(rows: Sequence[dict]):
+    """A CLEANED_SCHEMA frame of ``clean_rows`` rows. Every row is read for the columns (rejected
+    rows have fewer keys and come first: inferring from the first 100 would drop ``text``)."""
+    import polars as pl  # local: keeps the per-document helpers importable without polars
+
+    if not rows:  # pl.DataFrame([], schema_overrides=...) has one row of nulls
+        return schema.conform(pl.DataFrame(schema=schema.CLEANED_SCHEMA), schema.CLEANED_SCHEMA)
+    df = pl.DataFrame(rows, schema_overrides=dict(schema.CLEANED_SCHEMA), strict=False, infer_schema_length=None)
+    return schema.conform(df, schema.CLEANED_SCHEMA)
+
+
+def clean_pages(pages: Sequence[RawPage | LoadFailure], cfg: PipelineConfig, stats: Stats | None = None):
+    """Clean a batch of raw pages into a CLEANED_SCHEMA frame; every page gives exactly one row.
+
+    ``pages`` may hold ``LoadFailure`` placeholders for inputs that failed to load (see
+    ``load_failure``). An unexpected exception in one page is recorded on that page as
+    ``internal_error`` with the exception type and message, and the batch goes on.
+    Returns the frame and ``stats``.
+    """
+    stats = stats if stats is not None else Stats()
+    return rows_frame(clean_rows(pages, cfg, stats)), stats
 
 
 @dataclass(frozen=True)

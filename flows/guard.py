@@ -28,9 +28,8 @@ from collections.abc import Sequence
 
 import polars as pl
 
-from cleaners import schema
 from cleaners.config import PipelineConfig
-from cleaners.document import LoadFailure, PageError, RawPage, clean_pages
+from cleaners.document import LoadFailure, PageError, RawPage, clean_pages, clean_rows, rows_frame
 from cleaners.steps import Stats
 
 STARTUP_SECONDS = 120.0  # importing the cleaners in a fresh interpreter, on a busy machine
@@ -52,7 +51,9 @@ def _limit_memory(extra_mb: int) -> None:
 
 
 def worker_main() -> None:
-    """Worker loop over stdin/stdout pickles: a config, then pages; replies ("ok", frame, stats) or ("error", reason, detail)."""
+    """Worker loop over stdin/stdout pickles: a config, then pages; replies ("ok", rows, stats) or ("error", reason, detail).
+
+    Rows go back as plain dicts (``clean_rows``): the parent makes one frame per batch, not one per page."""
     out = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)  # stray prints from libraries go to stderr, never into the reply stream
     inp = sys.stdin.buffer
@@ -70,8 +71,7 @@ def worker_main() -> None:
             return
         try:
             stats = Stats()
-            frame, _ = clean_pages([page], cfg, stats)
-            reply = ("ok", frame, stats.as_dict())
+            reply = ("ok", clean_rows([page], cfg, stats), stats.as_dict())
         except MemoryError:
             reply = ("error", "extract_memory", f"over the worker's {cfg.guard.max_worker_memory_mb} MB budget")
         pickle.dump(reply, out, protocol=pickle.HIGHEST_PROTOCOL)
@@ -142,7 +142,7 @@ class GuardedCleaner:
             self._kill()
             raise RuntimeError("the extraction worker did not start")
 
-    def _one(self, page: RawPage, stats: Stats) -> pl.DataFrame:
+    def _one(self, page: RawPage, stats: Stats) -> list[dict]:
         if self._proc is None or self._proc.poll() is not None:
             self._kill()
             self._start()
@@ -158,14 +158,13 @@ class GuardedCleaner:
         if msg[0] == "error":
             self._kill()
             return self._failed(page, msg[1], msg[2], stats)
-        _, frame, counters = msg
+        _, rows, counters = msg
         stats.counters.update(Counter(counters))
-        return frame
+        return rows
 
-    def _failed(self, page: RawPage, reason: str, detail: str, stats: Stats) -> pl.DataFrame:
+    def _failed(self, page: RawPage, reason: str, detail: str, stats: Stats) -> list[dict]:
         stats.add(f"guard.{reason}")
-        frame, _ = clean_pages([LoadFailure(page, PageError("extract", reason, detail))], self.cfg, stats)
-        return frame
+        return clean_rows([LoadFailure(page, PageError("extract", reason, detail))], self.cfg, stats)
 
     def clean(self, pages: Sequence[RawPage | LoadFailure], stats: Stats) -> pl.DataFrame:
         """Clean a batch; every page gives exactly one row (as ``clean_pages``)."""
@@ -173,11 +172,10 @@ class GuardedCleaner:
             return clean_pages(pages, self.cfg, stats)[0]
         local = [p for p in pages if isinstance(p, LoadFailure) or p.format == "text"]
         guarded = [p for p in pages if not (isinstance(p, LoadFailure) or p.format == "text")]
-        frames = [clean_pages(local, self.cfg, stats)[0]] if local else []
-        frames += [self._one(p, stats) for p in guarded]
-        if not frames:
-            return clean_pages([], self.cfg, stats)[0]
-        return schema.conform(pl.concat(frames, how="diagonal_relaxed"), schema.CLEANED_SCHEMA)
+        rows = clean_rows(local, self.cfg, stats) if local else []
+        for p in guarded:
+            rows.extend(self._one(p, stats))
+        return rows_frame(rows)
 
 
 if __name__ == "__main__":
