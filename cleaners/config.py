@@ -229,6 +229,9 @@ class RunConfig:
     """Orchestration knobs used by flows/ (batching, workers)."""
 
     batch_size: int = 200  # documents per clean task (100-500)
+    # documents clustered and committed at a time: later chunks of a run meet earlier ones
+    # through the fingerprint index, so memory stays flat however large the run
+    max_dedup_docs: int = 10_000
     max_workers: int = 2
     runner: str = "threads"  # threads | processes | dask | dask=ADDRESS (flows/runners.py); --runner wins
 

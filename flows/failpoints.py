@@ -18,6 +18,7 @@ POINTS = (
     "commit_staged",  # pending commit written and READY, no table touched
     "mid_commit",  # rejected + duplicates merged, articles not
     "before_markers",  # all tables merged, completion markers not written
+    "after_first_chunk",  # the first dedup chunk committed, later chunks not
 )
 
 

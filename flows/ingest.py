@@ -153,16 +153,58 @@ def schema_empty_index() -> pl.DataFrame:
     return pl.DataFrame(schema=dedup.INDEX_SCHEMA)
 
 
+def chunk_parts(staged: list[str], max_docs: int) -> list[list[str]]:
+    """Group staged Parquet parts (in order) into chunks of at most ``max_docs`` rows each."""
+    groups: list[list[str]] = []
+    current: list[str] = []
+    n = 0
+    for path in staged:
+        rows = pl.scan_parquet(path).select(pl.len()).collect().item()
+        if current and n + rows > max_docs:
+            groups.append(current)
+            current, n = [], 0
+        current.append(path)
+        n += rows
+    if current or not groups:
+        groups.append(current)
+    return groups
+
+
 @task(name="dedup-and-write", cache_policy=NO_CACHE)
 def dedup_and_write(
     staged: list[str], unit_keys: list[str], cfg: PipelineConfig, output: str, replace_range: tuple[dt.date, dt.date] | None = None
 ) -> dict:
-    """Cluster the run against the table, stage the commit, then merge it into the tables.
+    """Cluster the run against the index and commit it, ``run.max_dedup_docs`` pages at a time.
 
-    With ``replace_range`` (a backfill) only articles and copies published in the range are
-    kept, and they replace that range of the tables instead of being inserted.
+    Chunks are processed in input order; each is clustered against the index, which already
+    holds the chunks before it, and committed on its own, so memory does not grow with the run.
+    The units' completion markers go with the last chunk. A backfill (``replace_range``) is one
+    chunk: its range is replaced in one commit per table.
     """
     storage = Storage(output)
+    groups = [staged] if replace_range else chunk_parts(staged, cfg.run.max_dedup_docs)
+    total: dict = {"inserted": Counter(), "rejected_by_reason": Counter()}
+    for i, group in enumerate(groups):
+        last = i == len(groups) - 1
+        part = commit_chunk(group, unit_keys if last else [], cfg, storage, replace_range)
+        if not last:
+            failpoint("after_first_chunk")
+        for key, value in part.items():
+            if isinstance(value, dict):
+                total[key].update(value)
+            else:
+                total[key] = total.get(key, 0) + value
+    storage.ensure_tables()
+    total["inserted"] = dict(total["inserted"])
+    total["rejected_by_reason"] = dict(total["rejected_by_reason"])
+    total["chunks"] = len(groups)
+    return total
+
+
+def commit_chunk(
+    staged: list[str], unit_keys: list[str], cfg: PipelineConfig, storage: Storage, replace_range: tuple[dt.date, dt.date] | None
+) -> dict:
+    """Cluster one chunk of staged pages, stage its commit, then merge it into the tables."""
     t0 = time.perf_counter()
     cleaned = pl.read_parquet(staged) if staged else S.empty(S.CLEANED_SCHEMA)
     kept, dropped = split_kept(cleaned)
@@ -193,7 +235,6 @@ def dedup_and_write(
     )
     failpoint("commit_staged")
     results = storage.apply_commit(pending)
-    storage.ensure_tables()
     t2 = time.perf_counter()
     return {
         "articles": articles.height,

@@ -32,7 +32,7 @@ def corpus(tmp_path_factory, seeds_dir) -> Path:
     seeds = sorted(seeds_dir.glob("*.txt"))
     for p in seeds:
         shutil.copy(p, raw / p.name)
-    (raw / "zz_copy.txt.gz").write_bytes(gzip.compress(seeds[4].read_bytes()))  # exact copy
+    (raw / "zz_copy.txt.gz").write_bytes(gzip.compress(seeds[0].read_bytes()))  # exact copy, in a later chunk
     (raw / "zz_empty.txt").write_bytes(b"")
     (raw / "zz_notes.json").write_text("{}")
     return raw
@@ -50,7 +50,7 @@ def _env(failpoint: str | None = None) -> dict:
 
 
 def _run(raw: Path, out: Path, failpoint: str | None = None) -> subprocess.CompletedProcess:
-    cmd = [sys.executable, "-m", "flows.cli", "run", "--input", str(raw), "--output", str(out), "--json", "--no-progress", "--set", "run.batch_size=3"]
+    cmd = [sys.executable, "-m", "flows.cli", "run", "--input", str(raw), "--output", str(out), "--json", "--no-progress", "--set", "run.batch_size=3", "--set", "run.max_dedup_docs=4"]
     return subprocess.run(cmd, env=_env(failpoint), capture_output=True, text=True, timeout=300, cwd=Path(__file__).parents[2])
 
 
@@ -70,6 +70,9 @@ def undisturbed(corpus, tmp_path_factory) -> dict:
     assert res.returncode == 0, res.stderr[-3000:]
     snap = _snapshot(out)
     assert len(snap["articles"]) == 5 and len(snap["duplicates"]) == 1 and len(snap["rejected"]) == 2
+    # 8 inputs in chunks of at most 4: the copy (last chunk) points at a canonical of an earlier one
+    summary = json.loads(res.stdout[res.stdout.index("{") :])
+    assert summary["stats"] and summary["inserted"]["articles"] == 5
     return snap
 
 
