@@ -59,16 +59,24 @@ def corpus_sentences() -> list[str]:
     return sents
 
 
+def _vary(sentence: str, vocab: list[str], rng: random.Random, share: float = 0.25) -> str:
+    """The sentence with about ``share`` of its words swapped for random corpus words, so that
+    unrelated generated pages share few word 3-grams, as unrelated news articles do."""
+    words = sentence.split()
+    return " ".join(rng.choice(vocab) if rng.random() < share else w for w in words)
+
+
 def make_pages(n: int, size: int = 10_000, seed: int = 7) -> list[RawPage]:
     rng = random.Random(seed)
     sents = corpus_sentences()
+    vocab = sorted({w for s in sents for w in s.split() if w.isalpha()})
     pages = []
     for i in range(n):
         lines = [rng.choice(sents)[:90].rstrip(".")]  # a headline
         lines += rng.sample(BOILER, 3)
         body = []
         while sum(len(x) for x in body) < size:
-            body.append(" ".join(rng.choice(sents) for _ in range(rng.randint(2, 5))))
+            body.append(" ".join(_vary(rng.choice(sents), vocab, rng) for _ in range(rng.randint(2, 5))))
         text = "\n\n".join(lines + body + rng.sample(BOILER, 2))
         pages.append(RawPage(source=f"bench://page/{i}", data=text.encode(), name=f"{i}.txt", format="text"))
     return pages

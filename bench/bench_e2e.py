@@ -1,0 +1,89 @@
+"""End-to-end `newsclean run` on generated 10 KB text pages: pages/s and peak RSS as input grows.
+
+    python bench/bench_e2e.py --sizes 10000,100000 [--runner processes] [--json]
+
+Each size is written to a temporary folder (the pages of bench/run.py::make_pages, streamed to
+disk), then one `newsclean run` subprocess cleans it into a fresh output; a wrapper reports the
+largest peak RSS of the run and of every process it started (the flow, task workers, the guard).
+Memory is flat when the peak RSS at the largest size is within 20% of the smallest.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+WRAPPER = (
+    "import resource, subprocess, sys\n"
+    "r = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL)\n"
+    "print('MAXRSS_KB', resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr)\n"
+    "sys.exit(r.returncode)\n"
+)
+
+
+def write_pages(folder: Path, n: int, chunk: int = 2000) -> int:
+    from run import make_pages
+
+    total = 0
+    for start in range(0, n, chunk):
+        pages = make_pages(min(chunk, n - start), seed=7 + start)
+        sub = folder / f"{start // 10000:04d}"
+        sub.mkdir(exist_ok=True)
+        for i, page in enumerate(pages):
+            (sub / f"p{start + i:07d}.txt").write_bytes(page.data)
+            total += len(page.data)
+    return total
+
+
+def run_size(n: int, runner: str) -> dict:
+    tmp = Path(tempfile.mkdtemp(prefix=f"newsclean-e2e-{n}-"))
+    try:
+        raw, out = tmp / "raw", tmp / "out"
+        raw.mkdir()
+        nbytes = write_pages(raw, n)
+        cmd = [sys.executable, "-c", WRAPPER, sys.executable, "-m", "flows.cli", "run", "--input", str(raw), "--output", str(out), "--no-progress", "--runner", runner]
+        t0 = time.perf_counter()
+        res = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, env=dict(os.environ))
+        wall = time.perf_counter() - t0
+        if res.returncode != 0:
+            return {"pages": n, "error": res.stderr[-2000:]}
+        rss_mb = int(res.stderr.rsplit("MAXRSS_KB", 1)[1].split()[0]) / 1024
+        return {"pages": n, "mean_page_bytes": nbytes // n, "runner": runner, "seconds": wall, "pages_per_s": n / wall, "peak_rss_mb": rss_mb}
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--sizes", default="10000,100000")
+    ap.add_argument("--runner", default="processes")
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args(argv)
+    results = [run_size(int(n), args.runner) for n in args.sizes.split(",") if n]
+    ok = [r for r in results if "error" not in r]
+    summary = {"runs": results}
+    if len(ok) >= 2:
+        summary["peak_rss_growth"] = ok[-1]["peak_rss_mb"] / ok[0]["peak_rss_mb"] - 1
+    if args.json:
+        print(json.dumps(summary))
+    else:
+        for r in results:
+            print(json.dumps(r))
+        if "peak_rss_growth" in summary:
+            print(f"peak RSS growth {ok[0]['pages']} -> {ok[-1]['pages']} pages: {100 * summary['peak_rss_growth']:.1f}%")
+    return 0 if len(ok) == len(results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
