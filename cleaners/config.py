@@ -167,6 +167,11 @@ class DedupConfig:
     min_containment: float = 0.8  # ... as is a smaller doc this much inside the larger
     min_size_ratio: float = 0.5  # ... when it has at least this share of the larger's shingles
     # weak edges (same three tests, lower) join two groups only in numbers:
+    # candidate pairs whose MinHash estimate is far below every acceptance threshold skip the exact
+    # check: at 128 permutations the estimate's standard error at J=0.15 is 0.03, so 0.05 is >3 sigma
+    # below the weakest accepted Jaccard; containment is estimated from J and the two sizes
+    min_prefilter_jaccard: float = 0.05
+    min_prefilter_containment: float = 0.2
     min_weak_jaccard: float = 0.15
     min_weak_containment: float = 0.4
     min_weak_size_ratio: float = 0.3
