@@ -562,9 +562,13 @@ def assign_clusters(df: pl.DataFrame, cfg: DedupConfig, index: pl.DataFrame | No
 
 
 def cluster_and_index(
-    df: pl.DataFrame, cfg: DedupConfig, index: pl.DataFrame | None = None
+    df: pl.DataFrame, cfg: DedupConfig, index: pl.DataFrame | pl.LazyFrame | None = None
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """:func:`assign_clusters` plus the :data:`INDEX_SCHEMA` rows of the new documents, shingled once.
+
+    ``index`` may also be a lazy scan of the whole stored index: then only the rows of documents
+    already indexed and the candidates sharing a band key with the new ones are loaded, and the
+    documents are shingled once (no separate :func:`band_keys` pass).
 
     The same result as ``assign_clusters(df, cfg, index)`` and ``index_rows(<its new rows>, cfg)``;
     rows of ``df`` already in ``index`` get no new index row.
@@ -581,19 +585,29 @@ def _empty_result(df: pl.DataFrame) -> pl.DataFrame:
 
 
 def _assign(
-    df: pl.DataFrame, cfg: DedupConfig, index: pl.DataFrame | None, with_index_rows: bool
+    df: pl.DataFrame, cfg: DedupConfig, index: pl.DataFrame | pl.LazyFrame | None, with_index_rows: bool
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     no_rows = pl.DataFrame(schema=INDEX_SCHEMA)
     if df.height == 0:
         return _empty_result(df), no_rows
-    if index is None or index.height == 0:
+    if isinstance(index, pl.LazyFrame):
+        # a scan of the whole stored index: load the rows of documents already indexed now, and
+        # the candidates of the new ones once their band keys are known (in _assign_fresh)
+        stored = (
+            index.filter(pl.col("doc_id").is_in(df["doc_id"].implode()))
+            .select("doc_id", "cluster_id", "is_canonical", "similarity")
+            .unique("doc_id", keep="first")
+            .collect()
+        )
+    elif index is None or index.height == 0:
         return _assign_fresh(df, cfg, None, with_index_rows)
-    index = index.unique("doc_id", keep="first").sort("doc_id")  # deterministic candidate numbering
-    known = df["doc_id"].is_in(index["doc_id"].implode())
+    else:
+        index = index.unique("doc_id", keep="first").sort("doc_id")  # deterministic candidate numbering
+        stored = index.select("doc_id", "cluster_id", "is_canonical", "similarity")
+    known = df["doc_id"].is_in(stored["doc_id"].implode())
     if not known.any():
         return _assign_fresh(df, cfg, index, with_index_rows)
     ordered = df.with_row_index("_order")
-    stored = index.select("doc_id", "cluster_id", "is_canonical", "similarity")
     seen = ordered.filter(known).join(stored, on="doc_id", how="left")
     fresh = ordered.filter(~known)
     columns = [*df.columns, "cluster_id", "is_canonical", "similarity", "_order"]
@@ -607,7 +621,7 @@ def _assign(
 
 
 def _assign_fresh(
-    df: pl.DataFrame, cfg: DedupConfig, index: pl.DataFrame | None, with_index_rows: bool
+    df: pl.DataFrame, cfg: DedupConfig, index: pl.DataFrame | pl.LazyFrame | None, with_index_rows: bool
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Cluster documents none of which is in ``index``; the batch path of :func:`assign_clusters`."""
     batch = _prepare(df, cfg)
@@ -635,6 +649,9 @@ def _assign_fresh(
         }
     ).with_columns(_joined=pl.lit(None, dtype=pl.String))
     x, xdoc, xsizes = _rep_x32(batch)
+    if isinstance(index, pl.LazyFrame):
+        found = candidate_index_query(index, pl.DataFrame({"key": keys.ravel()})).collect()
+        index = found.unique("doc_id", keep="first").sort("doc_id") if found.height else None
     if index is not None and index.height:
         joined, joined_sim = _match_index(x, xdoc, xsizes, keys, canon, index, batch.furniture, cfg)
         hit = joined.is_not_null().to_numpy()

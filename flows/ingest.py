@@ -127,12 +127,11 @@ def cluster_run(kept: pl.DataFrame, storage: Storage, cfg: PipelineConfig, forge
             pl.lit(None, pl.String).alias(S.CLUSTER_ID), pl.lit(None, pl.Boolean).alias(S.IS_CANONICAL), pl.lit(None, pl.Float64).alias(S.SIMILARITY)
         )
         return none, schema_empty_index(), pl.DataFrame(schema={S.CLUSTER_ID: pl.String, S.CANONICAL_DOC_ID: pl.String})
-    keys = dedup.band_keys(kept, cfg.dedup)
     index_scan = storage.scan("dedup_index")
     if forget is not None and forget.len():
         index_scan = index_scan.filter(~pl.col(S.DOC_ID).is_in(forget.implode()))
-    index = dedup.candidate_index_query(index_scan, keys).collect()
-    clustered, new_index = dedup.cluster_and_index(kept, cfg.dedup, index)
+    # the scan is filtered inside: only indexed copies of these pages and their candidates load
+    clustered, new_index = dedup.cluster_and_index(kept, cfg.dedup, index_scan)
     repaired = consensus.repair_clusters(clustered, cfg.dedup)
     changed = repaired[S.TEXT] != clustered[S.TEXT]
     if changed.any():  # a repaired canonical gets its hash and word count again
@@ -140,12 +139,14 @@ def cluster_run(kept: pl.DataFrame, storage: Storage, cfg: PipelineConfig, forge
             pl.when(changed).then(pl.col(S.TEXT).map_elements(make_content_hash, return_dtype=pl.String)).otherwise(pl.col(S.CONTENT_HASH)).alias(S.CONTENT_HASH),
             pl.when(changed).then(pl.col(S.TEXT).map_elements(count_words, return_dtype=pl.Int32)).otherwise(pl.col(S.N_WORDS)).alias(S.N_WORDS),
         )
-    canonical_of = pl.concat(
-        [
-            repaired.filter(pl.col(S.IS_CANONICAL)).select(S.CLUSTER_ID, pl.col(S.DOC_ID).alias(S.CANONICAL_DOC_ID)),
-            index.filter(pl.col("is_canonical")).select(S.CLUSTER_ID, pl.col(S.DOC_ID).alias(S.CANONICAL_DOC_ID)),
-        ]
-    ).unique(S.CLUSTER_ID, keep="first")
+    local = repaired.filter(pl.col(S.IS_CANONICAL)).select(S.CLUSTER_ID, pl.col(S.DOC_ID).alias(S.CANONICAL_DOC_ID))
+    joined = repaired.filter(~pl.col(S.CLUSTER_ID).is_in(local[S.CLUSTER_ID].implode()))[S.CLUSTER_ID].unique()
+    earlier = (  # canonicals written by earlier runs, for copies that joined their clusters
+        index_scan.filter(pl.col("is_canonical") & pl.col(S.CLUSTER_ID).is_in(joined.implode()))
+        .select(S.CLUSTER_ID, pl.col(S.DOC_ID).alias(S.CANONICAL_DOC_ID))
+        .collect()
+    )
+    canonical_of = pl.concat([local, earlier]).unique(S.CLUSTER_ID, keep="first")
     return repaired, new_index, canonical_of
 
 
