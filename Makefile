@@ -46,8 +46,12 @@ eval-dedup: setup
 eval-repairs: setup
 	$(BIN)/newsclean eval repairs
 
+# Stage figures with same-run baselines, then end to end on generated 10 KB text pages
+# (E2E_SIZES=10000,100000 for the memory-flatness check: ~15 min on 2 cores).
+E2E_SIZES ?= 10000
 bench: setup
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/bench_e2e.py --sizes $(E2E_SIZES)
 
 # The HTML report (inline SVG plots, opens offline) of the tables under $(OUTPUT).
 report: setup

@@ -75,6 +75,13 @@ def main(argv: list[str] | None = None) -> int:
     summary = {"runs": results}
     if len(ok) >= 2:
         summary["peak_rss_growth"] = ok[-1]["peak_rss_mb"] / ok[0]["peak_rss_mb"] - 1
+    results_file = ROOT / "bench" / "results.json"
+    try:
+        stored = json.loads(results_file.read_text()) if results_file.exists() else {}
+    except json.JSONDecodeError:
+        stored = {}
+    stored["e2e"] = summary
+    results_file.write_text(json.dumps(stored, indent=2))
     if args.json:
         print(json.dumps(summary))
     else:
