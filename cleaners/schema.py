@@ -41,23 +41,28 @@ EDIT_STRUCT = pl.Struct({"kind": pl.String, "detail": pl.String, "count": pl.Int
 EDITS_TYPE = pl.List(EDIT_STRUCT)
 TIMESTAMP = pl.Datetime("us", "UTC")
 
+# The columns every cleaned document has, in table order (shared by the two schemas below).
+_DOCUMENT_COLUMNS = {
+    DOC_ID: pl.String,
+    SOURCE: pl.String,
+    URL: pl.String,
+    SITE: pl.String,
+    TITLE: pl.String,
+    AUTHOR: pl.String,
+    PUBLISHED: pl.Date,
+    LANGUAGE: pl.String,
+    FORMAT: pl.String,
+    TEXT: pl.String,
+    N_WORDS: pl.Int32,
+    N_WORDS_RAW: pl.Int32,  # words on the page before cleaning (markup and scripts excluded)
+    CONTENT_HASH: pl.String,
+}
+
 # A cleaned document before the dedup stage (output of a clean batch). drop_reason is null for
 # documents that pass the filters ("tag, then decide").
 CLEANED_SCHEMA = pl.Schema(
     {
-        DOC_ID: pl.String,
-        SOURCE: pl.String,
-        URL: pl.String,
-        SITE: pl.String,
-        TITLE: pl.String,
-        AUTHOR: pl.String,
-        PUBLISHED: pl.Date,
-        LANGUAGE: pl.String,
-        FORMAT: pl.String,
-        TEXT: pl.String,
-        N_WORDS: pl.Int32,
-        N_WORDS_RAW: pl.Int32,
-        CONTENT_HASH: pl.String,
+        **_DOCUMENT_COLUMNS,
         EDITS: EDITS_TYPE,
         STAGE: pl.String,  # where a dropped document stopped (null when kept)
         DROP_REASON: pl.String,
@@ -68,19 +73,7 @@ CLEANED_SCHEMA = pl.Schema(
 # data/clean/articles: one row per canonical article.
 ARTICLES_SCHEMA = pl.Schema(
     {
-        DOC_ID: pl.String,
-        SOURCE: pl.String,
-        URL: pl.String,
-        SITE: pl.String,
-        TITLE: pl.String,
-        AUTHOR: pl.String,
-        PUBLISHED: pl.Date,
-        LANGUAGE: pl.String,
-        FORMAT: pl.String,
-        TEXT: pl.String,
-        N_WORDS: pl.Int32,
-        N_WORDS_RAW: pl.Int32,  # words on the page before cleaning (markup and scripts excluded)
-        CONTENT_HASH: pl.String,
+        **_DOCUMENT_COLUMNS,
         CLUSTER_ID: pl.String,
         N_COPIES: pl.Int32,
         EDITS: EDITS_TYPE,
