@@ -760,16 +760,19 @@ def candidate_index_query(index: pl.LazyFrame, new_keys: pl.DataFrame) -> pl.Laz
     cluster is added, so a new copy's ``similarity`` is measured against the canonical itself.
     """
     keys = new_keys["key"].unique().cast(pl.UInt64).implode()
-    hit_ids = (
-        index.select("doc_id", "band_keys")
+    # explode with a row number, not the doc_id string: ~12 instead of ~40 bytes per indexed key
+    numbered = index.with_row_index("_row")
+    hit_rows = (
+        numbered.select("_row", "band_keys")
         .explode("band_keys")
         .filter(pl.col("band_keys").is_in(keys))
-        .select("doc_id")
+        .select("_row")
         .unique()
     )
-    hits = index.join(hit_ids, on="doc_id", how="semi")
-    canon = index.filter(pl.col("is_canonical")).join(hits.select("cluster_id").unique(), on="cluster_id", how="semi")
-    return pl.concat([hits, canon]).unique("doc_id", keep="first")
+    hits = numbered.join(hit_rows, on="_row", how="semi").drop("_row").collect()
+    clusters = hits["cluster_id"].unique().implode()
+    canon = index.filter(pl.col("is_canonical") & pl.col("cluster_id").is_in(clusters))
+    return pl.concat([hits.lazy(), canon]).unique("doc_id", keep="first")
 
 
 def _match_index(
