@@ -116,6 +116,21 @@ def _find_next_record(fh: BinaryIO, start: int, gz: bool, limit: int) -> int | N
     return None
 
 
+def _member_complete(fh: BinaryIO, start: int) -> bool:
+    """Whether the gzip member at ``start`` inflates to its end (a whole record, not a cut tail)."""
+    fh.seek(start)
+    d = zlib.decompressobj(31)
+    try:
+        while not d.eof:
+            chunk = fh.read(1 << 16)
+            if not chunk:
+                return False
+            d.decompress(chunk)
+    except zlib.error:
+        return False
+    return True
+
+
 def _unread_tail(fh: BinaryIO, last_start: int) -> int:
     """Bytes after the last gzip member warcio read (0 for a whole file): a cut or garbled tail.
 
@@ -237,6 +252,14 @@ def _iter_stream(fh: BinaryIO, base: str, gz: bool, cfg: PipelineConfig, stats: 
             yield load_failure(f"{base}#@{it.offset}", PageError("load", "warc_invalid", f"{type(exc).__name__}: {message}"[:300]))
         if failed_at is None:
             if gz and not last_truncated and _unread_tail(fh, last_start):
+                # warcio also stops quietly at garbage that merely looks like a gzip member: when a
+                # readable record follows, the bytes in between are a broken record, not a cut tail
+                nxt = _find_next_record(fh, last_start + 1, gz, cfg.warc.max_resync_bytes)
+                if nxt is not None and nxt > last_start and _member_complete(fh, nxt):
+                    stats.add("warc.resyncs")
+                    yield load_failure(f"{base}#@{last_start}+", PageError("load", "warc_invalid", "unreadable bytes between records"))
+                    start = nxt
+                    continue
                 yield load_failure(f"{base}#@{last_start}+", PageError("load", "warc_truncated", "file ends inside a record"))
             return
         stats.add("warc.resyncs")
