@@ -116,19 +116,25 @@ def _find_next_record(fh: BinaryIO, start: int, gz: bool, limit: int) -> int | N
     return None
 
 
-def _member_complete(fh: BinaryIO, start: int) -> bool:
-    """Whether the gzip member at ``start`` inflates to its end (a whole record, not a cut tail)."""
+def _inflate_member(fh: BinaryIO, start: int):
+    """Inflate the gzip member at ``start`` to its end (output discarded); the finished
+    decompressor, or None when the member is cut short or corrupt."""
     fh.seek(start)
     d = zlib.decompressobj(31)
     try:
         while not d.eof:
             chunk = fh.read(1 << 16)
             if not chunk:
-                return False
+                return None
             d.decompress(chunk)
     except zlib.error:
-        return False
-    return True
+        return None
+    return d
+
+
+def _member_complete(fh: BinaryIO, start: int) -> bool:
+    """Whether the gzip member at ``start`` inflates to its end (a whole record, not a cut tail)."""
+    return _inflate_member(fh, start) is not None
 
 
 def _unread_tail(fh: BinaryIO, last_start: int) -> int:
@@ -137,16 +143,9 @@ def _unread_tail(fh: BinaryIO, last_start: int) -> int:
     warcio ends quietly when the final member is cut short, so the reader re-inflates the last
     member it saw and checks that it ends cleanly at the end of the file.
     """
-    fh.seek(last_start)
-    d = zlib.decompressobj(31)
-    try:
-        while not d.eof:
-            chunk = fh.read(1 << 16)
-            if not chunk:
-                return 1  # the last member itself is incomplete
-            d.decompress(chunk)
-    except zlib.error:
-        return 1
+    d = _inflate_member(fh, last_start)
+    if d is None:
+        return 1  # the last member itself is incomplete
     tail = d.unused_data + fh.read(1 << 16)
     return len(tail.strip(b"\r\n\x00"))
 
