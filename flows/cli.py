@@ -49,6 +49,15 @@ def parse_overrides(items: list[str] | None) -> dict[str, Any]:
     return out
 
 
+def _require_paths(paths: list[Path]) -> list[str]:
+    """The input paths as strings; exit 2 naming the first one that does not exist."""
+    for p in paths:
+        if not Path(p).exists():
+            typer.echo(f"error: input path does not exist: {p}", err=True)
+            raise typer.Exit(2)
+    return [str(p) for p in paths]
+
+
 def _api_for_run():
     """Reuse a server (PREFECT_API_URL, or `newsclean server start`), else boot a temporary one now.
 
@@ -106,13 +115,6 @@ def run(
     overrides = parse_overrides(set_ if isinstance(set_, list) else None)
     if allow_private_hosts:
         overrides["fetch.allow_private_hosts"] = True
-    for p in input if isinstance(input, list) else []:
-        if not p.exists():
-            typer.echo(f"error: input path does not exist: {p}", err=True)
-            raise typer.Exit(2)
-    api = _api_for_run()  # before the imports below: a temporary server boots meanwhile
-    cfg = _config(config, overrides)  # fail fast on a bad config, before Prefect starts
-    task_runner = _task_runner(runner, cfg)
     feeds = feed if isinstance(feed, list) else []
     sitemaps = sitemap if isinstance(sitemap, list) else []
     url_list: list[str] = []
@@ -124,11 +126,10 @@ def run(
             raise typer.Exit(2) from exc
         url_list = [ln.strip() for ln in lines if ln.strip() and not ln.lstrip().startswith("#")]
     web = isinstance(urls, Path) or bool(feeds or sitemaps)
-    inputs = [str(p) for p in (input or ([] if web else [Path("data/raw")]))]
-    for p in inputs:
-        if not Path(p).exists():
-            typer.echo(f"error: input path does not exist: {p}", err=True)
-            raise typer.Exit(2)
+    inputs = _require_paths(input or ([] if web else [Path("data/raw")]))
+    api = _api_for_run()  # before the imports below: a temporary server boots meanwhile
+    cfg = _config(config, overrides)  # fail fast on a bad config, before the flow starts
+    task_runner = _task_runner(runner, cfg)
     from flows.ingest import ingest_flow
     from flows.report import print_summary
 
@@ -182,11 +183,7 @@ def backfill(
         typer.echo(f"error: --since {d0} is after --until {d1}", err=True)
         raise typer.Exit(2)
     overrides = parse_overrides(set_ if isinstance(set_, list) else None)
-    inputs = [str(p) for p in (input or [Path("data/raw")])]
-    for p in inputs:
-        if not Path(p).exists():
-            typer.echo(f"error: input path does not exist: {p}", err=True)
-            raise typer.Exit(2)
+    inputs = _require_paths(input or [Path("data/raw")])
     api = _api_for_run()
     cfg = _config(config, overrides)
     task_runner = _task_runner(runner, cfg)
@@ -238,11 +235,7 @@ def serve(
     task_runner = _task_runner(runner, cfg)
     feeds = feed if isinstance(feed, list) else []
     sitemaps = sitemap if isinstance(sitemap, list) else []
-    inputs = [str(p.resolve()) for p in (input or ([] if feeds or sitemaps else [Path("data/raw")]))]
-    for p in inputs:
-        if not Path(p).exists():
-            typer.echo(f"error: input path does not exist: {p}", err=True)
-            raise typer.Exit(2)
+    inputs = [str(Path(p).resolve()) for p in _require_paths(input or ([] if feeds or sitemaps else [Path("data/raw")]))]
     from prefect.schedules import Cron
 
     from flows.ingest import ingest_flow
