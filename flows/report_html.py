@@ -161,16 +161,22 @@ def articles_per_day(articles: pl.DataFrame) -> Series:
     )
 
 
+def _top_with_other(counts: pl.DataFrame, label: str, value: str, top_n: int, noun: str) -> tuple[list[str], list[int], bool]:
+    """The first ``top_n`` rows of a sorted count frame as bars, the rest summed into one
+    "other (N <noun>)" bar; and whether that bar was added."""
+    top, rest = counts.head(top_n), counts.slice(top_n)
+    labels, values = list(top[label]), [int(v) for v in top[value]]
+    if rest.height:
+        labels.append(f"other ({rest.height:,} {noun})")
+        values.append(int(rest[value].sum()))
+    return labels, values, bool(rest.height)
+
+
 def articles_per_site(articles: pl.DataFrame, top_n: int = 15) -> Series:
     if articles.is_empty():
         return Series()
     counts = articles.select(site_expr()).group_by("_site").len().sort(["len", "_site"], descending=[True, False])
-    top = counts.head(top_n)
-    labels, values = list(top["_site"]), [int(v) for v in top["len"]]
-    rest = counts.slice(top_n)
-    if rest.height:
-        labels.append(f"other ({rest.height:,} sites)")
-        values.append(int(rest["len"].sum()))
+    labels, values, _ = _top_with_other(counts, "_site", "len", top_n, "sites")
     note = f"{counts.height:,} sites in all." if counts.height > 1 else ""
     return Series(tuple(labels), tuple(values), note=note)
 
@@ -224,13 +230,8 @@ def edits_by_kind(articles: pl.DataFrame, top_n: int = 20) -> Series:
         .agg(pl.col("count").sum().alias("n"), pl.col(S.DOC_ID).n_unique().alias("docs"))
         .sort(["n", "kind"], descending=[True, False])
     )
-    top = counts.head(top_n)
-    labels, values = list(top["kind"]), [int(v) for v in top["n"]]
-    rest = counts.slice(top_n)
-    if rest.height:
-        labels.append(f"other ({rest.height} kinds)")
-        values.append(int(rest["n"].sum()))
-    groups = [edit_group(k) for k in top["kind"]] + (["other"] if rest.height else [])
+    labels, values, has_other = _top_with_other(counts, "kind", "n", top_n, "kinds")
+    groups = [edit_group(k) for k in labels[:top_n]] + (["other"] if has_other else [])
     return Series(tuple(labels), tuple(values), groups=tuple(groups))
 
 
