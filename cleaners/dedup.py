@@ -52,7 +52,7 @@ _MIX1 = np.uint64(0xBF58476D1CE4E5B9)
 _MIX2 = np.uint64(0x94D049BB133111EB)
 _WORD_SEED = 0x5EED  # word hashes are fixed so stored signatures stay comparable; cfg.seed picks permutations
 _MAX_QUERY_ROWS = 4_000_000  # (pair, shingle) lookups per verification block (~100 MB of temporaries)
-_SHINGLE_BLOCK_DOCS = 20_000  # documents shingled at a time (bounds the per-word temporaries)
+_SHINGLE_BLOCK_DOCS = 2_000  # documents shingled at a time (bounds the per-word temporaries: ~400 MB on 10 KB pages)
 _EMPTY_SHINGLE = np.uint64(0)  # the one shingle of an empty document
 
 
@@ -74,10 +74,17 @@ def normalize_for_fingerprint(text: str) -> str:
     return pl.select(_normalize_expr(pl.lit(text, dtype=pl.String))).item()
 
 
+# NON_ASCII_RE: any character outside ASCII. "café" matches; "cafe" does not
+NON_ASCII_RE = r"[^\x00-\x7F]"
+
+
 def _normalize_expr(col: pl.Expr) -> pl.Expr:
+    col = col.fill_null("")
     return (
-        col.fill_null("")
-        .str.normalize("NFKC")
+        # NFKC leaves pure ASCII unchanged: only strings with other characters pay for it
+        pl.when(col.str.contains(NON_ASCII_RE))
+        .then(col.str.normalize("NFKC"))
+        .otherwise(col)
         .str.to_lowercase()
         .str.replace_all(DIGIT_GROUP_RE, "${1}${2}")
         .str.replace_all(DIGIT_GROUP_RE, "${1}${2}")  # second pass for "1,2,3" style overlaps
@@ -111,27 +118,39 @@ def _ngram_hashes(word_h: np.ndarray, doc_of: np.ndarray, ends: np.ndarray, n: i
     ``word_h`` is the flat word-hash array, ``doc_of`` the document index of each word and ``ends``
     the exclusive end offset of each document. A document shorter than ``n`` words gives one
     shingle of all its words.
+
+    Every position is mixed with the ``n - 1`` words after it, across document ends too: the
+    positions whose n-gram would cross one are dropped, and a short document's one shingle is
+    mixed again from its own words only.
     """
     m = len(word_h)
-    pos = np.arange(m, dtype=np.int64)
-    end_of = ends[doc_of]
-    room = end_of - pos  # words left in the document from here, >= 1
+    lengths = np.diff(np.concatenate(([0], ends)))
+    starts = ends - lengths
     g = word_h.copy()
+    nxt = np.zeros(m, dtype=np.uint64)
     with np.errstate(over="ignore"):
         for j in range(1, n):
-            nxt = np.zeros(m, dtype=np.uint64)
-            if j < m:
-                nxt[: m - j] = word_h[j:]
-            mixed = (g * _GOLDEN) ^ (nxt + np.uint64(j))
-            g = np.where(room > j, mixed, g)
-        g = _splitmix(g)
-    starts = ends - np.diff(np.concatenate(([0], ends)))
-    lengths = ends - starts
-    keep = room >= n
-    short = np.flatnonzero((lengths > 0) & (lengths < n))
-    if len(short):
-        keep[starts[short]] = True
-    return g[keep], doc_of[keep]
+            nxt[: max(m - j, 0)] = word_h[j:]
+            nxt[max(m - j, 0) :] = 0
+            nxt += np.uint64(j)
+            g *= _GOLDEN
+            g ^= nxt
+        del nxt
+        keep = np.ones(m, dtype=bool)
+        for k in range(1, n):  # the last n - 1 positions of each document start no full n-gram
+            tail = ends - k
+            keep[tail[tail >= starts]] = False
+        short = np.flatnonzero((lengths > 0) & (lengths < n))
+        if len(short):
+            first = starts[short]
+            h = word_h[first].copy()
+            for j in range(1, n):
+                more = lengths[short] > j
+                h[more] = (h[more] * _GOLDEN) ^ (word_h[first[more] + j] + np.uint64(j))
+            g[first] = h
+            keep[first] = True
+        g = _splitmix(g[keep])
+    return g, doc_of[keep]
 
 
 def _permutations(cfg: DedupConfig) -> tuple[np.ndarray, np.ndarray]:
@@ -172,23 +191,25 @@ def _high32(g: np.ndarray) -> np.ndarray:
     return (g >> np.uint64(32)).astype(np.uint32)
 
 
-def _shingle_sets(texts: pl.Series, cfg: DedupConfig) -> tuple[pl.Series, np.ndarray, np.ndarray]:
-    """Normalised texts, and the flat distinct 32-bit shingle hashes of each document with its index.
+def _normalize(texts: pl.Series) -> pl.Series:
+    return pl.select(_normalize_expr(pl.lit(texts, dtype=pl.String)).alias("t")).to_series()
+
+
+def _shingle_sets(norm: pl.Series, cfg: DedupConfig) -> tuple[np.ndarray, np.ndarray]:
+    """The flat distinct 32-bit shingle hashes of each normalised text (see :func:`_normalize`), with its index.
 
     Sorted by document, then hash; an empty document has the single shingle 0. Shingled in blocks
     of ``_SHINGLE_BLOCK_DOCS`` documents so the per-word temporaries stay bounded.
     """
-    norms, xs, docs = [], [], []
-    for start in range(0, max(1, len(texts)), _SHINGLE_BLOCK_DOCS):
-        norm, x, d = _shingle_block(texts.slice(start, _SHINGLE_BLOCK_DOCS), cfg)
-        norms.append(norm)
+    xs, docs = [], []
+    for start in range(0, max(1, len(norm)), _SHINGLE_BLOCK_DOCS):
+        x, d = _shingle_block(norm.slice(start, _SHINGLE_BLOCK_DOCS), cfg)
         xs.append(x)
         docs.append(d.astype(np.int64) + start)
-    return pl.concat(norms), np.concatenate(xs), np.concatenate(docs)
+    return np.concatenate(xs), np.concatenate(docs)
 
 
-def _shingle_block(texts: pl.Series, cfg: DedupConfig) -> tuple[pl.Series, np.ndarray, np.ndarray]:
-    norm = pl.select(_normalize_expr(pl.lit(texts, dtype=pl.String)).alias("t")).to_series()
+def _shingle_block(norm: pl.Series, cfg: DedupConfig) -> tuple[np.ndarray, np.ndarray]:
     words = norm.str.split(" ")
     lengths = words.list.len().to_numpy().astype(np.int64)
     flat = words.explode()
@@ -216,7 +237,7 @@ def _shingle_block(texts: pl.Series, cfg: DedupConfig) -> tuple[pl.Series, np.nd
         keep = np.ones(len(g), dtype=bool)
         keep[1:] = (g[1:] != g[:-1]) | (gdoc[1:] != gdoc[:-1])
         g, gdoc = g[keep], gdoc[keep]
-    return norm, g, gdoc
+    return g, gdoc
 
 
 def fingerprint(text: str, cfg: DedupConfig) -> Fingerprint:
@@ -225,7 +246,8 @@ def fingerprint(text: str, cfg: DedupConfig) -> Fingerprint:
     Pure and batch-free (no boilerplate filtering, which needs the whole batch; see
     :func:`assign_clusters`).
     """
-    norm, sh, doc_of = _shingle_sets(pl.Series([text], dtype=pl.String), cfg)
+    norm = _normalize(pl.Series([text], dtype=pl.String))
+    sh, doc_of = _shingle_sets(norm, cfg)
     sig = _minhash(sh, doc_of, 1, cfg)[0]  # sh: distinct 32-bit shingle hashes
     return Fingerprint(_content_hash(norm[0]), tuple(int(v) for v in sig), int(len(sh)))
 
@@ -243,28 +265,46 @@ def _quality_order(docs: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def _frequent(values: np.ndarray, min_count: int) -> np.ndarray:
+    """The distinct values occurring at least ``min_count`` times, sorted (one sort, no inverse)."""
+    if len(values) == 0:
+        return values[:0]
+    ordered = np.sort(values)
+    starts = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1])))
+    counts = np.diff(np.append(starts, len(ordered)))
+    return ordered[starts[counts >= min_count]]
+
+
+def _member(values: np.ndarray, sorted_set: np.ndarray) -> np.ndarray:
+    """``np.isin(values, sorted_set)`` for a sorted distinct ``sorted_set``: a binary search, no sort of ``values``."""
+    if len(sorted_set) == 0:
+        return np.zeros(len(values), dtype=bool)
+    at = np.minimum(np.searchsorted(sorted_set, values), len(sorted_set) - 1)
+    return sorted_set[at] == values
+
+
 def _boilerplate_mask(g: np.ndarray, doc_of: np.ndarray, site: np.ndarray, n_docs: int, cfg: DedupConfig) -> np.ndarray:
     """True for (doc, shingle) rows whose shingle is site furniture or batch-wide boilerplate.
 
-    Counted with sorts of uint64 keys (rows are distinct per document, so rows = documents).
+    Rows are distinct per document, so a value's row count is its document count. Only pages of
+    sites with at least ``min_site_repeat_docs`` pages in the batch can hold site furniture.
     """
     bad = np.zeros(len(g), dtype=bool)
     if len(g) == 0:
         return bad
-    row_site = site[doc_of]
-    row_site = np.unique(row_site, return_inverse=True)[1]
-    # (site, shingle) keys: a shingle on min_site_repeat_docs pages of one site
-    key = (row_site.astype(np.uint64) << np.uint64(32)) | g.astype(np.uint64)
-    del row_site
-    uniq, counts = np.unique(key, return_counts=True)
-    del key
-    # such a shingle is furniture on every page it appears on, whatever the site
-    furniture = np.unique((uniq[counts >= cfg.min_site_repeat_docs] & np.uint64(0xFFFFFFFF)).astype(g.dtype))
-    del uniq, counts
-    bad |= np.isin(g, furniture)
+    _, site_code, site_docs = np.unique(site, return_inverse=True, return_counts=True)
+    busy = (site_docs >= cfg.min_site_repeat_docs)[site_code][doc_of]
+    if busy.any():
+        # (site, shingle) keys: a shingle on min_site_repeat_docs pages of one site
+        key = (site_code[doc_of[busy]].astype(np.uint64) << np.uint64(32)) | g[busy].astype(np.uint64)
+        # such a shingle is furniture on every page it appears on, whatever the site
+        furniture = np.unique((_frequent(key, cfg.min_site_repeat_docs) & np.uint64(0xFFFFFFFF)).astype(g.dtype))
+        del key
+        bad |= _member(g, furniture)
     if n_docs >= cfg.min_docs_for_doc_frac:
-        uniq, inverse, counts = np.unique(g, return_inverse=True, return_counts=True)
-        bad |= counts[inverse] > cfg.max_shingle_doc_frac * n_docs
+        # more than max_shingle_doc_frac of the documents: > frac * n, i.e. >= floor(frac * n) + 1
+        common = _frequent(g, int(np.floor(cfg.max_shingle_doc_frac * n_docs)) + 1)
+        bad |= _member(g, common)
     return bad
 
 
@@ -503,7 +543,7 @@ def _prepare(df: pl.DataFrame, cfg: DedupConfig) -> _Batch:
         .unique("content_hash", keep="first", maintain_order=True)
         .select("_row", "content_hash", "doc_id", "_n_edits", "_published", "_site")
     )
-    g, gdoc = _shingle_sets(norm.gather(first["_row"]), cfg)[1:]
+    g, gdoc = _shingle_sets(norm.gather(first["_row"]), cfg)
     site_codes = first.select(
         pl.when(pl.col("_site").is_null())
         .then(-1 - pl.int_range(pl.len()))  # no site: a site of its own
@@ -517,13 +557,14 @@ def _prepare(df: pl.DataFrame, cfg: DedupConfig) -> _Batch:
     g, gdoc = g[keep], gdoc[keep]
     sizes = np.bincount(gdoc, minlength=len(first))
     reps = _quality_order(first.with_columns(n_content=pl.Series(sizes), _old=pl.int_range(pl.len())))
-    rank = np.empty(len(reps), dtype=np.int64)
-    rank[reps["_old"].to_numpy()] = np.arange(len(reps))
-    new_doc = rank[gdoc]
-    order = np.argsort(new_doc, kind="stable")
+    # regroup the shingles (grouped by old document) in rep order: whole runs move, no sort
+    old_of_new = reps["_old"].to_numpy()
+    old_start = np.concatenate(([0], np.cumsum(sizes)[:-1]))
+    run = sizes[old_of_new]
+    order = np.repeat(old_start[old_of_new] - np.concatenate(([0], np.cumsum(run)[:-1])), run) + np.arange(run.sum())
     reps = reps.with_row_index("_rep").drop("_old")
     rows = rows.join(reps.select("content_hash", "_rep"), on="content_hash", how="left").sort("_row")
-    return _Batch(rows, reps, g[order], new_doc[order], np.bincount(new_doc, minlength=len(reps)), furniture)
+    return _Batch(rows, reps, g[order], np.repeat(np.arange(len(reps), dtype=gdoc.dtype), run), run, furniture)
 
 
 def band_keys(df: pl.DataFrame, cfg: DedupConfig) -> pl.DataFrame:

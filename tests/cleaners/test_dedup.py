@@ -135,8 +135,8 @@ def test_minhash_estimates_jaccard() -> None:
     errors = []
     for k in range(1, 8):
         other = abridged(base, k / 8) + "\n\n" + story(100 + k, 3)
-        sa = dedup._shingle_sets(pl.Series([base]), cfg)[1]
-        sb = dedup._shingle_sets(pl.Series([other]), cfg)[1]
+        sa = dedup._shingle_sets(dedup._normalize(pl.Series([base])), cfg)[0]
+        sb = dedup._shingle_sets(dedup._normalize(pl.Series([other])), cfg)[0]
         exact = len(np.intersect1d(sa, sb)) / len(np.union1d(sa, sb))
         fa, fb = fingerprint(base, cfg), fingerprint(other, cfg)
         estimate = np.mean(np.array(fa.signature) == np.array(fb.signature))
@@ -428,3 +428,37 @@ def test_syndication_dev_two_runs(shared_dir) -> None:
     assert (combined.group_by("cluster_id").agg(pl.col("is_canonical").sum())["is_canonical"] == 1).all()
     again, _ = _run(inputs[half:], pl.concat([index, rows]))
     assert again.equals(out2)
+
+
+def ngram_hashes_reference(word_h: np.ndarray, doc_of: np.ndarray, ends: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """The plain per-position n-gram hashing that ``dedup._ngram_hashes`` computes faster."""
+    m = len(word_h)
+    pos = np.arange(m, dtype=np.int64)
+    room = ends[doc_of] - pos  # words left in the document from here, >= 1
+    g = word_h.copy()
+    with np.errstate(over="ignore"):
+        for j in range(1, n):
+            nxt = np.zeros(m, dtype=np.uint64)
+            if j < m:
+                nxt[: m - j] = word_h[j:]
+            g = np.where(room > j, (g * dedup._GOLDEN) ^ (nxt + np.uint64(j)), g)
+        g = dedup._splitmix(g)
+    lengths = np.diff(np.concatenate(([0], ends)))
+    keep = room >= n
+    short = np.flatnonzero((lengths > 0) & (lengths < n))
+    if len(short):
+        keep[(ends - lengths)[short]] = True
+    return g[keep], doc_of[keep]
+
+
+def test_ngram_hashes_equal_the_per_position_reference() -> None:
+    """Short documents (fewer words than the n-gram), empty ones and n = 1..5 included."""
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        lengths = rng.integers(0, 9, int(rng.integers(1, 30)))
+        ends = np.cumsum(lengths)
+        words = rng.integers(0, 2**63, int(ends[-1]), dtype=np.uint64)
+        doc_of = np.repeat(np.arange(len(lengths)), lengths)
+        for n in range(1, 6):
+            got, want = dedup._ngram_hashes(words, doc_of, ends, n), ngram_hashes_reference(words, doc_of, ends, n)
+            assert np.array_equal(got[0], want[0]) and np.array_equal(got[1], want[1])
