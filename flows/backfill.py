@@ -15,7 +15,7 @@ import time
 
 from prefect import flow, get_run_logger
 
-from flows.ingest import clean_stage, dedup_and_write, load_config_file, stage_key
+from flows.ingest import clean_and_commit, load_config_file, stage_key
 from flows.runners import default_task_runner
 from flows.sources import discover_files, plan_units
 from flows.storage import Storage
@@ -42,9 +42,7 @@ def backfill_flow(
         storage.recover()
         units = plan_units(discover_files(inputs), cfg)
         logger.info("backfill %s..%s: %d units from %s", since, until, len(units), inputs)
-        results, stats = clean_stage(units, cfg, storage, show_progress)
-        staged = [p for u in units for p in results[u.key]["paths"]]
-        written = dedup_and_write(staged, [u.key for u in units], cfg, str(storage.root), replace_range=(since, until))
+        _, stats, written = clean_and_commit(units, cfg, storage, show_progress, replace_range=(since, until))
         storage.drop_staging([stage_key(u, cfg) for u in units])
     written.update(
         {

@@ -14,7 +14,7 @@ ENV = "NEWSCLEAN_FAILPOINT"
 # The points the ingest flow passes, in order.
 POINTS = (
     "after_first_unit_staged",  # one unit staged, others not
-    "before_commit",  # every unit staged, the commit computed but not staged
+    "before_commit",  # a chunk's commit computed but not staged (later units may still be cleaning)
     "commit_staged",  # pending commit written and READY, no table touched
     "mid_commit",  # rejected + duplicates merged, articles not
     "before_markers",  # all tables merged, completion markers not written

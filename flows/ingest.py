@@ -3,9 +3,10 @@
 Run it as ``newsclean run`` or ``python -m flows.ingest [--input PATH ...] [--output DIR]``.
 Tasks sit on batch and I/O boundaries only: ``clean_unit`` (read and clean one unit of input,
 a file batch, a WARC file or a URL batch, in batches of ``run.batch_size`` pages, staging each
-batch as Parquet) and ``dedup_and_write`` (cluster the run against the existing table, then the
-Delta commits). Task results are small summaries; the data
-moves through staging files, so the flow's memory does not grow with the input.
+batch as Parquet) and ``dedup_commit_chunk`` (cluster up to ``run.max_dedup_docs`` staged pages
+against the fingerprint index, then the Delta commits). Chunks are committed in input order in
+the flow's process while the task runner is still cleaning later units. Task results are small
+summaries; the data moves through staging files, so the flow's memory does not grow with the input.
 """
 
 from __future__ import annotations
@@ -154,52 +155,98 @@ def schema_empty_index() -> pl.DataFrame:
     return pl.DataFrame(schema=dedup.INDEX_SCHEMA)
 
 
+class ChunkPlanner:
+    """Groups staged parts, fed in input order, into chunks of at most ``max_docs`` rows.
+
+    A part never splits; a chunk closes when the next part would overflow it. The rule is the
+    same whether the parts arrive all at once or one unit at a time while later units are still
+    being cleaned, so a run's chunks (and so its clusters) never depend on task timing: a rerun
+    after a crash cuts the same chunks as an undisturbed run.
+    """
+
+    def __init__(self, max_docs: int):
+        self.max_docs = max_docs
+        self.current: list[str] = []
+        self.rows = 0
+
+    def add(self, path: str, rows: int) -> list[str] | None:
+        """Add one part; return the chunk this closed, if any."""
+        closed = None
+        if self.current and self.rows + rows > self.max_docs:
+            closed, self.current, self.rows = self.current, [], 0
+        self.current.append(path)
+        self.rows += rows
+        return closed
+
+    def finish(self) -> list[str]:
+        """The last chunk (empty when the run staged nothing)."""
+        return self.current
+
+
+def part_rows(path: str) -> int:
+    return pl.scan_parquet(path).select(pl.len()).collect().item()
+
+
 def chunk_parts(staged: list[str], max_docs: int) -> list[list[str]]:
     """Group staged Parquet parts (in order) into chunks of at most ``max_docs`` rows each."""
-    groups: list[list[str]] = []
-    current: list[str] = []
-    n = 0
-    for path in staged:
-        rows = pl.scan_parquet(path).select(pl.len()).collect().item()
-        if current and n + rows > max_docs:
-            groups.append(current)
-            current, n = [], 0
-        current.append(path)
-        n += rows
-    if current or not groups:
-        groups.append(current)
-    return groups
+    planner = ChunkPlanner(max_docs)
+    groups = [g for path in staged if (g := planner.add(path, part_rows(path))) is not None]
+    return groups + [planner.finish()]
 
 
-@task(name="dedup-and-write", cache_policy=NO_CACHE)
-def dedup_and_write(
+@task(name="dedup-commit-chunk", cache_policy=NO_CACHE)
+def dedup_commit_chunk(
     staged: list[str], unit_keys: list[str], cfg: PipelineConfig, output: str, replace_range: tuple[dt.date, dt.date] | None = None
 ) -> dict:
-    """Cluster the run against the index and commit it, ``run.max_dedup_docs`` pages at a time.
+    """Cluster one chunk of staged pages against the index and commit it (one task run per chunk)."""
+    return commit_chunk(staged, unit_keys, cfg, Storage(output), replace_range)
 
-    Chunks are processed in input order; each is clustered against the index, which already
-    holds the chunks before it, and committed on its own, so memory does not grow with the run.
-    The units' completion markers go with the last chunk. A backfill (``replace_range``) is one
-    chunk: its range is replaced in one commit per table.
+
+class ChunkCommitter:
+    """Dedups and commits a run chunk by chunk, in input order, while later units are still cleaning.
+
+    ``ready`` is called whenever a unit finishes: the units finished in an unbroken prefix of
+    the input order feed the ``ChunkPlanner``, and each chunk it closes is clustered against
+    the index (which holds every chunk before it) and committed at once, in the flow's process,
+    while the task runner goes on cleaning. ``finish`` commits the last chunk together with the
+    units' completion markers, so a run killed between chunks redoes every unit and, since an
+    indexed document keeps its stored cluster, ends with the same tables. A backfill
+    (``replace_range``) is one chunk: its range is replaced in one commit per table.
     """
-    storage = Storage(output)
-    groups = [staged] if replace_range else chunk_parts(staged, cfg.run.max_dedup_docs)
-    total: dict = {"inserted": Counter(), "rejected_by_reason": Counter()}
-    for i, group in enumerate(groups):
-        last = i == len(groups) - 1
-        part = commit_chunk(group, unit_keys if last else [], cfg, storage, replace_range)
-        if not last:
-            failpoint("after_first_chunk")
+
+    def __init__(self, units: list[Unit], cfg: PipelineConfig, storage: Storage, replace_range: tuple[dt.date, dt.date] | None = None):
+        self.waiting = list(reversed(units))  # next unit in input order at the end
+        self.unit_keys = [u.key for u in units]
+        self.cfg, self.storage, self.replace_range = cfg, storage, replace_range
+        self.planner = ChunkPlanner(10**18 if replace_range else cfg.run.max_dedup_docs)
+        self.total: dict = {"inserted": Counter(), "rejected_by_reason": Counter(), "chunks": 0}
+
+    def ready(self, results: dict) -> None:
+        while self.waiting and results.get(self.waiting[-1].key) is not None:
+            unit = self.waiting.pop()
+            for path in results[unit.key]["paths"]:
+                chunk = self.planner.add(path, part_rows(path))
+                if chunk is not None:
+                    self._commit(chunk, [])
+                    failpoint("after_first_chunk")
+
+    def finish(self) -> dict:
+        assert not self.waiting, "finish() before every unit was ready"
+        self._commit(self.planner.finish(), self.unit_keys)
+        self.storage.ensure_tables()
+        total = dict(self.total)
+        total["inserted"] = dict(total["inserted"])
+        total["rejected_by_reason"] = dict(total["rejected_by_reason"])
+        return total
+
+    def _commit(self, chunk: list[str], unit_keys: list[str]) -> None:
+        part = dedup_commit_chunk(chunk, unit_keys, self.cfg, str(self.storage.root), self.replace_range)
+        self.total["chunks"] += 1
         for key, value in part.items():
             if isinstance(value, dict):
-                total[key].update(value)
+                self.total[key].update(value)
             else:
-                total[key] = total.get(key, 0) + value
-    storage.ensure_tables()
-    total["inserted"] = dict(total["inserted"])
-    total["rejected_by_reason"] = dict(total["rejected_by_reason"])
-    total["chunks"] = len(groups)
-    return total
+                self.total[key] = self.total.get(key, 0) + value
 
 
 def commit_chunk(
@@ -250,21 +297,40 @@ def commit_chunk(
     }
 
 
-def clean_stage(units: list[Unit], cfg: PipelineConfig, storage: Storage, show_progress: bool = False) -> tuple[dict, Stats]:
-    """Clean every unit (reusing completely staged ones), in parallel tasks; return results and stats."""
+def clean_and_commit(
+    units: list[Unit],
+    cfg: PipelineConfig,
+    storage: Storage,
+    show_progress: bool = False,
+    replace_range: tuple[dt.date, dt.date] | None = None,
+) -> tuple[dict, Stats, dict]:
+    """Clean every unit in parallel tasks (reusing completely staged ones) and commit the run.
+
+    Dedup and commits overlap the cleaning (see ``ChunkCommitter``): a chunk is committed as
+    soon as every unit up to its last part is staged. Returns the units' results, the merged
+    cleaning stats, and the commit totals (with ``seconds_clean``: wall time until the last unit
+    was staged).
+    """
+    t0 = time.perf_counter()
     results = {u.key: staged_result(storage, u, cfg) for u in units}
+    committer = ChunkCommitter(units, cfg, storage, replace_range)
     futures = [clean_unit.submit(u, cfg, str(storage.root)) for u in units if results[u.key] is None]
     with report.progress(total=sum(len(u) for u in units), enabled=show_progress) as advance:
         for r in results.values():
             if r is not None:
                 advance(r["rows"])
+        committer.ready(results)
         for fut in as_completed(futures):
             res = fut.result()
             results[res["unit"]] = res
             advance(res["rows"])
             failpoint("after_first_unit_staged")
+            committer.ready(results)
+    seconds_clean = time.perf_counter() - t0
+    written = committer.finish()
+    written["seconds_clean"] = seconds_clean
     stats = merge_stats(Stats(Counter(r["stats"])) for r in results.values())
-    return results, stats
+    return results, stats, written
 
 
 @dataclass
@@ -327,10 +393,7 @@ def ingest_flow(
         logger.info(
             "run %s: %d input files in %d units (%d already done) from %s", run_id, len(files), len(units), len(units) - len(todo), inputs
         )
-        results, stats = clean_stage(todo, cfg, storage, show_progress)
-        staged = [p for u in todo for p in results[u.key]["paths"]]
-        t1 = time.perf_counter()
-        written = dedup_and_write(staged, [u.key for u in todo], cfg, str(storage.root))
+        results, stats, written = clean_and_commit(todo, cfg, storage, show_progress)
         fetch.save_validators(storage.state_dir, [storage.staging_dir(stage_key(u, cfg)) / fetch.VALIDATORS_STAGED for u in todo])
         storage.drop_staging([stage_key(u, cfg) for u in todo])
         stats = stats + web_stats
@@ -349,7 +412,7 @@ def ingest_flow(
         rejected_by_reason=written["rejected_by_reason"],
         edits_by_kind={k.removeprefix("edits."): v for k, v in counters.items() if k.startswith("edits.")},
         stats=counters,
-        timings={"clean": t1 - t0, "dedup": written["seconds_dedup"], "write": written["seconds_write"]},
+        timings={"clean": written["seconds_clean"], "dedup": written["seconds_dedup"], "write": written["seconds_write"]},
         seconds=time.perf_counter() - t0,
     )
     report.publish_artifacts(summary.as_dict())
