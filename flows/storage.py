@@ -12,8 +12,9 @@ Layout under the output directory::
       done/<unit>            completion marker of an input unit, written after its commit
 
 Guarantees (see README "Guarantees and recovery"):
-- every table write casts the frame to its schema and is an insert-only merge keyed on
-  ``doc_id``: a page already written is never written twice (also within one batch);
+- every table write casts the frame to its schema and inserts only rows whose ``doc_id`` the
+  table does not hold (checked under the writer lock, then one append commit): a page already
+  written is never written twice (also within one batch);
 - the changes of one commit (articles, duplicates, rejected) are first written to
   ``pending/`` and marked ``_READY``; then each table is merged. A run killed in between
   replays the pending commit on the next start, so the tables end as if nothing happened;
@@ -213,20 +214,26 @@ class Storage:
                 write_deltalake(self.uri(table), _arrow(empty), mode="append", partition_by=PARTITIONS[table])
 
     def insert_new(self, table: str, df: pl.DataFrame) -> WriteResult:
-        """Insert rows whose ``doc_id`` is not in the table yet (idempotent; one commit)."""
+        """Insert rows whose ``doc_id`` is not in the table yet (idempotent; one commit).
+
+        Runs under the writer lock, so no other writer can slip in between the two steps: read
+        which of the ``doc_id``s the table holds (the ``doc_id`` column only), then append the
+        others. A Delta MERGE does the same but joins against the whole target table, so its time
+        and memory grew with the table (10k rows into 30k: +670 MB; the append: +4 MB).
+        """
         rows_in = df.height
         df = schema.conform(df, TABLES[table]).unique(subset=[schema.DOC_ID], keep="first", maintain_order=True)
         if df.is_empty():
             return WriteResult(table, rows_in, 0)
         self.ensure_tables()
-        metrics = (
-            DeltaTable(self.uri(table))
-            # merge_schema: a column added by a newer schema version is added to an older table
-            .merge(_arrow(_encode(table, df)), predicate="t.doc_id = s.doc_id", source_alias="s", target_alias="t", merge_schema=True)
-            .when_not_matched_insert_all()
-            .execute()
-        )
-        return WriteResult(table, rows_in, int(metrics.get("num_target_rows_inserted", 0)))
+        held = self.scan(table).select(schema.DOC_ID).filter(pl.col(schema.DOC_ID).is_in(df[schema.DOC_ID].implode())).collect()
+        if held.height:
+            df = df.filter(~pl.col(schema.DOC_ID).is_in(held[schema.DOC_ID].implode()))
+        if df.is_empty():
+            return WriteResult(table, rows_in, 0)
+        # schema_mode="merge": a column added by a newer schema version is added to an older table
+        write_deltalake(self.uri(table), _arrow(_encode(table, df)), mode="append", partition_by=PARTITIONS[table], schema_mode="merge")
+        return WriteResult(table, rows_in, df.height)
 
     def delete_ids(self, table: str, doc_ids: pl.Series) -> int:
         """Delete the rows of these ``doc_id``s (idempotent; one commit)."""
