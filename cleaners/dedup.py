@@ -810,7 +810,11 @@ def candidate_index_query(index: pl.LazyFrame, new_keys: pl.DataFrame) -> pl.Laz
         .select("_row")
         .unique()
     )
-    hits = numbered.join(hit_rows, on="_row", how="semi").drop("_row").collect()
+    # then the matching doc_ids, and the rows by a doc_id predicate the Parquet reader applies
+    # itself: a semi-join on the row number read every indexed shingle list first (measured on a
+    # 40k-document index: +313 MB for the query, +32 MB this way)
+    ids = numbered.select("_row", "doc_id").join(hit_rows, on="_row", how="semi").collect()["doc_id"]
+    hits = index.filter(pl.col("doc_id").is_in(ids.implode())).collect()
     clusters = hits["cluster_id"].unique().implode()
     canon = index.filter(pl.col("is_canonical") & pl.col("cluster_id").is_in(clusters))
     return pl.concat([hits.lazy(), canon]).unique("doc_id", keep="first")
