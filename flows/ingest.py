@@ -11,7 +11,9 @@ summaries; the data moves through staging files, so the flow's memory does not g
 
 from __future__ import annotations
 
+import ctypes
 import datetime as dt
+import gc
 import json
 import time
 import uuid
@@ -183,6 +185,20 @@ class ChunkPlanner:
         return self.current
 
 
+def release_memory() -> None:
+    """Hand the heap a chunk's dedup freed back to the system (glibc keeps it otherwise).
+
+    numpy's large temporaries come from glibc malloc, whose mmap threshold rises after the first
+    big free, so later ones are carved from the heap and stay resident after they are freed: the
+    flow process held ~200 MB more after its first chunk than before. No-op off glibc.
+    """
+    gc.collect()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
+
+
 def part_rows(path: str) -> int:
     return pl.scan_parquet(path).select(pl.len()).collect().item()
 
@@ -241,6 +257,7 @@ class ChunkCommitter:
 
     def _commit(self, chunk: list[str], unit_keys: list[str]) -> None:
         part = dedup_commit_chunk(chunk, unit_keys, self.cfg, str(self.storage.root), self.replace_range)
+        release_memory()
         self.total["chunks"] += 1
         for key, value in part.items():
             if isinstance(value, dict):
