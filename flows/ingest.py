@@ -33,6 +33,7 @@ from cleaners.selection import n_repairs_expr, output_rows, rejected_rows, split
 from cleaners.steps import Stats, merge_stats
 from flows import feeds, fetch, guard, report, warc
 from flows.failpoints import failpoint
+from flows.liveness import exit_with_parent_process
 from flows.runners import default_task_runner
 from flows.sources import Unit, discover_files, iter_unit_pages, plan_units
 from flows.storage import Storage
@@ -78,6 +79,7 @@ def clean_unit(unit: Unit, cfg: PipelineConfig, output: str) -> dict:
     staged, so a killed run's half-staged unit is redone and a fully staged one is reused.
     Returns counters only (task results stay small).
     """
+    exit_with_parent_process()  # a pool worker must not outlive a killed flow
     storage = Storage(output)
     directory = storage.reset_staging(stage_key(unit, cfg))
     stats = Stats()

@@ -1,8 +1,13 @@
-"""Whether a process is still alive (for lock files and recorded background servers)."""
+"""Whether a process is still alive (for lock files and recorded background servers), and
+helpers that end our child processes when the process that started them is killed."""
 
 from __future__ import annotations
 
+import multiprocessing
+import multiprocessing.connection
 import os
+import signal
+import threading
 
 
 def pid_alive(pid: int) -> bool:
@@ -14,3 +19,43 @@ def pid_alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
+
+
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+def die_with_parent() -> None:
+    """``preexec_fn`` for a helper process: the kernel sends it SIGTERM when its parent dies.
+
+    For the temporary API server the CLI starts: a flow killed with SIGKILL runs no exit hooks,
+    and the server would otherwise run on forever. Linux only; a no-op elsewhere.
+    """
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (OSError, AttributeError):
+        pass
+
+
+_watching = False
+
+
+def exit_with_parent_process() -> None:
+    """In a multiprocessing worker (the process task runner), exit as soon as the parent dies.
+
+    A pool worker blocks on its task queue forever once the flow process is killed; a daemon
+    thread waits on the parent's sentinel and ends the worker then. Started once per process;
+    does nothing in the flow process itself (no multiprocessing parent).
+    """
+    global _watching
+    parent = multiprocessing.parent_process()
+    if parent is None or _watching:
+        return
+    _watching = True
+
+    def watch() -> None:
+        multiprocessing.connection.wait([parent.sentinel])
+        os._exit(70)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()

@@ -34,7 +34,7 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from flows.liveness import pid_alive
+from flows.liveness import die_with_parent, pid_alive
 
 SERVER_FILE = "newsclean-server.json"
 SERVER_LOG = "newsclean-server.log"
@@ -195,7 +195,8 @@ class TemporaryServer:
         # the command Prefect's own SubprocessASGIServer runs
         cmd = [sys.executable, "-m", "uvicorn", "--app-dir", app_dir, "--factory", "prefect.server.api.server:create_app"]
         cmd += ["--host", "127.0.0.1", "--port", str(port), "--log-level", "error", "--lifespan", "on"]
-        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, env=env)
+        # dies with the CLI even when that is SIGKILLed (atexit below does not run then)
+        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, env=env, preexec_fn=die_with_parent)
         server = cls(f"http://127.0.0.1:{port}/api", proc)
         # registered before Prefect is imported, so it runs after Prefect's own exit hooks
         # (which flush logs and events to this server)

@@ -108,3 +108,39 @@ def test_concurrent_run_fails_cleanly(corpus, tmp_path):
     res = _run(corpus, out)  # the holder is dead now: its stale lock is taken over
     assert res.returncode == 0, res.stderr[-2000:]
     assert pl.read_delta(str(out / "articles")).height == 5
+
+
+def test_killed_run_leaves_no_processes_behind(corpus, tmp_path):
+    """SIGKILL runs no exit hooks: the temporary API server and the process-pool workers must
+    still end (the server by the kernel's parent-death signal, the workers by watching their parent)."""
+    import time
+
+    import psutil
+
+    env = _env("after_first_unit_staged")
+    env.pop("PREFECT_API_URL")  # the CLI starts its own temporary server
+    cmd = [sys.executable, "-m", "flows.cli", "run", "--input", str(corpus), "--output", str(tmp_path / "clean"), "--no-progress", "--runner", "processes", "--set", "run.batch_size=3"]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=Path(__file__).parents[2])
+    seen: dict[int, tuple[psutil.Process, str]] = {}
+    parent = psutil.Process(proc.pid)
+    while proc.poll() is None:  # note every descendant (and its command) while the run lives
+        try:
+            for child in parent.children(recursive=True):
+                if child.pid not in seen:
+                    seen[child.pid] = (child, " ".join(child.cmdline()))
+        except psutil.Error:
+            pass
+        time.sleep(0.05)
+    assert proc.wait(timeout=120) == -signal.SIGKILL
+    commands = [cmd for _, cmd in seen.values()]
+    assert any("uvicorn" in c for c in commands), commands
+    assert any("spawn_main" in c for c in commands), commands
+    deadline = time.monotonic() + 20
+    alive = [p for p, _ in seen.values() if p.is_running()]
+    while alive and time.monotonic() < deadline:
+        time.sleep(0.2)
+        alive = [p for p in alive if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+    left = [" ".join(p.cmdline())[:80] for p in alive]
+    for p in alive:
+        p.kill()
+    assert not left, left
