@@ -53,6 +53,7 @@ _MIX2 = np.uint64(0x94D049BB133111EB)
 _WORD_SEED = 0x5EED  # word hashes are fixed so stored signatures stay comparable; cfg.seed picks permutations
 _MAX_QUERY_ROWS = 4_000_000  # (pair, shingle) lookups per verification block (~100 MB of temporaries)
 _SHINGLE_BLOCK_DOCS = 2_000  # documents shingled at a time (bounds the per-word temporaries: ~400 MB on 10 KB pages)
+_MEMBER_BLOCK = 2_000_000  # values looked up per binary-search block in _member
 _EMPTY_SHINGLE = np.uint64(0)  # the one shingle of an empty document
 
 
@@ -195,17 +196,21 @@ def _normalize(texts: pl.Series) -> pl.Series:
     return pl.select(_normalize_expr(pl.lit(texts, dtype=pl.String)).alias("t")).to_series()
 
 
-def _shingle_sets(norm: pl.Series, cfg: DedupConfig) -> tuple[np.ndarray, np.ndarray]:
+def _shingle_sets(norm: pl.Series, cfg: DedupConfig, take: pl.Series | None = None) -> tuple[np.ndarray, np.ndarray]:
     """The flat distinct 32-bit shingle hashes of each normalised text (see :func:`_normalize`), with its index.
 
-    Sorted by document, then hash; an empty document has the single shingle 0. Shingled in blocks
-    of ``_SHINGLE_BLOCK_DOCS`` documents so the per-word temporaries stay bounded.
+    ``take`` (row numbers) shingles those texts of ``norm``, in that order, without copying them
+    all first. Sorted by document, then hash; an empty document has the single shingle 0; document
+    numbers are int32. Shingled in blocks of ``_SHINGLE_BLOCK_DOCS`` documents so the per-word
+    temporaries stay bounded.
     """
+    n = len(norm) if take is None else len(take)
     xs, docs = [], []
-    for start in range(0, max(1, len(norm)), _SHINGLE_BLOCK_DOCS):
-        x, d = _shingle_block(norm.slice(start, _SHINGLE_BLOCK_DOCS), cfg)
+    for start in range(0, max(1, n), _SHINGLE_BLOCK_DOCS):
+        block = norm.slice(start, _SHINGLE_BLOCK_DOCS) if take is None else norm.gather(take.slice(start, _SHINGLE_BLOCK_DOCS))
+        x, d = _shingle_block(block, cfg)
         xs.append(x)
-        docs.append(d.astype(np.int64) + start)
+        docs.append(d.astype(np.int32) + np.int32(start))
     return np.concatenate(xs), np.concatenate(docs)
 
 
@@ -266,21 +271,28 @@ def _quality_order(docs: pl.DataFrame) -> pl.DataFrame:
 
 
 def _frequent(values: np.ndarray, min_count: int) -> np.ndarray:
-    """The distinct values occurring at least ``min_count`` times, sorted (one sort, no inverse)."""
-    if len(values) == 0:
+    """The distinct values occurring at least ``min_count`` times, sorted.
+
+    One sort; then a value occurs ``k`` times or more exactly when some sorted position holds
+    the same value as the position ``k - 1`` further on (a bool per value, no run-length arrays).
+    """
+    k = max(int(min_count), 1)
+    if len(values) < k:
         return values[:0]
     ordered = np.sort(values)
-    starts = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1])))
-    counts = np.diff(np.append(starts, len(ordered)))
-    return ordered[starts[counts >= min_count]]
+    return np.unique(ordered[: len(ordered) - k + 1][ordered[k - 1 :] == ordered[: len(ordered) - k + 1]])
 
 
 def _member(values: np.ndarray, sorted_set: np.ndarray) -> np.ndarray:
     """``np.isin(values, sorted_set)`` for a sorted distinct ``sorted_set``: a binary search, no sort of ``values``."""
+    found = np.zeros(len(values), dtype=bool)
     if len(sorted_set) == 0:
-        return np.zeros(len(values), dtype=bool)
-    at = np.minimum(np.searchsorted(sorted_set, values), len(sorted_set) - 1)
-    return sorted_set[at] == values
+        return found
+    for lo in range(0, len(values), _MEMBER_BLOCK):  # blocks bound the int64 positions
+        part = values[lo : lo + _MEMBER_BLOCK]
+        at = np.minimum(np.searchsorted(sorted_set, part), len(sorted_set) - 1)
+        found[lo : lo + _MEMBER_BLOCK] = sorted_set[at] == part
+    return found
 
 
 def _boilerplate_mask(g: np.ndarray, doc_of: np.ndarray, site: np.ndarray, n_docs: int, cfg: DedupConfig) -> np.ndarray:
@@ -543,7 +555,7 @@ def _prepare(df: pl.DataFrame, cfg: DedupConfig) -> _Batch:
         .unique("content_hash", keep="first", maintain_order=True)
         .select("_row", "content_hash", "doc_id", "_n_edits", "_published", "_site")
     )
-    g, gdoc = _shingle_sets(norm.gather(first["_row"]), cfg)
+    g, gdoc = _shingle_sets(norm, cfg, take=first["_row"])
     site_codes = first.select(
         pl.when(pl.col("_site").is_null())
         .then(-1 - pl.int_range(pl.len()))  # no site: a site of its own

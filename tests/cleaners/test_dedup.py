@@ -462,3 +462,14 @@ def test_ngram_hashes_equal_the_per_position_reference() -> None:
         for n in range(1, 6):
             got, want = dedup._ngram_hashes(words, doc_of, ends, n), ngram_hashes_reference(words, doc_of, ends, n)
             assert np.array_equal(got[0], want[0]) and np.array_equal(got[1], want[1])
+
+
+def test_frequent_and_member_equal_numpy_set_operations() -> None:
+    rng = np.random.default_rng(3)
+    for _ in range(300):
+        values = rng.integers(0, 20, int(rng.integers(0, 60))).astype(np.uint32)
+        k = int(rng.integers(0, 8))
+        uniq, counts = np.unique(values, return_counts=True)
+        common = dedup._frequent(values, k)
+        assert np.array_equal(common, uniq[counts >= k])
+        assert np.array_equal(dedup._member(values, common), np.isin(values, common))
