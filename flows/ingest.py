@@ -15,6 +15,7 @@ import ctypes
 import datetime as dt
 import gc
 import json
+import resource
 import time
 import uuid
 from collections import Counter
@@ -261,6 +262,14 @@ class ChunkCommitter:
         part = dedup_commit_chunk(chunk, unit_keys, self.cfg, str(self.storage.root), self.replace_range)
         release_memory()
         self.total["chunks"] += 1
+        get_run_logger().info(
+            "chunk %d: %d pages, dedup %.1f s, write %.1f s, flow process peak RSS so far %d MB",
+            self.total["chunks"],
+            part["articles"] + part["duplicates"] + part["rejected"],
+            part["seconds_dedup"],
+            part["seconds_write"],
+            resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024,
+        )
         for key, value in part.items():
             if isinstance(value, dict):
                 self.total[key].update(value)
@@ -300,17 +309,23 @@ def commit_chunk(
         {"committed_at": now, "pipeline_version": cfg.pipeline_version},
         replace_range=replace_range,
     )
-    failpoint("commit_staged")
-    results = storage.apply_commit(pending)
-    t2 = time.perf_counter()
-    return {
+    counts = {
         "articles": articles.height,
         "duplicates": duplicates.height,
         "rejected": rejected.height,
         "clusters_with_copies": int((articles[S.N_COPIES] > 1).sum()) if articles.height else 0,
-        "inserted": {k: v.rows_inserted for k, v in results.items()},
         "rejected_by_reason": dict(Counter(rejected[S.REASON].to_list())),
         "outside_range": outside_range,
+    }
+    # the commit is on disk now: drop the chunk's frames before the inserts read it back, so
+    # the write phase does not hold two copies of every text (-300 MB on 10k 10 KB pages)
+    del cleaned, kept, dropped, clustered, new_index, canonical_of, articles, duplicates, rejected, frames
+    failpoint("commit_staged")
+    results = storage.apply_commit(pending)
+    t2 = time.perf_counter()
+    return {
+        **counts,
+        "inserted": {k: v.rows_inserted for k, v in results.items()},
         "seconds_dedup": t1 - t0,
         "seconds_write": t2 - t1,
     }
