@@ -145,6 +145,35 @@ NAV_TOKENS = (
 # does not match "Navigation rights were disputed."
 NAV_LINE_RE = re.compile(rf"^[\W_]*{_alt(NAV_TOKENS)}[\W_]*$", re.I)
 
+SECTION_TOKENS = (
+    "news", "latest", "latest news", "top stories", "breaking news", "world", "world news", "politics",
+    "business", "economy", "markets", "money", "finance", "sport", "sports", "opinion", "opinions",
+    "editorial", "analysis", "entertainment", "culture", "arts", "style", "lifestyle", "life", "travel",
+    "food", "tech", "technology", "science", "health", "environment", "climate", "education", "weather",
+    "video", "videos", "photos", "podcasts", "live", "local", "national", "international", "us", "u.s.",
+    "uk", "europe", "asia", "africa", "americas", "middle east", "australia", "india", "china",
+    "contact", "contact us", "about", "about us",
+)  # fmt: skip
+MENU_ITEMS = frozenset(SECTION_TOKENS) | frozenset(NAV_TOKENS)
+# MENU_SEPARATOR_RE: what separates the items of a menu bar or a breadcrumb. splits "Home | News"
+# and "Home » World"; does not split "home-made" or "and/or".
+MENU_SEPARATOR_RE = re.compile(r"\s*[|»›•·]\s*|\s+[/>]\s+")
+MAX_BREADCRUMB_ITEM_WORDS = 8
+
+
+def _is_menu_bar(line: PageLine, cfg: BoilerplateConfig) -> bool:
+    """A bar of site sections ("Menu | Home | News | World") or a breadcrumb from the home page
+    ("Home » World » Europe"): two or more separated items, every one a section or navigation
+    word, or the first one "Home" and none longer than a headline fragment."""
+    items = [item.strip(" -–—:").lower() for item in MENU_SEPARATOR_RE.split(line.text.strip())]
+    items = [item for item in items if item]
+    if len(items) < 2:
+        return False
+    if all(item in MENU_ITEMS for item in items):
+        return True
+    return items[0] in ("home", "homepage") and all(count_words(item) <= MAX_BREADCRUMB_ITEM_WORDS for item in items)
+
+
 SHARE_TOKENS = (
     "share", "share this", "share this article", "share this story", "share on facebook",
     "share on twitter", "tweet", "email", "e-mail", "print", "facebook", "twitter", "linkedin",
@@ -321,6 +350,7 @@ LINE_RULES: tuple[tuple[str, object], ...] = (
     ("crawl_date", lambda line, cfg: "-" in line.text and bool(CRAWL_DATE_RE.match(line.text))),
     ("nav", lambda line, cfg: line.n_words <= MAX_NAV_WORDS and bool(NAV_LINE_RE.match(line.text))),
     ("share", lambda line, cfg: bool(SHARE_LINE_RE.match(line.text))),
+    ("menu", lambda line, cfg: any(c in line.text for c in "|»›•·/>") and _is_menu_bar(line, cfg)),
     ("cookie", _is_cookie_notice),
     ("follow", _is_follow),
     ("related", lambda line, cfg: line.n_words <= MAX_RELATED_WORDS and bool(RELATED_HEADER_RE.match(line.text))),

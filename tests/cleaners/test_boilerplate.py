@@ -53,6 +53,10 @@ RULE_CASES = [
     ("bullet_only", f"{LONG_A}\n  •  \n\n{LONG_B}", f"{LONG_A}\n\n{LONG_B}"),
     ("navigation", f"Navigation\n\n{LONG_A}\n\n{LONG_B}", f"{LONG_A}\n\n{LONG_B}"),
     ("share_bar", f"{LONG_A}\n\nFacebook | Twitter | Email\n\n{LONG_B}", f"{LONG_A}\n\n{LONG_B}"),
+    ("menu_bar", f"Menu | Home | News | World | Politics\n\n{LONG_A}\n\n{LONG_B}", f"{LONG_A}\n\n{LONG_B}"),
+    ("breadcrumb", f"Home » World » Europe\n\n{LONG_A}\n\n{LONG_B}", f"{LONG_A}\n\n{LONG_B}"),
+    ("pipes_in_prose_stay", f"{LONG_A}\n\nStocks rose | bonds fell\n\n{LONG_B}", f"{LONG_A}\n\nStocks rose | bonds fell\n\n{LONG_B}"),
+    ("score_line_stays", f"{LONG_A}\n\nHome: 3 | Away: 1\n\n{LONG_B}", f"{LONG_A}\n\nHome: 3 | Away: 1\n\n{LONG_B}"),
     (
         "telegram_call",
         f"{LONG_A}\n\nJoin our brand new verified AMN Telegram channel and get important news uncensored!\n\n{LONG_B}",
@@ -99,6 +103,7 @@ EDIT_CASES = [
     ("ad_banner", f"{LONG_A}\n\nGoogle Ads | Google Ads\n\n{LONG_B}", {"boilerplate_ad_banner"}),
     ("crawl_date", f"Tue, 21-Oct-2025\n\n{LONG_A}\n\n{LONG_B}", {"boilerplate_crawl_date"}),
     ("caption", f"{LONG_A}\n\n1024px ISS Zvezda module\n\n{LONG_B}", {"boilerplate_caption"}),
+    ("menu", f"Menu | Home | News\n\n{LONG_A}\n\n{LONG_B}", {"boilerplate_menu"}),
     ("nav_and_share", f"Navigation\n\n{LONG_A}\n\nShare\n\n{LONG_B}", {"boilerplate_nav", "boilerplate_share"}),
     (
         "comments",
