@@ -44,3 +44,21 @@ def test_table_written_by_older_schema_gains_new_columns(tmp_path):
     assert st.insert_new("articles", new).rows_inserted == 1
     df = st.read("articles").sort(S.DOC_ID)
     assert df[S.N_WORDS_RAW].to_list() == [None, 42]
+
+
+def test_insert_new_appends_in_slices_and_a_cut_off_insert_completes(tmp_path, monkeypatch):
+    """Rows go in APPEND_SLICE_ROWS at a time; an insert that stopped after some slices (a killed
+    run) is completed by inserting the same rows again, without duplicates."""
+    from deltalake import DeltaTable
+
+    from flows import storage as storage_mod
+
+    monkeypatch.setattr(storage_mod, "APPEND_SLICE_ROWS", 2)
+    st = Storage(tmp_path)
+    st.ensure_tables()
+    before = DeltaTable(str(tmp_path / "articles")).version()
+    ids = [f"d{i}" for i in range(5)]
+    assert st.insert_new("articles", _rows(ids[:3])).rows_inserted == 3  # as if cut off after 3 of 5
+    assert DeltaTable(str(tmp_path / "articles")).version() == before + 2  # slices of 2 and 1
+    assert st.insert_new("articles", _rows(ids)).rows_inserted == 2
+    assert sorted(st.read("articles")[S.DOC_ID].to_list()) == ids
