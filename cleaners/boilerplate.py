@@ -155,6 +155,7 @@ SECTION_TOKENS = (
     "contact", "contact us", "about", "about us",
 )  # fmt: skip
 MENU_ITEMS = frozenset(SECTION_TOKENS) | frozenset(NAV_TOKENS)
+MENU_SEPARATOR_CHARS = "|»›•·/>"  # every character MENU_SEPARATOR_RE splits on
 # MENU_SEPARATOR_RE: what separates the items of a menu bar or a breadcrumb. splits "Home | News"
 # and "Home » World"; does not split "home-made" or "and/or".
 MENU_SEPARATOR_RE = re.compile(r"\s*[|»›•·]\s*|\s+[/>]\s+")
@@ -165,6 +166,8 @@ def _is_menu_bar(line: PageLine, cfg: BoilerplateConfig) -> bool:
     """A bar of site sections ("Menu | Home | News | World") or a breadcrumb from the home page
     ("Home » World » Europe"): two or more separated items, every one a section or navigation
     word, or the first one "Home" and none longer than a headline fragment."""
+    if not any(c in line.text for c in MENU_SEPARATOR_CHARS):  # cheap exact guard before the split
+        return False
     items = [item.strip(" -–—:").lower() for item in MENU_SEPARATOR_RE.split(line.text.strip())]
     items = [item for item in items if item]
     if len(items) < 2:
@@ -350,7 +353,7 @@ LINE_RULES: tuple[tuple[str, object], ...] = (
     ("crawl_date", lambda line, cfg: "-" in line.text and bool(CRAWL_DATE_RE.match(line.text))),
     ("nav", lambda line, cfg: line.n_words <= MAX_NAV_WORDS and bool(NAV_LINE_RE.match(line.text))),
     ("share", lambda line, cfg: bool(SHARE_LINE_RE.match(line.text))),
-    ("menu", lambda line, cfg: any(c in line.text for c in "|»›•·/>") and _is_menu_bar(line, cfg)),
+    ("menu", _is_menu_bar),
     ("cookie", _is_cookie_notice),
     ("follow", _is_follow),
     ("related", lambda line, cfg: line.n_words <= MAX_RELATED_WORDS and bool(RELATED_HEADER_RE.match(line.text))),

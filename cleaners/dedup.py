@@ -72,7 +72,7 @@ class Fingerprint:
 
 def normalize_for_fingerprint(text: str) -> str:
     """Case-folded, punctuation-free, whitespace-collapsed text; digits kept."""
-    return pl.select(_normalize_expr(pl.lit(text, dtype=pl.String))).item()
+    return _normalize(pl.Series([text], dtype=pl.String)).item()
 
 
 # NON_ASCII_RE: any character outside ASCII. "café" matches; "cafe" does not

@@ -42,7 +42,7 @@ def backfill_flow(
         storage.recover()
         units = plan_units(discover_files(inputs), cfg)
         logger.info("backfill %s..%s: %d units from %s", since, until, len(units), inputs)
-        _, stats, written = clean_and_commit(units, cfg, storage, show_progress, replace_range=(since, until))
+        stats, written = clean_and_commit(units, cfg, storage, show_progress, replace_range=(since, until))
         storage.drop_staging([stage_key(u, cfg) for u in units])
     written.update(
         {

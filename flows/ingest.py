@@ -206,13 +206,6 @@ def part_rows(path: str) -> int:
     return pl.scan_parquet(path).select(pl.len()).collect().item()
 
 
-def chunk_parts(staged: list[str], max_docs: int) -> list[list[str]]:
-    """Group staged Parquet parts (in order) into chunks of at most ``max_docs`` rows each."""
-    planner = ChunkPlanner(max_docs)
-    groups = [g for path in staged if (g := planner.add(path, part_rows(path))) is not None]
-    return groups + [planner.finish()]
-
-
 @task(name="dedup-commit-chunk", cache_policy=NO_CACHE)
 def dedup_commit_chunk(
     staged: list[str], unit_keys: list[str], cfg: PipelineConfig, output: str, replace_range: tuple[dt.date, dt.date] | None = None
@@ -337,13 +330,12 @@ def clean_and_commit(
     storage: Storage,
     show_progress: bool = False,
     replace_range: tuple[dt.date, dt.date] | None = None,
-) -> tuple[dict, Stats, dict]:
+) -> tuple[Stats, dict]:
     """Clean every unit in parallel tasks (reusing completely staged ones) and commit the run.
 
     Dedup and commits overlap the cleaning (see ``ChunkCommitter``): a chunk is committed as
-    soon as every unit up to its last part is staged. Returns the units' results, the merged
-    cleaning stats, and the commit totals (with ``seconds_clean``: wall time until the last unit
-    was staged).
+    soon as every unit up to its last part is staged. Returns the merged cleaning stats and the
+    commit totals (with ``seconds_clean``: wall time until the last unit was staged).
     """
     t0 = time.perf_counter()
     results = {u.key: staged_result(storage, u, cfg) for u in units}
@@ -364,7 +356,7 @@ def clean_and_commit(
     written = committer.finish()
     written["seconds_clean"] = seconds_clean
     stats = merge_stats(Stats(Counter(r["stats"])) for r in results.values())
-    return results, stats, written
+    return stats, written
 
 
 @dataclass
@@ -427,7 +419,7 @@ def ingest_flow(
         logger.info(
             "run %s: %d input files in %d units (%d already done) from %s", run_id, len(files), len(units), len(units) - len(todo), inputs
         )
-        results, stats, written = clean_and_commit(todo, cfg, storage, show_progress)
+        stats, written = clean_and_commit(todo, cfg, storage, show_progress)
         fetch.save_validators(storage.state_dir, [storage.staging_dir(stage_key(u, cfg)) / fetch.VALIDATORS_STAGED for u in todo])
         storage.drop_staging([stage_key(u, cfg) for u in todo])
         stats = stats + web_stats
