@@ -473,3 +473,46 @@ def test_frequent_and_member_equal_numpy_set_operations() -> None:
         common = dedup._frequent(values, k)
         assert np.array_equal(common, uniq[counts >= k])
         assert np.array_equal(dedup._member(values, common), np.isin(values, common))
+        copy = values.astype(np.uint64)
+        assert np.array_equal(dedup._frequent(copy, k, in_place=True), uniq[counts >= k].astype(np.uint64))
+
+
+def test_regroup_equals_the_one_shot_gather(monkeypatch) -> None:
+    """Blocked regrouping moves the same runs as one gather over all positions (empty documents included)."""
+    rng = np.random.default_rng(5)
+    monkeypatch.setattr(dedup, "_REGROUP_BLOCK_DOCS", 3)
+    for _ in range(200):
+        sizes = rng.integers(0, 6, int(rng.integers(1, 25)))
+        g = rng.integers(0, 2**32, int(sizes.sum()), dtype=np.uint64).astype(np.uint32)
+        old_of_new = rng.permutation(len(sizes))
+        old_start = np.concatenate(([0], np.cumsum(sizes)[:-1]))
+        run = sizes[old_of_new]
+        order = np.repeat(old_start[old_of_new] - np.concatenate(([0], np.cumsum(run)[:-1])), run) + np.arange(run.sum())
+        assert np.array_equal(dedup._regroup(g, sizes, old_of_new), g[order])
+
+
+def test_concat_consuming_equals_concatenate() -> None:
+    rng = np.random.default_rng(6)
+    for n_parts in (1, 2, 5):
+        parts = [rng.integers(0, 100, int(rng.integers(0, 10))).astype(np.int32) for _ in range(n_parts)]
+        want = np.concatenate(parts)
+        got = dedup._concat_consuming(list(parts))
+        assert np.array_equal(got, want) and got.dtype == want.dtype
+
+
+def test_shingle_block_word_hashes_equal_a_python_reference() -> None:
+    """The Enum-coded word hashing gives, per document, the distinct n-gram hashes of the plain
+    per-document computation (repeated words, one-word, empty and short documents)."""
+    cfg = DedupConfig()
+    texts = ["a b c d a b c d", "word", "", "x y", "the cat sat on the mat the cat sat", "b a b a b a"]
+    norm = dedup._normalize(pl.Series(texts))
+    g, gdoc = dedup._shingle_block(norm, cfg)
+    for i, text in enumerate(norm.to_list()):
+        words = text.split(" ") if text else []
+        if not words:
+            want = np.array([dedup._EMPTY_SHINGLE], dtype=np.uint64)
+        else:
+            h = dedup._word_hashes(words)
+            want, _ = dedup._ngram_hashes(h, np.zeros(len(h), dtype=np.int64), np.array([len(h)]), cfg.shingle_words)
+        want = np.unique(dedup._high32(want) if len(words) else want.astype(np.uint32))
+        assert np.array_equal(g[gdoc == i], want.astype(np.uint32)), text
