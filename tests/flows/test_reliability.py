@@ -81,6 +81,8 @@ def test_kill_then_rerun_equals_undisturbed(point, corpus, undisturbed, tmp_path
     out = tmp_path / "clean"
     killed = _run(corpus, out, failpoint=point)
     assert killed.returncode == -signal.SIGKILL, (point, killed.returncode, killed.stderr[-2000:])
+    # the tables exist from the start of the first run: readers can open them during it
+    assert all(Storage(out).exists(t) for t in (*TABLES, "dedup_index")), point
     rerun = _run(corpus, out)
     assert rerun.returncode == 0, rerun.stderr[-3000:]
     assert _snapshot(out) == undisturbed
