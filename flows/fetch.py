@@ -122,7 +122,7 @@ class HostRegistry:
         self._lock = threading.Lock()
         self._next_start: dict[str, float] = {}
         self._slots: dict[str, threading.BoundedSemaphore] = {}
-        self._robots: dict[str, Protego | None] = {}
+        self._robots: dict[str, tuple[float, Protego | None]] = {}  # origin -> (monotonic expiry, rules)
         self._robots_locks: dict[str, threading.Lock] = {}
         self._delay: dict[str, float] = {}
 
@@ -288,21 +288,27 @@ class Fetcher:
 
     # --- robots.txt -----------------------------------------------------------------------
     def robots(self, url: str) -> Protego | None:
-        """The parsed robots.txt of ``url``'s origin (cached); None means no rules apply."""
+        """The parsed robots.txt of ``url``'s origin; None means no rules apply.
+
+        Cached per origin for ``max_robots_age_seconds`` (a long run or a long-lived process
+        sees a site's changed rules within a day, as RFC 9309 asks).
+        """
         parts = urlsplit(url)
         origin = f"{parts.scheme.lower()}://{parts.netloc.lower()}"
         cache = self.hosts._robots  # noqa: SLF001 - the registry is this module's own
-        if origin in cache:
-            return cache[origin]
+        hit = cache.get(origin)
+        if hit is not None and hit[0] > time.monotonic():
+            return hit[1]
         with self.hosts.robots_lock(origin):
-            if origin in cache:
-                return cache[origin]
+            hit = cache.get(origin)
+            if hit is not None and hit[0] > time.monotonic():
+                return hit[1]
             rules = self._load_robots(origin)
             if rules is not None:
                 delay = rules.crawl_delay(self.agent)
                 if delay:
                     self.hosts.set_crawl_delay((parts.hostname or "").lower(), min(float(delay), self.cfg.max_crawl_delay_seconds))
-            cache[origin] = rules
+            cache[origin] = (time.monotonic() + self.cfg.max_robots_age_seconds, rules)
             return rules
 
     def _load_robots(self, origin: str) -> Protego | None:

@@ -185,3 +185,26 @@ def test_conditional_requests_use_and_return_validators(server):
 def test_retry_after_seconds(value, low, high):
     got = retry_after_seconds(value)
     assert got == low if low is None else low <= got <= high
+
+
+def test_robots_cache_expires_after_max_age(server):
+    """A cached robots.txt is fetched again once older than fetch.max_robots_age_seconds, and the
+    new rules apply; within the age it is fetched once for the host."""
+    import time
+
+    server.route("/a", Reply(200, ARTICLE))
+    server.route("/private/b", Reply(200, ARTICLE))
+    hosts = HostRegistry()
+    cfg = make_cfg(max_robots_age_seconds=0.5)
+
+    def fetch(urls):
+        out = list(fetch_pages(urls, cfg, stats=Stats(), hosts=hosts))
+        return {(o.page.source if isinstance(o, LoadFailure) else o.source): reason(o) for o in out}
+
+    assert fetch([server.url("/a"), server.url("/private/b")]) == {server.url("/a"): "ok", server.url("/private/b"): "robots_disallowed"}
+    assert fetch([server.url("/a")]) == {server.url("/a"): "ok"}
+    assert server.paths().count("/robots.txt") == 1  # still fresh: not fetched again
+    server.route("/robots.txt", Reply(200, b"User-agent: *\nDisallow: /a\n", {"Content-Type": "text/plain"}))
+    time.sleep(0.6)
+    assert fetch([server.url("/a"), server.url("/private/b")]) == {server.url("/a"): "robots_disallowed", server.url("/private/b"): "ok"}
+    assert server.paths().count("/robots.txt") == 2
