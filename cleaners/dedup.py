@@ -748,7 +748,7 @@ def _assign_fresh(
     ).with_columns(_joined=pl.lit(None, dtype=pl.String))
     x, xdoc, xsizes = _rep_x32(batch)
     if isinstance(index, pl.LazyFrame):
-        found = candidate_index_query(index, pl.DataFrame({"key": keys.ravel()})).collect()
+        found = candidate_index_query(index, pl.DataFrame({"key": keys.ravel()})).collect(engine="streaming")
         index = found.unique("doc_id", keep="first").sort("doc_id") if found.height else None
     if index is not None and index.height:
         joined, joined_sim = _match_index(x, xdoc, xsizes, keys, canon, index, batch.furniture, cfg)
@@ -854,28 +854,25 @@ def candidate_index_query(index: pl.LazyFrame, new_keys: pl.DataFrame) -> pl.Laz
 
     ``index`` is a lazy scan of the stored index (``pl.scan_delta`` / ``pl.scan_parquet``) and
     ``new_keys`` the :func:`band_keys` frame of the new batch (only its ``key`` column is used; keys
-    carry their band). The filter is a plain predicate on the scan, so polars evaluates it inside
-    the Parquet reader and materialises only matching rows. The canonical row of every matched
-    cluster is added, so a new copy's ``similarity`` is measured against the canonical itself.
+    carry their band). The canonical row of every matched cluster is added, so a new copy's
+    ``similarity`` is measured against the canonical itself.
+
+    The doc_ids are found on the cheap columns first (band keys matched inside each list, no
+    explode; then the canonicals by cluster), streamed, so this part's memory does not grow with
+    the index; the rows themselves, shingle lists included, are then read in one pass by a
+    doc_id predicate (measured on a 100k-document index of 10 KB pages: 2.2 s and +110 MB for
+    the explode-and-two-scans query, 1.3 s and +80 MB this way).
     """
     keys = new_keys["key"].unique().cast(pl.UInt64).implode()
-    # explode with a row number, not the doc_id string: ~12 instead of ~40 bytes per indexed key
-    numbered = index.with_row_index("_row")
-    hit_rows = (
-        numbered.select("_row", "band_keys")
-        .explode("band_keys")
-        .filter(pl.col("band_keys").is_in(keys))
-        .select("_row")
-        .unique()
+    hits = (
+        index.filter(pl.col("band_keys").list.eval(pl.element().is_in(keys)).list.any())
+        .select("doc_id", "cluster_id")
+        .collect(engine="streaming")
     )
-    # then the matching doc_ids, and the rows by a doc_id predicate the Parquet reader applies
-    # itself: a semi-join on the row number read every indexed shingle list first (measured on a
-    # 40k-document index: +313 MB for the query, +32 MB this way)
-    ids = numbered.select("_row", "doc_id").join(hit_rows, on="_row", how="semi").collect()["doc_id"]
-    hits = index.filter(pl.col("doc_id").is_in(ids.implode())).collect()
     clusters = hits["cluster_id"].unique().implode()
-    canon = index.filter(pl.col("is_canonical") & pl.col("cluster_id").is_in(clusters))
-    return pl.concat([hits.lazy(), canon]).unique("doc_id", keep="first")
+    canon = index.filter(pl.col("is_canonical") & pl.col("cluster_id").is_in(clusters)).select("doc_id").collect(engine="streaming")
+    wanted = pl.concat([hits["doc_id"], canon["doc_id"]]).unique().implode()
+    return index.filter(pl.col("doc_id").is_in(wanted)).unique("doc_id", keep="first")
 
 
 def _match_index(
