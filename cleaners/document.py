@@ -223,6 +223,8 @@ def clean_rows(pages: Sequence[RawPage | LoadFailure], cfg: PipelineConfig, stat
             decoded.append(decode_page(item, cfg))
         except PageError as err:
             rows.append(rejected_row(item, err))
+        except MemoryError:
+            raise  # not the page's fault: the caller decides (the extraction guard: extract_memory, fresh worker)
         except Exception as exc:  # noqa: BLE001 - recorded, never silent
             rows.append(rejected_row(item, PageError("decode", "internal_error", f"{type(exc).__name__}: {exc}")))
     repeats = site_repeats(decoded, cfg)
@@ -232,6 +234,8 @@ def clean_rows(pages: Sequence[RawPage | LoadFailure], cfg: PipelineConfig, stat
             rows.append(clean_decoded(doc, cfg, steps, checks, stats, repeats.get(site or "", frozenset())))
         except PageError as err:
             rows.append(rejected_row(doc.page, err))
+        except MemoryError:
+            raise
         except Exception as exc:  # noqa: BLE001 - recorded, never silent
             rows.append(rejected_row(doc.page, PageError("clean", "internal_error", f"{type(exc).__name__}: {exc}")))
     for row in rows:
@@ -256,7 +260,9 @@ def clean_pages(pages: Sequence[RawPage | LoadFailure], cfg: PipelineConfig, sta
 
     ``pages`` may hold ``LoadFailure`` placeholders for inputs that failed to load (see
     ``load_failure``). An unexpected exception in one page is recorded on that page as
-    ``internal_error`` with the exception type and message, and the batch goes on.
+    ``internal_error`` with the exception type and message, and the batch goes on; a
+    ``MemoryError`` is raised to the caller (the extraction guard turns it into ``extract_memory``
+    and starts a fresh worker).
     Returns the frame and ``stats``.
     """
     stats = stats if stats is not None else Stats()

@@ -166,13 +166,33 @@ class GuardedCleaner:
         stats.add(f"guard.{reason}")
         return clean_rows([LoadFailure(page, PageError("extract", reason, detail))], self.cfg, stats)
 
+    def _clean_local(self, pages: Sequence[RawPage | LoadFailure], stats: Stats) -> list[dict]:
+        """Text pages and load failures, cleaned in this process; if the batch runs out of memory,
+        page by page, and a page that still does is an ``extract_memory`` row (nothing is lost)."""
+        attempt = Stats()
+        try:
+            rows = clean_rows(pages, self.cfg, attempt)
+        except MemoryError:
+            rows = []
+            for page in pages:
+                one = Stats()
+                try:
+                    rows.extend(clean_rows([page], self.cfg, one))
+                except MemoryError:
+                    one = Stats()
+                    rows.extend(self._failed(page if isinstance(page, RawPage) else page.page, "extract_memory", "out of memory in the task process", one))
+                stats.counters.update(one.counters)
+            return rows
+        stats.counters.update(attempt.counters)
+        return rows
+
     def clean(self, pages: Sequence[RawPage | LoadFailure], stats: Stats) -> pl.DataFrame:
         """Clean a batch; every page gives exactly one row (as ``clean_pages``)."""
         if not self.cfg.guard.enabled:
             return clean_pages(pages, self.cfg, stats)[0]
         local = [p for p in pages if isinstance(p, LoadFailure) or p.format == "text"]
         guarded = [p for p in pages if not (isinstance(p, LoadFailure) or p.format == "text")]
-        rows = clean_rows(local, self.cfg, stats) if local else []
+        rows = self._clean_local(local, stats) if local else []
         for p in guarded:
             rows.extend(self._one(p, stats))
         return rows_frame(rows)

@@ -68,6 +68,44 @@ def test_guard_keeps_one_row_per_page_and_survives_a_slow_page():
     assert stats.counters["guard.extract_timeout"] == 1
 
 
+
+def test_guard_turns_a_page_over_the_memory_budget_into_extract_memory():
+    """A page whose extraction needs more than guard.max_worker_memory_mb is one extract_memory
+    row (not internal_error), the worker is replaced, and the next page is cleaned."""
+    huge = b"<html><body><article><p>" + b"Words of a long paragraph here. " * 400_000 + b"</p></article></body></html>"
+    pages = [RawPage("huge", huge, format="html"), RawPage("ok", article("Fine"), format="html")]
+    cfg = parse_config(None, {"guard.max_worker_memory_mb": 64})
+    stats = Stats()
+    with GuardedCleaner(cfg) as cleaner:
+        frame = cleaner.clean(pages, stats)
+        starts = cleaner.starts
+    reasons = dict(zip(frame[S.SOURCE].to_list(), frame[S.DROP_REASON].to_list()))
+    assert reasons == {"huge": "extract_memory", "ok": None}
+    assert starts == 2 and stats.counters["guard.extract_memory"] == 1
+
+
+def test_local_pages_out_of_memory_fall_back_page_by_page(monkeypatch):
+    """Text pages cleaned in the task process: a MemoryError redoes the batch page by page and the
+    page that still runs out is an extract_memory row; the others are cleaned as usual."""
+    import flows.guard as guard_mod
+
+    real = guard_mod.clean_rows
+
+    def clean_rows(pages, cfg, stats):
+        if any(getattr(p, "source", None) == "oom" for p in pages):
+            raise MemoryError
+        return real(pages, cfg, stats)
+
+    monkeypatch.setattr(guard_mod, "clean_rows", clean_rows)
+    text = b"A plain text news page. " * 30
+    pages = [RawPage("t1", text, format="text"), RawPage("oom", text, format="text"), RawPage("t2", text, format="text")]
+    stats = Stats()
+    with GuardedCleaner(parse_config(None, {})) as cleaner:
+        frame = cleaner.clean(pages, stats)
+    reasons = dict(zip(frame[S.SOURCE].to_list(), frame[S.DROP_REASON].to_list()))
+    assert reasons["oom"] == "extract_memory" and reasons["t1"] != "extract_memory" and reasons["t2"] != "extract_memory"
+    assert stats.counters["pages.read"] == 3 and stats.counters["guard.extract_memory"] == 1
+
 def _warc(path, pages):
     with path.open("wb") as fh:
         w = WARCWriter(fh, gzip=True)
