@@ -47,11 +47,13 @@ eval-repairs: setup
 	$(BIN)/newsclean eval repairs
 
 # Stage figures with same-run baselines, then end to end on generated 10 KB text pages
-# (E2E_SIZES=10000,100000 for the memory-flatness check: ~15 min on 2 cores).
+# (E2E_SIZES=10000,100000 E2E_REPEATS=2 for the memory-flatness check: ~20 min on 2 cores the
+# first time, pages are generated once into bench/out/e2e-pages/ and reused).
 E2E_SIZES ?= 10000
+E2E_REPEATS ?= 1
 bench: setup
 	$(BIN)/python bench/run.py
-	$(BIN)/python bench/bench_e2e.py --sizes $(E2E_SIZES)
+	$(BIN)/python bench/bench_e2e.py --sizes $(E2E_SIZES) --repeats $(E2E_REPEATS)
 
 # The HTML report (inline SVG plots, opens offline) of the tables under $(OUTPUT).
 report: setup
