@@ -128,8 +128,9 @@ def test_killed_run_leaves_no_processes_behind(corpus, tmp_path):
     while proc.poll() is None:  # note every descendant (and its command) while the run lives
         try:
             for child in parent.children(recursive=True):
-                if child.pid not in seen:
-                    seen[child.pid] = (child, " ".join(child.cmdline()))
+                # noted again on every poll: a child caught between fork and exec still shows
+                # its parent's command line (the server once looked like a second CLI)
+                seen[child.pid] = (seen.get(child.pid, (child,))[0], " ".join(child.cmdline()))
         except psutil.Error:
             pass
         time.sleep(0.05)
