@@ -749,7 +749,7 @@ def _assign_fresh(
     x, xdoc, xsizes = _rep_x32(batch)
     if isinstance(index, pl.LazyFrame):
         found = candidate_index_query(index, pl.DataFrame({"key": keys.ravel()})).collect(engine="streaming")
-        index = found.unique("doc_id", keep="first").sort("doc_id") if found.height else None
+        index = found.sort("doc_id") if found.height else None  # the query's rows are unique by doc_id
     if index is not None and index.height:
         joined, joined_sim = _match_index(x, xdoc, xsizes, keys, canon, index, batch.furniture, cfg)
         hit = joined.is_not_null().to_numpy()

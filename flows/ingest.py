@@ -245,7 +245,6 @@ class ChunkCommitter:
     def finish(self) -> dict:
         assert not self.waiting, "finish() before every unit was ready"
         self._commit(self.planner.finish(), self.unit_keys)
-        self.storage.ensure_tables()
         total = dict(self.total)
         total["inserted"] = dict(total["inserted"])
         total["rejected_by_reason"] = dict(total["rejected_by_reason"])

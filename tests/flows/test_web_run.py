@@ -42,6 +42,15 @@ def test_extract_depth_limit_is_handled(html, outcome):
     assert got == outcome
 
 
+def guard_clean(pages, cfg):
+    """Clean ``pages`` through a GuardedCleaner: (drop reason by source, worker starts, stats)."""
+    stats = Stats()
+    with GuardedCleaner(cfg) as cleaner:
+        frame = cleaner.clean(pages, stats)
+        starts = cleaner.starts
+    return dict(zip(frame[S.SOURCE].to_list(), frame[S.DROP_REASON].to_list())), starts, stats
+
+
 def test_guard_keeps_one_row_per_page_and_survives_a_slow_page():
     # 0.7 MB of tiny wrapped snippets: several seconds of extraction on this machine
     slow = b"<html><body>" + b"<div><span>word</span> more</div>" * 20_000 + b"</body></html>"
@@ -55,11 +64,7 @@ def test_guard_keeps_one_row_per_page_and_survives_a_slow_page():
         RawPage("ok2", article("Two"), format="html"),
     ]
     cfg = parse_config(None, {"guard.max_page_seconds": 1.0})
-    stats = Stats()
-    with GuardedCleaner(cfg) as cleaner:
-        frame = cleaner.clean(pages, stats)
-        starts = cleaner.starts
-    reasons = dict(zip(frame[S.SOURCE].to_list(), frame[S.DROP_REASON].to_list()))
+    reasons, starts, stats = guard_clean(pages, cfg)
     assert sorted(reasons) == sorted(p.source if isinstance(p, RawPage) else p.page.source for p in pages)
     assert reasons["ok1"] is None and reasons["ok2"] is None and reasons["deep"] is None
     assert reasons["slow"] == "extract_timeout" and reasons["script"] == "no_main_text"
@@ -68,18 +73,13 @@ def test_guard_keeps_one_row_per_page_and_survives_a_slow_page():
     assert stats.counters["guard.extract_timeout"] == 1
 
 
-
 def test_guard_turns_a_page_over_the_memory_budget_into_extract_memory():
     """A page whose extraction needs more than guard.max_worker_memory_mb is one extract_memory
     row (not internal_error), the worker is replaced, and the next page is cleaned."""
     huge = b"<html><body><article><p>" + b"Words of a long paragraph here. " * 400_000 + b"</p></article></body></html>"
     pages = [RawPage("huge", huge, format="html"), RawPage("ok", article("Fine"), format="html")]
     cfg = parse_config(None, {"guard.max_worker_memory_mb": 64})
-    stats = Stats()
-    with GuardedCleaner(cfg) as cleaner:
-        frame = cleaner.clean(pages, stats)
-        starts = cleaner.starts
-    reasons = dict(zip(frame[S.SOURCE].to_list(), frame[S.DROP_REASON].to_list()))
+    reasons, starts, stats = guard_clean(pages, cfg)
     assert reasons == {"huge": "extract_memory", "ok": None}
     assert starts == 2 and stats.counters["guard.extract_memory"] == 1
 
@@ -99,10 +99,7 @@ def test_local_pages_out_of_memory_fall_back_page_by_page(monkeypatch):
     monkeypatch.setattr(guard_mod, "clean_rows", clean_rows)
     text = b"A plain text news page. " * 30
     pages = [RawPage("t1", text, format="text"), RawPage("oom", text, format="text"), RawPage("t2", text, format="text")]
-    stats = Stats()
-    with GuardedCleaner(parse_config(None, {})) as cleaner:
-        frame = cleaner.clean(pages, stats)
-    reasons = dict(zip(frame[S.SOURCE].to_list(), frame[S.DROP_REASON].to_list()))
+    reasons, _, stats = guard_clean(pages, parse_config(None, {}))
     assert reasons["oom"] == "extract_memory" and reasons["t1"] != "extract_memory" and reasons["t2"] != "extract_memory"
     assert stats.counters["pages.read"] == 3 and stats.counters["guard.extract_memory"] == 1
 
