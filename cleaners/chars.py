@@ -83,19 +83,24 @@ def _edit_kind(explanation: list | None) -> str:
     return "unicode_fix"
 
 
-def _fix_lines_with_ftfy(text: str, cfg: CharsConfig, edits: list[Edit]) -> str:
+def _fix_lines_with_ftfy(text: str, cfg: CharsConfig, edits: list[Edit], since: str | None = None) -> str:
     """ftfy one line at a time (as ``ftfy.fix_text`` does), only on lines that can need it.
 
     A pure-ASCII line without ``&`` cannot hold mojibake or entities. One ``fix_and_explain``
     call suffices: it loops to its own fixed point, so a second call never changes the line.
+    With ``since`` (the text before a change that kept its lines), only lines that differ from
+    it are looked at: the others were fixed already.
     """
     if text.isascii() and "&" not in text:
         return text
     config = _ftfy_config(cfg, text)
     lines = text.split("\n")
+    old = since.split("\n") if since is not None else None
+    if old is not None and len(old) != len(lines):
+        old = None
     found: dict[str, list] = {}
     for i, line in enumerate(lines):
-        if line.isascii() and "&" not in line:
+        if (line.isascii() and "&" not in line) or (old is not None and old[i] == line):
             continue
         fixed, explanation = ftfy.fix_and_explain(line, config)
         if fixed != line:
@@ -189,13 +194,25 @@ def fix_characters_with_edits(text: str, cfg: CharsConfig) -> tuple[str, list[Ed
         text = _fix_lines_with_ftfy(stripped, cfg, edits)
         if text == stripped:
             break
-    if not text.isascii():
-        if _contains_any(text, ODD_SPACES):
-            text = _sub_count(ODD_SPACE_RE, " ", text, "nbsp", edits)
-    if cfg.keep_leading_indent:  # text pages: boilerplate removal reads the nesting, then drops it
-        text, n_space = _collapse_spaces_after_indent(text)
-    else:
-        text, n_space = _collapse_spaces(text)
+    n_space = 0
+    for _ in range(MAX_FIX_ROUNDS):
+        before = text
+        if not text.isascii():
+            if _contains_any(text, ODD_SPACES):
+                text = _sub_count(ODD_SPACE_RE, " ", text, "nbsp", edits)
+        if cfg.keep_leading_indent:  # text pages: boilerplate removal reads the nesting, then drops it
+            text, n = _collapse_spaces_after_indent(text)
+        else:
+            text, n = _collapse_spaces(text)
+        n_space += n
+        # a space change can also make new mojibake ("\xa0Š¤": with its edge space stripped, ftfy
+        # reads "Š¤" as "Ф"): ftfy again on the non-ASCII lines the space pass changed
+        if text == before or text.isascii():
+            break
+        refixed = _fix_lines_with_ftfy(text, cfg, edits, since=before)
+        if refixed == text:
+            break
+        text = refixed
     if n_space:
         edits.append(Edit("whitespace", "space runs collapsed, line ends stripped", n_space))
     stripped = BLANK_RUN_RE.sub("\n\n", text) if "\n\n\n" in text else text

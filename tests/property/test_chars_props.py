@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from cleaners.chars import EDGE_SPACE_RE, _collapse_spaces, fix_characters, fix_characters_with_edits
@@ -19,6 +19,8 @@ PLAIN_TEXT = st.lists(PLAIN_LINE, min_size=1, max_size=6).map("\n\n".join)
 
 @settings(max_examples=300, deadline=None)
 @given(st.text())
+@example("\x81\x8a¬")  # a control removal joins new mojibake
+@example("\xa0\x8a¤")  # stripping the edge space makes new mojibake ("Š¤" -> "Ф")
 def test_total_and_idempotent(text: str) -> None:
     once = fix_characters(text, CFG)
     assert fix_characters(once, CFG) == once
