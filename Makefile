@@ -12,7 +12,7 @@ export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
 export PREFECT_HOME ?= $(CURDIR)/.prefect
 export DO_NOT_TRACK ?= 1
 
-.PHONY: setup run test test-fast eval eval-extract eval-text eval-dedup eval-repairs bench report browser-check lock clean server-start server-stop server-status deploy worker bench-startup
+.PHONY: setup lint run test test-fast eval eval-extract eval-text eval-dedup eval-repairs bench report browser-check lock clean server-start server-stop server-status deploy worker bench-startup
 
 setup: $(STAMP)
 
@@ -26,7 +26,12 @@ $(STAMP): pyproject.toml requirements.lock
 run: setup
 	$(BIN)/newsclean run --input $(INPUT) --output $(OUTPUT)
 
-test: setup
+# The gates (pyflakes and friends via ruff, mypy over cleaners/), then every test.
+lint: setup
+	$(BIN)/ruff check cleaners flows tests bench
+	$(BIN)/mypy
+
+test: lint
 	$(BIN)/python -m pytest -q
 
 test-fast: setup

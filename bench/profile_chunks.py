@@ -74,9 +74,10 @@ class PhasePeaks:
 
 def _stage_job(args: tuple[int, int, str]) -> int:
     start, count, folder = args
+    from run import make_pages
+
     from cleaners.config import PipelineConfig
     from cleaners.document import clean_pages
-    from run import make_pages
 
     cfg = PipelineConfig()
     pages = [dataclasses.replace(p, source=f"bench://page/{start + i}") for i, p in enumerate(make_pages(count, seed=7 + start))]

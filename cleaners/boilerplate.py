@@ -33,10 +33,9 @@ from __future__ import annotations
 import datetime
 import functools
 import json
-import math
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
@@ -48,9 +47,9 @@ from cleaners.lines import (
     FEATURE_NAMES,
     SENTENCE_END_RE,
     SMOOTHING_NAMES,
-    best_segment,
     STOPWORDS,
     PageLine,
+    best_segment,
     count_words,
     line_features,
     smoothing_features,
@@ -283,7 +282,7 @@ AGENCY_TOKENS = (
 )  # fmt: skip
 # CREDIT_TAIL_RE: a caption ending in a credit. matches "ISS Zvezda module by NASA" and
 # "View of the International Space Station by NASA/Crew-2"; does not match "Run by volunteers".
-CREDIT_TAIL_RE = re.compile(rf"\bby\s+[A-Z][\w.&'-]*(?:[\s/][A-Z0-9][\w.&'-]*)*$")
+CREDIT_TAIL_RE = re.compile(r"\bby\s+[A-Z][\w.&'-]*(?:[\s/][A-Z0-9][\w.&'-]*)*$")
 # CREDIT_AGENCY_RE: a credit naming a picture agency or a slash credit. matches "by NASA/Crew-2",
 # "(NASA/Released)" and "Getty Images"; does not match "by Mr Smith".
 CREDIT_AGENCY_RE = re.compile(rf"(?:\b{_alt(AGENCY_TOKENS)}\b|\b\w+/[A-Z][\w-]*)", re.I)
@@ -347,7 +346,7 @@ MAX_RELATED_WORDS = _max_words(RELATED_TOKENS)
 MAX_COOKIE_HEADER_WORDS = _max_words(COOKIE_HEADER_TOKENS)
 MAX_COMMENT_SECTION_WORDS = max(_max_words(COMMENT_SECTION_TOKENS), 2)  # "12 Comments", "Comments (12)"
 
-LINE_RULES: tuple[tuple[str, object], ...] = (
+LINE_RULES: tuple[tuple[str, Callable[[PageLine, BoilerplateConfig], bool]], ...] = (
     ("bullet", lambda line, cfg: line.n_words == 0 and bool(BULLET_ONLY_RE.match(line.text))),
     ("ad_banner", lambda line, cfg: bool(AD_BANNER_RE.match(line.text))),
     ("crawl_date", lambda line, cfg: "-" in line.text and bool(CRAWL_DATE_RE.match(line.text))),

@@ -57,8 +57,9 @@ FTFY_ENCODING_FIXERS = ("decode_inconsistent_utf8", "replace_lossy_sequences", "
 
 def _sub_count(pattern: re.Pattern[str], repl: str, text: str, kind: str, edits: list[Edit]) -> str:
     new, n = pattern.subn(repl, text)
-    if n:
-        edits.append(Edit(kind, clip(repr(pattern.search(text).group(0))), n))
+    first = pattern.search(text) if n else None
+    if first is not None:
+        edits.append(Edit(kind, clip(repr(first.group(0))), n))
     return new
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 import tomllib
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 PIPELINE_VERSION = "0.1.0"
 
@@ -59,7 +59,7 @@ class CharsConfig:
 
     uncurl_quotes: bool = False  # keep typographic quotes unless asked
     fix_encoding: bool = True
-    normalize_unicode: str | None = "NFC"
+    normalize_unicode: Literal["NFC", "NFD", "NFKC", "NFKD"] | None = "NFC"
     keep_leading_indent: bool = False  # text pages keep indentation until boilerplate removal (cleaners.document)
 
 

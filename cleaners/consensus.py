@@ -35,7 +35,9 @@ from difflib import SequenceMatcher
 import polars as pl
 from rapidfuzz.distance import OSA
 
+from cleaners import schema
 from cleaners.config import DedupConfig
+from cleaners.derived import text_columns
 from cleaners.edits import Edit, clip, merge_edits
 
 EDIT_KIND = "consensus_repair"
@@ -61,7 +63,7 @@ def _tokens(text: str) -> tuple[list[tuple[int, int]], list[str], list[str]]:
     return spans, surface, [_fold(t) for t in surface]
 
 
-def _anchor(ops: list[tuple[str, int, int, int, int]], k: int, step: int, cfg: DedupConfig) -> bool:
+def _anchor(ops: Sequence[tuple[str, int, int, int, int]], k: int, step: int, cfg: DedupConfig) -> bool:
     """True when ``cfg.min_consensus_anchor_tokens`` equal tokens lie beside op ``k`` (direction
     ``step``), stepping over other short differences (a typo next to a stray mark) but not long ones."""
     equal = 0
@@ -78,7 +80,7 @@ def _anchor(ops: list[tuple[str, int, int, int, int]], k: int, step: int, cfg: D
 
 def _votes(canon: list[str], copy: list[str], copy_surface: list[str], cfg: DedupConfig) -> dict[int, str]:
     """The reading of ``copy`` at every canonical token it covers: its surface token, or "" (deleted)."""
-    votes: dict[int, str | None] = {}
+    votes: dict[int, str] = {}
     ops = SequenceMatcher(None, canon, copy, autojunk=False).get_opcodes()
     for k, (tag, i1, i2, j1, j2) in enumerate(ops):
         if tag == "equal":
@@ -186,8 +188,10 @@ def repair_clusters(clustered_df: pl.DataFrame, cfg: DedupConfig) -> pl.DataFram
 
     ``clustered_df`` is an ``assign_clusters`` output (``doc_id``, ``text``, ``cluster_id``,
     ``is_canonical``; ``edits`` as a list of kind/detail/count structs when present). The canonical
-    rows get their repaired text and the ``consensus_repair`` edits appended to ``edits``; every
-    other row is returned unchanged, in the input order. A cluster whose canonical is not in the
+    rows get their repaired text and the ``consensus_repair`` edits appended to ``edits``, and a
+    repaired row's ``content_hash`` and ``n_words``, where the frame has them, are derived again
+    from its new text (``derived.text_columns``); every other row is returned unchanged, in the
+    input order. A cluster whose canonical is not in the
     frame (it joined an indexed cluster) is left alone.
     """
     edit_type = pl.List(pl.Struct({"kind": pl.String, "detail": pl.String, "count": pl.Int32}))
@@ -212,9 +216,22 @@ def repair_clusters(clustered_df: pl.DataFrame, cfg: DedupConfig) -> pl.DataFram
         fixed, edits = repair_from_copies(text or "", others, cfg)
         new_text.append(fixed if edits else text)
         new_edits.append([e._asdict() for e in edits])
+    changed = [i for i, edits in enumerate(new_edits) if edits]
+    if not changed:
+        return df
     repaired = pl.DataFrame(
-        {"doc_id": canon["doc_id"], "_text": pl.Series(new_text, dtype=pl.String), "_edits": pl.Series(new_edits, dtype=edit_type)}
+        {
+            "doc_id": canon["doc_id"].gather(changed),
+            "_text": pl.Series([new_text[i] for i in changed], dtype=pl.String),
+            "_edits": pl.Series([new_edits[i] for i in changed], dtype=edit_type),
+        }
     )
+    derived = [c for c in (schema.CONTENT_HASH, schema.N_WORDS) if c in df.columns]
+    if derived:
+        values = [text_columns(t) for t in repaired["_text"].to_list()]
+        repaired = repaired.with_columns(
+            pl.Series(f"_{c}", [v[c] for v in values], dtype=df.schema[c]) for c in derived
+        )
     out = df.join(repaired, on="doc_id", how="left", maintain_order="left")
     return out.with_columns(
         pl.coalesce("_text", "text").alias("text"),
@@ -222,4 +239,5 @@ def repair_clusters(clustered_df: pl.DataFrame, cfg: DedupConfig) -> pl.DataFram
         .then(pl.concat_list(pl.col("edits").fill_null(pl.lit([], dtype=edit_type)).cast(edit_type), "_edits"))
         .otherwise(pl.col("edits"))
         .alias("edits"),
-    ).drop("_text", "_edits")
+        *(pl.coalesce(f"_{c}", c).alias(c) for c in derived),
+    ).drop("_text", "_edits", *(f"_{c}" for c in derived))

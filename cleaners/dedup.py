@@ -61,7 +61,7 @@ _EMPTY_SHINGLE = np.uint64(0)  # the one shingle of an empty document
 class Fingerprint:
     """What dedup stores per document: exact-content hash plus MinHash signature."""
 
-    content_hash: str  # xxh3-64 hex of the normalised text
+    content_key: str  # xxh3-64 hex of the fingerprint-normalised text (not the articles' content_hash)
     signature: tuple[int, ...]  # cfg.num_perm uint32 MinHash values
     n_shingles: int
 
@@ -94,7 +94,7 @@ def _normalize_expr(col: pl.Expr) -> pl.Expr:
     )
 
 
-def _content_hash(normalized: str) -> str:
+def _content_key(normalized: str) -> str:
     return xxhash.xxh3_64_hexdigest(normalized.encode("utf-8"))
 
 
@@ -275,7 +275,7 @@ def fingerprint(text: str, cfg: DedupConfig) -> Fingerprint:
     norm = _normalize(pl.Series([text], dtype=pl.String))
     sh, doc_of = _shingle_sets(norm, cfg)
     sig = _minhash(sh, doc_of, 1, cfg)[0]  # sh: distinct 32-bit shingle hashes
-    return Fingerprint(_content_hash(norm[0]), tuple(int(v) for v in sig), int(len(sh)))
+    return Fingerprint(_content_key(norm[0]), tuple(int(v) for v in sig), int(len(sh)))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -539,7 +539,7 @@ def _stable_id(doc_ids: pl.Series) -> pl.Series:
 def _with_defaults(df: pl.DataFrame) -> pl.DataFrame:
     """Private copies of the optional quality columns (_site, _published, _n_edits), nulls if absent."""
 
-    def column(name: str, dtype: pl.DataType | None, default: object) -> pl.Expr:
+    def column(name: str, dtype: pl.DataType | type[pl.DataType] | None, default: object) -> pl.Expr:
         if name not in df.columns:
             return pl.lit(default, dtype=dtype or pl.Date)
         col = pl.col(name)
@@ -559,7 +559,7 @@ def _with_defaults(df: pl.DataFrame) -> pl.DataFrame:
 class _Batch:
     """Intermediate state of one batch: rows, distinct contents (reps) and their shingles."""
 
-    rows: pl.DataFrame  # input rows + _row, content_hash, _rep (index of the row's content in reps)
+    rows: pl.DataFrame  # input rows + _row, _content_key, _rep (index of the row's content in reps)
     reps: pl.DataFrame  # one row per distinct content, numbered 0..n-1 best quality first
     shingles: np.ndarray  # content shingles of the reps, grouped by rep (ascending)
     shingle_doc: np.ndarray
@@ -572,14 +572,14 @@ def _prepare(df: pl.DataFrame, cfg: DedupConfig) -> _Batch:
     norm = rows.select(_normalize_expr(pl.col("_text"))).to_series()
     rows = rows.with_columns(
         pl.Series(
-            "content_hash", [xxhash.xxh3_64_hexdigest(t.encode("utf-8")) for t in norm.to_list()], dtype=pl.String
+            "_content_key", [xxhash.xxh3_64_hexdigest(t.encode("utf-8")) for t in norm.to_list()], dtype=pl.String
         ),
     )
     # one representative per distinct content: fewest repairs, earliest, smallest doc_id
     first = (
         rows.sort(["_n_edits", "_published", "doc_id"], nulls_last=True)
-        .unique("content_hash", keep="first", maintain_order=True)
-        .select("_row", "content_hash", "doc_id", "_n_edits", "_published", "_site")
+        .unique("_content_key", keep="first", maintain_order=True)
+        .select("_row", "_content_key", "doc_id", "_n_edits", "_published", "_site")
     )
     g, gdoc = _shingle_sets(norm, cfg, take=first["_row"])
     site_codes = first.select(
@@ -600,7 +600,7 @@ def _prepare(df: pl.DataFrame, cfg: DedupConfig) -> _Batch:
     g = _regroup(g, sizes, old_of_new)
     reps = reps.with_row_index("_rep").drop("_old")
     # each row's rep, joined on the narrow key columns only (a join of the whole frame copies every text)
-    rep_of = rows.select("_row", "content_hash").join(reps.select("content_hash", "_rep"), on="content_hash", how="left")
+    rep_of = rows.select("_row", "_content_key").join(reps.select("_content_key", "_rep"), on="_content_key", how="left")
     rows = rows.with_columns(rep_of.sort("_row")["_rep"])
     return _Batch(rows, reps, g, np.repeat(np.arange(len(reps), dtype=gdoc.dtype), run), run, furniture)
 
@@ -643,8 +643,13 @@ def band_keys(df: pl.DataFrame, cfg: DedupConfig) -> pl.DataFrame:
     )
 
 
+# The columns assign_clusters adds; input columns of these names (an earlier run's) are replaced.
+RESULT_COLUMNS = ("cluster_id", "is_canonical", "similarity")
+
+
 def assign_clusters(df: pl.DataFrame, cfg: DedupConfig, index: pl.DataFrame | None = None) -> pl.DataFrame:
-    """Every row of ``df`` plus ``cluster_id``, ``is_canonical`` and ``similarity``.
+    """Every row of ``df`` plus ``cluster_id``, ``is_canonical`` and ``similarity`` (:data:`RESULT_COLUMNS`,
+    which replace input columns of the same names).
 
     ``df`` needs ``doc_id`` (unique) and ``text``; ``site``, ``published`` and ``n_edits`` are used when
     present. ``similarity`` is the verified overlap with the canonical copy (exact shingle-set
@@ -686,6 +691,7 @@ def _assign(
     df: pl.DataFrame, cfg: DedupConfig, index: pl.DataFrame | pl.LazyFrame | None, with_index_rows: bool
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     no_rows = pl.DataFrame(schema=INDEX_SCHEMA)
+    df = df.drop(RESULT_COLUMNS, strict=False)  # an earlier assignment in the input is replaced
     if df.height == 0:
         return _empty_result(df), no_rows
     if isinstance(index, pl.LazyFrame):
@@ -783,14 +789,14 @@ def _assign_fresh(
 # the batch it was indexed with (site furniture of that batch removed).
 INDEX_SCHEMA = pl.Schema(
     {
-        "doc_id": pl.String,
-        "cluster_id": pl.String,
-        "is_canonical": pl.Boolean,
-        "similarity": pl.Float64,
-        "site": pl.String,
-        "n_shingles": pl.Int32,
-        "shingles": pl.List(pl.UInt32),  # sorted distinct high 32 bits of the content shingle hashes
-        "band_keys": pl.List(pl.UInt64),  # cfg.num_bands keys, band k at position k
+        "doc_id": pl.String(),
+        "cluster_id": pl.String(),
+        "is_canonical": pl.Boolean(),
+        "similarity": pl.Float64(),
+        "site": pl.String(),
+        "n_shingles": pl.Int32(),
+        "shingles": pl.List(pl.UInt32()),  # sorted distinct high 32 bits of the content shingle hashes
+        "band_keys": pl.List(pl.UInt64()),  # cfg.num_bands keys, band k at position k
     }
 )
 
@@ -819,7 +825,7 @@ def _index_frame(out: pl.DataFrame, x: np.ndarray, xdoc: np.ndarray, keys: np.nd
         {
             "_rep": np.arange(n, dtype=np.uint32),
             "n_shingles": np.bincount(xdoc, minlength=n).astype(np.int32),
-            "shingles": _list_column(x, xdoc, n, pl.UInt32),
+            "shingles": _list_column(x, xdoc, n, pl.UInt32()),
             "band_keys": pl.Series(keys).cast(pl.List(pl.UInt64)),
         }
     )
@@ -828,7 +834,7 @@ def _index_frame(out: pl.DataFrame, x: np.ndarray, xdoc: np.ndarray, keys: np.nd
         .join(per_rep, on="_rep", how="left")
         .drop("_rep")
         .select(list(INDEX_SCHEMA))
-        .cast(dict(INDEX_SCHEMA))
+        .cast(INDEX_SCHEMA)
     )
 
 

@@ -20,6 +20,7 @@ import xxhash
 
 from cleaners import boilerplate, chars, decode, extract, residual, schema
 from cleaners.config import CharsConfig, PipelineConfig
+from cleaners.derived import text_columns
 from cleaners.edits import Edit, merge_edits
 from cleaners.filters import count_words
 from cleaners.steps import Stats, Step, apply_filters, apply_steps, build_filters, build_steps
@@ -46,8 +47,6 @@ class PageError(Exception):
         self.stage, self.reason, self.detail = stage, reason, detail
 
 
-# NORM_SPACE_RE: runs of white space. "a \n b" -> one match between a and b; "ab" none
-NORM_SPACE_RE = re.compile(r"\s+")
 
 
 HIDDEN_TAGS = ("script", "style", "noscript", "template")
@@ -67,16 +66,6 @@ def visible_text(html: str) -> str:
 def make_doc_id(source: str) -> str:
     """Stable id of an input: 16 hex chars of xxh3-64 over its source path or URL."""
     return xxhash.xxh3_64_hexdigest(source.encode("utf-8", "surrogatepass"))
-
-
-def make_content_hash(text: str) -> str:
-    """Hash of the case- and space-normalised text (exact-duplicate key).
-
-    ``" ".join(s.split())`` is ``NORM_SPACE_RE.sub(" ", s).strip()``: ``str.split`` and ``\\s``
-    share one definition of white space, and the join is one C pass.
-    """
-    norm = " ".join(text.casefold().split())
-    return xxhash.xxh3_128_hexdigest(norm.encode("utf-8", "surrogatepass"))
 
 
 def site_of(url: str | None) -> str | None:
@@ -181,9 +170,8 @@ def clean_decoded(
             schema.LANGUAGE: language,
             schema.FORMAT: doc.format,
             schema.TEXT: body,
-            schema.N_WORDS: count_words(body),
+            **text_columns(body),
             schema.N_WORDS_RAW: count_words(visible_text(doc.text) if doc.format == "html" else doc.text),
-            schema.CONTENT_HASH: make_content_hash(body),
             schema.EDITS: [e._asdict() for e in edits],
             schema.STAGE: "filter" if reason else None,
             schema.DROP_REASON: reason,

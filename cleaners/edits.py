@@ -15,7 +15,7 @@ MAX_DETAIL_CHARS = 120
 class Edit(NamedTuple):
     kind: str  # stable snake_case, e.g. "boilerplate_nav", "semicolon_repair"
     detail: str  # short human-readable example, e.g. "Rogzonin -> Rogozin"
-    count: int  # how many places this edit touched
+    count: int  # type: ignore[assignment]  # how many places this edit touched (shadows tuple.count, unused here)
 
 
 def clip(text: str, limit: int = MAX_DETAIL_CHARS) -> str:

@@ -18,6 +18,7 @@ import datetime as dt
 import re
 from copy import deepcopy
 from dataclasses import dataclass
+from functools import partial
 from html import unescape
 
 from courlan import extract_domain
@@ -153,7 +154,7 @@ def _none_if_blank(value: str | None) -> str | None:
     return value.strip() or None if isinstance(value, str) else None
 
 
-def _trim_field(value: str) -> str:
+def _trim_field(value: str) -> str | None:
     """trafilatura's ``Document.clean_and_trim`` for one string field."""
     if len(value) > 10000:
         value = value[:9999] + "…"
@@ -240,10 +241,10 @@ def extract_html(html: str, cfg: ExtractConfig, url: str | None = None) -> Extra
         raise ExtractError("wrong_language", f"page declares {language}")
     meta, need_author = page_metadata(tree, url) if cfg.with_metadata else (Document(), False)
     # trafilatura extracts with the metadata's URL when none is given (it only resolves links)
-    opts = {"url": url or meta.url, "precision": cfg.favor_precision, "recall": cfg.favor_recall}
-    doc = _run_trafilatura(tree, cfg, fast=cfg.fast, **opts)
+    run = partial(_run_trafilatura, tree, cfg, url=url or meta.url, precision=cfg.favor_precision, recall=cfg.favor_recall)
+    doc = run(fast=cfg.fast)
     if cfg.fast and (len(doc.text or "") if doc is not None else 0) < cfg.min_fast_text_chars:
-        doc = _run_trafilatura(tree, cfg, fast=False, **opts)  # short: let readability/justext compete
+        doc = run(fast=False)  # short: let readability/justext compete
     if need_author:
         add_page_author(tree, meta)
     text = _paragraphs(doc.text or "") if doc is not None else ""

@@ -94,7 +94,7 @@ BLOCK_GAP_LINES = 3  # this many dropped lines in a row end a block of text
 
 
 class PageLine(NamedTuple):
-    index: int  # position among the page's non-blank lines
+    index: int  # type: ignore[assignment]  # position among the page's non-blank lines (shadows tuple.index)
     text: str  # stripped, list marker removed
     raw: str  # the original line
     indent: int  # leading spaces (tabs count 4)
@@ -495,7 +495,8 @@ def best_segment(scores: Sequence[float]) -> tuple[int, int]:
 def _blocks(probs: Sequence[float], min_gap: int) -> list[int]:
     """Block number of each line: blocks are runs of lines split by at least ``min_gap``
     consecutive lines the first stage would drop."""
-    out, block, gap = [], 0, 0
+    out: list[int] = []
+    block, gap = 0, 0
     for p in probs:
         if p < 0.5:
             gap += 1

@@ -87,7 +87,7 @@ SENTENCE_OPEN_CHARS = ".!?“\"\n("
 class SemicolonSite(NamedTuple):
     """One mid-line semicolon and its verdict."""
 
-    index: int  # offset of ";" in the text
+    index: int  # type: ignore[assignment]  # offset of ";" in the text (shadows tuple.index, unused here)
     choice: str  # keep | comma | drop
     strong: bool  # strong evidence that this semicolon is a spinner artefact
     before: str  # the word before it

@@ -37,25 +37,25 @@ DETAIL = "detail"
 STAGE = "stage"
 CANONICAL_DOC_ID = "canonical_doc_id"
 
-EDIT_STRUCT = pl.Struct({"kind": pl.String, "detail": pl.String, "count": pl.Int32})
+EDIT_STRUCT = pl.Struct({"kind": pl.String(), "detail": pl.String(), "count": pl.Int32()})
 EDITS_TYPE = pl.List(EDIT_STRUCT)
 TIMESTAMP = pl.Datetime("us", "UTC")
 
 # The columns every cleaned document has, in table order (shared by the two schemas below).
 _DOCUMENT_COLUMNS = {
-    DOC_ID: pl.String,
-    SOURCE: pl.String,
-    URL: pl.String,
-    SITE: pl.String,
-    TITLE: pl.String,
-    AUTHOR: pl.String,
-    PUBLISHED: pl.Date,
-    LANGUAGE: pl.String,
-    FORMAT: pl.String,
-    TEXT: pl.String,
-    N_WORDS: pl.Int32,
-    N_WORDS_RAW: pl.Int32,  # words on the page before cleaning (markup and scripts excluded)
-    CONTENT_HASH: pl.String,
+    DOC_ID: pl.String(),
+    SOURCE: pl.String(),
+    URL: pl.String(),
+    SITE: pl.String(),
+    TITLE: pl.String(),
+    AUTHOR: pl.String(),
+    PUBLISHED: pl.Date(),
+    LANGUAGE: pl.String(),
+    FORMAT: pl.String(),
+    TEXT: pl.String(),
+    N_WORDS: pl.Int32(),
+    N_WORDS_RAW: pl.Int32(),  # words on the page before cleaning (markup and scripts excluded)
+    CONTENT_HASH: pl.String(),
 }
 
 # A cleaned document before the dedup stage (output of a clean batch). drop_reason is null for
@@ -64,9 +64,9 @@ CLEANED_SCHEMA = pl.Schema(
     {
         **_DOCUMENT_COLUMNS,
         EDITS: EDITS_TYPE,
-        STAGE: pl.String,  # where a dropped document stopped (null when kept)
-        DROP_REASON: pl.String,
-        DETAIL: pl.String,
+        STAGE: pl.String(),  # where a dropped document stopped (null when kept)
+        DROP_REASON: pl.String(),
+        DETAIL: pl.String(),
     }
 )
 
@@ -74,48 +74,48 @@ CLEANED_SCHEMA = pl.Schema(
 ARTICLES_SCHEMA = pl.Schema(
     {
         **_DOCUMENT_COLUMNS,
-        CLUSTER_ID: pl.String,
-        N_COPIES: pl.Int32,
+        CLUSTER_ID: pl.String(),
+        N_COPIES: pl.Int32(),
         EDITS: EDITS_TYPE,
         INGESTED_AT: TIMESTAMP,
-        PIPELINE_VERSION: pl.String,
+        PIPELINE_VERSION: pl.String(),
     }
 )
 
 # data/clean/duplicates: every non-canonical copy, pointing at its cluster.
 DUPLICATES_SCHEMA = pl.Schema(
     {
-        DOC_ID: pl.String,
-        SOURCE: pl.String,
-        URL: pl.String,
-        SITE: pl.String,
-        TITLE: pl.String,
-        PUBLISHED: pl.Date,
-        CLUSTER_ID: pl.String,
-        CANONICAL_DOC_ID: pl.String,
-        SIMILARITY: pl.Float64,
-        CONTENT_HASH: pl.String,
+        DOC_ID: pl.String(),
+        SOURCE: pl.String(),
+        URL: pl.String(),
+        SITE: pl.String(),
+        TITLE: pl.String(),
+        PUBLISHED: pl.Date(),
+        CLUSTER_ID: pl.String(),
+        CANONICAL_DOC_ID: pl.String(),
+        SIMILARITY: pl.Float64(),
+        CONTENT_HASH: pl.String(),
         INGESTED_AT: TIMESTAMP,
-        PIPELINE_VERSION: pl.String,
+        PIPELINE_VERSION: pl.String(),
     }
 )
 
 # data/clean/rejected: the quarantine. Every input that did not become an article or duplicate.
 REJECTED_SCHEMA = pl.Schema(
     {
-        DOC_ID: pl.String,
-        SOURCE: pl.String,
-        URL: pl.String,
-        STAGE: pl.String,  # load | decode | extract | clean | filter
-        REASON: pl.String,  # stable snake_case drop reason
-        DETAIL: pl.String,  # short human-readable detail
+        DOC_ID: pl.String(),
+        SOURCE: pl.String(),
+        URL: pl.String(),
+        STAGE: pl.String(),  # load | decode | extract | clean | filter
+        REASON: pl.String(),  # stable snake_case drop reason
+        DETAIL: pl.String(),  # short human-readable detail
         INGESTED_AT: TIMESTAMP,
-        PIPELINE_VERSION: pl.String,
+        PIPELINE_VERSION: pl.String(),
     }
 )
 
 # `newsclean dedup` output: every input row plus these columns.
-DEDUP_COLUMNS = {CLUSTER_ID: pl.String, IS_CANONICAL: pl.Boolean, SIMILARITY: pl.Float64}
+DEDUP_COLUMNS = {CLUSTER_ID: pl.String(), IS_CANONICAL: pl.Boolean(), SIMILARITY: pl.Float64()}
 
 
 def empty(schema: pl.Schema) -> pl.DataFrame:

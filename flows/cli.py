@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import sys
@@ -132,7 +133,6 @@ def run(
     task_runner = _task_runner(runner, cfg)
     from flows.ingest import ingest_flow
     from flows.report import print_summary
-
     from flows.storage import LockedError
 
     api.wait()
@@ -156,9 +156,7 @@ def run(
         print_summary(summary)
 
 
-def _parse_date(value: str, name: str) -> "dt.date":
-    import datetime as dt
-
+def _parse_date(value: str, name: str) -> dt.date:
     try:
         return dt.date.fromisoformat(value)
     except ValueError as exc:
@@ -381,13 +379,21 @@ def dedup_cmd(
     if missing:
         typer.echo(f"error: {input} lacks required column(s): {', '.join(sorted(missing))}", err=True)
         raise typer.Exit(2)
+    # an earlier assignment (an export's, a labelled set's) is kept beside the new one as input_<name>
+    earlier = {c: f"input_{c}" for c in dedup.RESULT_COLUMNS if c in df.columns}
+    taken = sorted(set(earlier.values()) & set(df.columns))
+    if taken:
+        typer.echo(f"error: {input} has both {', '.join(earlier)} and {', '.join(taken)}: rename one", err=True)
+        raise typer.Exit(2)
+    df = df.rename(earlier)
     t0 = time.perf_counter()
     out = dedup.assign_clusters(df, cfg.dedup)
     dt_s = time.perf_counter() - t0
     output.parent.mkdir(parents=True, exist_ok=True)
     out.write_parquet(output)
     n_clusters = out["cluster_id"].n_unique()
-    typer.echo(f"{df.height} rows -> {n_clusters} clusters ({df.height - n_clusters} copies) in {dt_s:.2f} s; wrote {output}")
+    kept = f"; earlier {', '.join(earlier)} kept as {', '.join(earlier.values())}" if earlier else ""
+    typer.echo(f"{df.height} rows -> {n_clusters} clusters ({df.height - n_clusters} copies) in {dt_s:.2f} s; wrote {output}{kept}")
 
 
 @eval_app.command("text")

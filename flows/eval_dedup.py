@@ -28,8 +28,8 @@ from typing import Any
 
 import polars as pl
 
-from cleaners.config import DedupConfig
 from cleaners import dedup
+from cleaners.config import DedupConfig
 from cleaners.dedup import assign_clusters
 from cleaners.metrics import cluster_scores
 

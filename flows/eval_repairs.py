@@ -35,8 +35,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cleaners.config import EntitiesConfig, PunctuationConfig
-from cleaners.entities import LETTER_RUN_RE, is_name_token, fix_entity_typos_with_edits
-from cleaners.punctuation import COMMA, DROP, KEEP, SEMICOLON_RE, WORD_RE, assess_semicolons, repair_semicolons
+from cleaners.entities import LETTER_RUN_RE, fix_entity_typos_with_edits, is_name_token
+from cleaners.punctuation import COMMA, DROP, KEEP, SEMICOLON_RE, assess_semicolons, repair_semicolons
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT / ".." / "shared"

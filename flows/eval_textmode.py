@@ -27,8 +27,8 @@ from pathlib import Path
 
 from cleaners import schema
 from cleaners.boilerplate import LineClassifier, parse_text_page_with_model
-from cleaners.config import BoilerplateConfig, PipelineConfig
 from cleaners.chars import fix_characters_with_edits
+from cleaners.config import BoilerplateConfig, PipelineConfig
 from cleaners.document import RawPage, clean_pages, text_page_chars
 from cleaners.metrics import macro_prf, page_precision_recall
 from cleaners.steps import Stats, apply_steps, build_steps

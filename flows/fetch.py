@@ -34,7 +34,7 @@ import random
 import socket
 import threading
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
@@ -118,7 +118,8 @@ def robots_agent(user_agent: str) -> str:
 class HostRegistry:
     """Per-host politeness state: request-start clocks, in-flight caps, robots rules."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep) -> None:
+        self._clock, self._sleep = clock, sleep
         self._lock = threading.Lock()
         self._next_start: dict[str, float] = {}
         self._slots: dict[str, threading.BoundedSemaphore] = {}
@@ -135,16 +136,23 @@ class HostRegistry:
 
     @contextlib.contextmanager
     def slot(self, host: str, cfg: FetchConfig) -> Iterator[None]:
-        """Hold one of the host's connection slots, starting no sooner than its interval allows."""
+        """Hold one of the host's connection slots, starting no sooner than its interval allows.
+
+        The next start is set from the moment a request is actually let go, under the lock, not
+        from its planned time: a thread that wakes late from its sleep must not leave the one
+        after it less than the interval behind.
+        """
         sem = self._semaphore(host, cfg.max_host_connections)
         with sem:
             interval = max(cfg.min_host_interval_seconds, self._delay.get(host, 0.0))
-            with self._lock:
-                now = time.monotonic()
-                start = max(now, self._next_start.get(host, now))
-                self._next_start[host] = start + interval
-            if start > now:
-                time.sleep(start - now)
+            while True:
+                with self._lock:
+                    now = self._clock()
+                    start = self._next_start.get(host, now)
+                    if start <= now:
+                        self._next_start[host] = now + interval
+                        break
+                self._sleep(start - now)
             yield
 
     def robots_lock(self, origin: str) -> threading.Lock:

@@ -35,11 +35,11 @@ from typing import NamedTuple
 import numpy as np
 
 from cleaners.boilerplate import MODEL_RESOURCE, LineClassifier, LineModel, TreeModel, rule_kept_lines
-from cleaners.config import BoilerplateConfig
-from cleaners.lines import FEATURE_NAMES, SMOOTHING_NAMES, line_features, smoothing_features, split_lines
-from cleaners.metrics import WORD_RE, shingles, macro_prf
 from cleaners.chars import fix_characters
+from cleaners.config import BoilerplateConfig
 from cleaners.document import text_page_chars
+from cleaners.lines import FEATURE_NAMES, SMOOTHING_NAMES, line_features, smoothing_features, split_lines
+from cleaners.metrics import WORD_RE, macro_prf, shingles
 from cleaners.steps import build_steps
 from flows.eval_textmode import DEFAULT_DIR, load_pages, pipeline_body, pipeline_config, score_pages
 

@@ -23,8 +23,8 @@ import select
 import subprocess
 import sys
 from collections import Counter
-from pathlib import Path
 from collections.abc import Sequence
+from pathlib import Path
 
 import polars as pl
 

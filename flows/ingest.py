@@ -28,7 +28,8 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.futures import as_completed
 
-from cleaners import consensus, dedup, schema as S
+from cleaners import consensus, dedup
+from cleaners import schema as S
 from cleaners.config import PipelineConfig, parse_config
 from cleaners.selection import n_repairs_expr, output_rows, rejected_rows, split_kept
 from cleaners.steps import Stats, merge_stats
@@ -138,13 +139,7 @@ def cluster_run(kept: pl.DataFrame, storage: Storage, cfg: PipelineConfig, forge
         index_scan = index_scan.filter(~pl.col(S.DOC_ID).is_in(forget.implode()))
     # the scan is filtered inside: only indexed copies of these pages and their candidates load
     clustered, new_index = dedup.cluster_and_index(kept, cfg.dedup, index_scan)
-    repaired = consensus.repair_clusters(clustered, cfg.dedup)
-    changed = repaired[S.TEXT] != clustered[S.TEXT]
-    if changed.any():  # a repaired canonical gets its hash and word count again
-        repaired = repaired.with_columns(
-            pl.when(changed).then(pl.col(S.TEXT).map_elements(make_content_hash, return_dtype=pl.String)).otherwise(pl.col(S.CONTENT_HASH)).alias(S.CONTENT_HASH),
-            pl.when(changed).then(pl.col(S.TEXT).map_elements(count_words, return_dtype=pl.Int32)).otherwise(pl.col(S.N_WORDS)).alias(S.N_WORDS),
-        )
+    repaired = consensus.repair_clusters(clustered, cfg.dedup)  # re-derives a repaired text's columns
     local = repaired.filter(pl.col(S.IS_CANONICAL)).select(S.CLUSTER_ID, pl.col(S.DOC_ID).alias(S.CANONICAL_DOC_ID))
     joined = repaired.filter(~pl.col(S.CLUSTER_ID).is_in(local[S.CLUSTER_ID].implode()))[S.CLUSTER_ID].unique()
     earlier = (  # canonicals written by earlier runs, for copies that joined their clusters

@@ -1,4 +1,10 @@
-"""Shared fixtures: the project root and ../shared (tests skip cleanly when it is absent)."""
+"""Shared fixtures: the project root, ../shared and the seed pages.
+
+Tests that need ../shared call :func:`need`; without the data they skip, except under
+``NEWSCLEAN_REQUIRE_SHARED=1`` (set by ``.ci/run``), where any skip fails the test instead, so a
+missing data set or tool can never pass CI silently. Tests that need only the seeds read
+``data/raw`` (byte-identical copies, checked by ``test_demo_seeds_match_shared``) and never skip.
+"""
 
 from __future__ import annotations
 
@@ -9,22 +15,36 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = (ROOT / ".." / "shared").resolve()
+SEEDS = ROOT / "data" / "raw"
+REQUIRE_SHARED = os.environ.get("NEWSCLEAN_REQUIRE_SHARED", "") not in ("", "0")
 
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("DO_NOT_TRACK", "1")
 
 
+def need(path: Path, what: str | None = None) -> Path:
+    """``path`` if it exists; else skip (fail under NEWSCLEAN_REQUIRE_SHARED=1) naming what is missing."""
+    if not path.exists():
+        pytest.skip(f"{what or path} is not present ({path})")
+    return path
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if REQUIRE_SHARED and report.skipped and not hasattr(report, "wasxfail"):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        report.outcome = "failed"
+        report.longrepr = f"skipped under NEWSCLEAN_REQUIRE_SHARED=1 (CI runs every test): {reason}"
+
+
 @pytest.fixture(scope="session")
 def shared_dir() -> Path:
-    if not SHARED.is_dir():
-        pytest.skip("../shared is not present")
-    return SHARED
+    return need(SHARED, "../shared")
 
 
 @pytest.fixture(scope="session")
 def seeds_dir() -> Path:
-    """The five seed pages: ../shared/seeds, or the demo copy in data/raw."""
-    for d in (SHARED / "seeds", ROOT / "data" / "raw"):
-        if d.is_dir() and len(list(d.glob("*.txt"))) >= 5:
-            return d
-    pytest.skip("seed pages are not present")
+    """The five seed pages of the demo corpus (data/raw, in the repository)."""
+    return SEEDS

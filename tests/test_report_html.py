@@ -13,12 +13,13 @@ import pytest
 from lxml import html as lxml_html
 from typer.testing import CliRunner
 
-from browser.synthetic import synthetic_frames, write_synthetic_tables
 from cleaners import schema as S
 from flows import report_html as R
 from flows.cli import app
 from flows.report import summary_table
 from flows.storage import Storage
+
+from browser.synthetic import synthetic_frames, write_synthetic_tables
 
 
 def _articles(rows: list[dict]) -> pl.DataFrame:

@@ -15,9 +15,10 @@ import tempfile
 from dataclasses import asdict
 from pathlib import Path
 
+from flows.report_html import write_report
+
 from browser.chromium import check_plots, dump_dom, find_chromium, screenshot
 from browser.synthetic import write_synthetic_tables
-from flows.report_html import write_report
 
 
 def check_report(tables: Path, page: Path, png: Path) -> dict:

@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from flows.report_html import PLOT_KEYS, write_report
+
 from browser.chromium import check_plots, dump_dom, find_chromium, screenshot
 from browser.synthetic import write_synthetic_tables
-from flows.report_html import PLOT_KEYS, write_report
 
 pytestmark = [
     pytest.mark.slow,

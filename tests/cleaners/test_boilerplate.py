@@ -32,6 +32,8 @@ from cleaners.config import BoilerplateConfig, PipelineConfig
 from cleaners.document import text_page_chars
 from cleaners.lines import FEATURE_NAMES, SMOOTHING_NAMES, split_lines
 
+from conftest import need
+
 CFG = BoilerplateConfig()
 RULES_ONLY = BoilerplateConfig(use_classifier=False)
 GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "boilerplate"
@@ -355,8 +357,7 @@ SEED_EXPECTATIONS = {
 
 def _seed(seeds_dir: Path, prefix: str) -> str:
     matches = sorted(seeds_dir.glob(f"{prefix}*.txt"))
-    if not matches:
-        pytest.skip(f"seed {prefix} not present")
+    assert matches, f"seed {prefix} not in {seeds_dir}"
     return matches[0].read_text(encoding="utf-8")
 
 
@@ -394,9 +395,7 @@ TEXTMODE_F1_FLOOR = 0.93
 def test_textmode_dev_floor(shared_dir: Path) -> None:
     from flows.eval_textmode import evaluate_textmode
 
-    directory = shared_dir / "eval" / "textmode-dev"
-    if not directory.is_dir():
-        pytest.skip("textmode-dev is not present")
+    directory = need(shared_dir / "eval" / "textmode-dev", "textmode-dev")
     result = evaluate_textmode(directory, CFG)
     assert result["pages"] >= 90
     assert result["f1"] >= TEXTMODE_F1_FLOOR

@@ -16,6 +16,8 @@ from cleaners.config import DedupConfig
 from cleaners.dedup import assign_clusters, band_keys, fingerprint, normalize_for_fingerprint
 from cleaners.metrics import cluster_scores
 
+from conftest import need
+
 CFG = DedupConfig()
 
 # ------------------------------------------------------------------ synthetic news stories
@@ -115,7 +117,7 @@ def test_fingerprint_same_content(a: str, b: str) -> None:
 @pytest.mark.parametrize(("a", "b"), [c[1:] for c in FINGERPRINT_DIFFERENT], ids=[c[0] for c in FINGERPRINT_DIFFERENT])
 def test_fingerprint_different_content(a: str, b: str) -> None:
     fa, fb = fingerprint(a, CFG), fingerprint(b, CFG)
-    assert fa.content_hash != fb.content_hash
+    assert fa.content_key != fb.content_key
     assert fa.signature != fb.signature
 
 
@@ -123,7 +125,7 @@ def test_fingerprint_shape_and_seed() -> None:
     text = story(1)
     fp = fingerprint(text, CFG)
     assert len(fp.signature) == CFG.num_perm
-    assert fp.content_hash == xxhash.xxh3_64_hexdigest(normalize_for_fingerprint(text).encode())
+    assert fp.content_key == xxhash.xxh3_64_hexdigest(normalize_for_fingerprint(text).encode())
     assert fingerprint(text, dataclasses.replace(CFG, seed=2)).signature != fp.signature
     assert fingerprint(text, CFG) == fp  # deterministic
 
@@ -295,7 +297,7 @@ def test_components_match_union_find() -> None:
         a, b = rng.integers(0, n, m), rng.integers(0, n, m)
         parent = list(range(n))
 
-        def find(x: int) -> int:
+        def find(x: int, parent: list[int] = parent) -> int:
             while parent[x] != x:
                 parent[x] = parent[parent[x]]
                 x = parent[x]
@@ -321,9 +323,7 @@ def test_seed_pages_stay_five_clusters(seeds_dir) -> None:
 
 @pytest.mark.slow
 def test_syndication_dev_floor(shared_dir) -> None:
-    path = shared_dir / "eval" / "syndication" / "dev.parquet"
-    if not path.is_file():
-        pytest.skip("syndication dev set is not present")
+    path = need(shared_dir / "eval" / "syndication" / "dev.parquet", "syndication dev set")
     df = pl.read_parquet(path)
     out = assign_clusters(df.select("doc_id", "text", "title", "site"), CFG)
     scores = cluster_scores(df["cluster_id"].to_list(), out["cluster_id"].to_list())
@@ -413,9 +413,7 @@ def test_candidate_query_on_parquet_scan(tmp_path) -> None:
 @pytest.mark.slow
 def test_syndication_dev_two_runs(shared_dir) -> None:
     """Half the dev set in run 1, the other half plus run 1's index in run 2: combined ARI, idempotence."""
-    path = shared_dir / "eval" / "syndication" / "dev.parquet"
-    if not path.is_file():
-        pytest.skip("syndication dev set is not present")
+    path = need(shared_dir / "eval" / "syndication" / "dev.parquet", "syndication dev set")
     df = pl.read_parquet(path)
     inputs = df.select("doc_id", "text", "title", "site")
     half = df.height // 2

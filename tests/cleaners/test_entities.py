@@ -11,9 +11,10 @@ from cleaners.config import EntitiesConfig
 from cleaners.edits import Edit
 from cleaners.entities import find_entity_typos, fix_entity_typos, fix_entity_typos_with_edits
 
+from conftest import SEEDS, SHARED, need
+
 CFG = EntitiesConfig()
 GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "entities"
-SHARED = Path(__file__).resolve().parents[2] / ".." / "shared"
 
 
 def _golden(name: str) -> list[dict]:
@@ -96,9 +97,8 @@ def test_golden_known_failures(case: dict) -> None:
 
 
 def test_seed_003_typo_fixed() -> None:
-    seeds = list((SHARED / "seeds").glob("003_*.txt")) if (SHARED / "seeds").is_dir() else []
-    if not seeds:
-        pytest.skip("../shared seeds are not present")
+    seeds = list(SEEDS.glob("003_*.txt"))
+    assert seeds
     text = seeds[0].read_text(encoding="utf-8")
     out, edits = fix_entity_typos_with_edits(text, CFG)
     assert "Rogzonin" not in out and "Rogozin’s behavior" in out
@@ -111,6 +111,6 @@ def test_clean_news_false_corrections_near_zero() -> None:
 
     docs = eval_repairs.load_clean_corpora_one("syndication_source")
     if not docs:
-        pytest.skip("syndication dev set is not present")
+        need(SHARED / "eval" / "syndication" / "dev.parquet", "syndication dev set")
     result = eval_repairs.false_name_corrections("syndication_source", docs, CFG, eval_repairs.load_name_audit())
     assert result["false_or_unaudited_per_1000_docs"] < 2.0

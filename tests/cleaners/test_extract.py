@@ -11,6 +11,8 @@ import pytest
 from cleaners.config import ExtractConfig, PipelineConfig
 from cleaners.extract import Extracted, ExtractError, extract_html
 
+from conftest import need
+
 CFG = ExtractConfig()
 PARAS = [
     "Russia will leave the International Space Station after 2024, the new head of Roscosmos told President Putin on Tuesday.",
@@ -113,8 +115,7 @@ def test_eval_floor_on_extract_dev(shared_dir: Path) -> None:
     from flows.eval_extract import evaluate_extract
 
     root = shared_dir / "eval" / "extract-dev"
-    if not (root / "ground-truth.json").exists():
-        pytest.skip("extract-dev is not present")
+    need(root / "ground-truth.json", "extract-dev")
     result = evaluate_extract(root / "ground-truth.json", root / "html", PipelineConfig())
     assert result["pages"] >= 80
     for split in ("all", "even", "odd"):
@@ -238,10 +239,9 @@ def test_fast_mode_with_fallback_keeps_dev_outputs(shared_dir: Path) -> None:
 
     from cleaners.decode import decode_bytes
 
-    d = shared_dir / "eval" / "extract-dev" / "html"
-    files = sorted(d.glob("*.html.gz")) if d.is_dir() else []
-    if not files:
-        pytest.skip("extract-dev is not present")
+    d = need(shared_dir / "eval" / "extract-dev" / "html", "extract-dev")
+    files = sorted(d.glob("*.html.gz"))
+    assert files
     for f in files:
         html = decode_bytes(gzip.decompress(f.read_bytes()), PipelineConfig().load).text
         try:

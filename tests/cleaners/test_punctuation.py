@@ -18,9 +18,10 @@ from cleaners.punctuation import (
     repair_semicolons_with_edits,
 )
 
+from conftest import SEEDS, SHARED, need
+
 CFG = PunctuationConfig()
 GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "punctuation"
-SHARED = Path(__file__).resolve().parents[2] / ".." / "shared"
 
 
 def _golden(name: str) -> list[dict]:
@@ -110,9 +111,7 @@ def test_golden_known_failures(case: dict) -> None:
 def test_seed_002_labels() -> None:
     """Every semicolon of the spun seed page gets its hand-labelled repair (acceptance: >= 95%)."""
     labels = json.loads((GOLDEN / "seed_002_labels.json").read_text(encoding="utf-8"))
-    seed = SHARED / labels["seed"]
-    if not seed.exists():
-        pytest.skip("../shared seeds are not present")
+    seed = SEEDS / Path(labels["seed"]).name  # the demo copy of the seed page
     text = seed.read_text(encoding="utf-8")
     assessment = assess_semicolons(text, CFG)
     assert assessment.anomalous
@@ -129,6 +128,6 @@ def test_real_prose_semicolons_untouched(name: str) -> None:
 
     docs = eval_repairs.load_clean_corpora_one(name)
     if not docs:
-        pytest.skip(f"{name} corpus is not present")
+        need(SHARED / "missing", f"{name} corpus")
     result = eval_repairs.legit_semicolons_touched(docs, CFG)
     assert result["touched_rate"] <= 0.01

@@ -4,24 +4,24 @@ from __future__ import annotations
 
 import gzip
 import json
-from pathlib import Path
 
 import pytest
-from httpserver import LoopbackServer, Reply
 
 from cleaners.config import parse_config
 from cleaners.steps import Stats
 from flows.feeds import FeedError, discover_urls, parse_feed, parse_sitemap
 from flows.fetch import HostRegistry
 
-SHARED = Path(__file__).parents[2] / ".." / "shared" / "fixtures" / "feeds"
+from conftest import SHARED as SHARED_ROOT
+from conftest import need
+from httpserver import LoopbackServer, Reply
+
+SHARED = SHARED_ROOT / "fixtures" / "feeds"
 XML = {"Content-Type": "application/xml"}
 
 
 def fixture(name: str) -> bytes:
-    path = SHARED / name
-    if not path.exists():
-        pytest.skip("../shared fixtures absent")
+    path = need(SHARED / name, "../shared feed fixture")
     return path.read_bytes()
 
 

@@ -15,7 +15,10 @@ from cleaners.document import LoadFailure, RawPage
 from cleaners.steps import Stats
 from flows.warc import is_warc, iter_warc_pages, parse_content_type
 
-SHARED = Path(__file__).parents[2] / ".." / "shared" / "fixtures" / "warc"
+from conftest import SHARED as SHARED_ROOT
+from conftest import need
+
+SHARED = SHARED_ROOT / "fixtures" / "warc"
 CFG = parse_config()
 PAGE = b"<html><body><p>" + b"A sentence of a news article. " * 20 + b"</p></body></html>"
 
@@ -43,9 +46,7 @@ def read(path, cfg=CFG):
     ],
 )
 def test_shared_fixtures(name, expected):
-    path = SHARED / name
-    if not path.exists():
-        pytest.skip("../shared fixtures absent")
+    path = need(SHARED / name, "../shared WARC fixture")
     items, counters = read(path)
     assert dict(outcome(items)) == expected
     for item in items:
@@ -54,9 +55,7 @@ def test_shared_fixtures(name, expected):
 
 
 def test_fixture_record_fields():
-    path = SHARED / "resiliparse" / "warcfile.warc.gz"
-    if not path.exists():
-        pytest.skip("../shared fixtures absent")
+    path = need(SHARED / "resiliparse" / "warcfile.warc.gz", "../shared WARC fixture")
     items, counters = read(path)
     first = items[0]
     assert first.url == "http://003338.cn/l41/481397.html"

@@ -6,16 +6,18 @@ import io
 import json
 
 import pytest
-from httpserver import LoopbackServer, Reply
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from cleaners import extract, schema as S
+from cleaners import extract
+from cleaners import schema as S
 from cleaners.config import ExtractConfig, parse_config
 from cleaners.document import LoadFailure, PageError, RawPage
 from cleaners.steps import Stats
 from flows.guard import GuardedCleaner
 from flows.storage import Storage
+
+from httpserver import LoopbackServer, Reply
 
 PARA = "<p>" + "The council approved the new budget after a long debate on Tuesday night. " * 6 + "</p>"
 

@@ -6,7 +6,7 @@ import xxhash
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cleaners.document import NORM_SPACE_RE, make_content_hash
+from cleaners.derived import NORM_SPACE_RE, make_content_hash
 
 SPACED = st.text(alphabet=st.sampled_from(list("aB \t\n\r\x0b\x1c") + ["\u00a0", "\u2028", "\u3000", "İ", "ß"]))
 
