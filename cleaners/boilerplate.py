@@ -255,6 +255,18 @@ ATTRIBUTION_RE = re.compile(
     re.I,
 )
 
+RESERVED_TOKENS = ("all rights reserved", "tous droits réservés", "alle rechte vorbehalten", "todos los derechos reservados")
+# COPYRIGHT_NOTICE_RE: a copyright footer: a line opening with ©/(c)/"Copyright" and a year or a
+# ©, or one that is or ends in a rights-reserved formula after a year. matches "Copyright 2022 The
+# Daily Planet. All rights reserved.", "© AP", "2021 Foo Media, all rights reserved" and "All
+# rights reserved."; does not match "Copyright laws changed in 2020, he said." or "He said all
+# rights reserved."
+COPYRIGHT_NOTICE_RE = re.compile(
+    rf"^\W*(?:©|\(c\)\s|copyright\s*(?:©|\(c\))?\s*(?:\d{{4}}|©)"
+    rf"|(?:.*\b\d{{4}}\b.*)?{_alt(RESERVED_TOKENS)}\W*$)",
+    re.I,
+)
+
 # BULLET_ONLY_RE: nothing but bullets, bars and punctuation. matches "•" and "* |";
 # does not match "• 2024".
 BULLET_ONLY_RE = re.compile(r"^[\W_]*$")
@@ -333,6 +345,10 @@ def _is_cookie_notice(line: PageLine, cfg: BoilerplateConfig) -> bool:
     return "ookies" in text and bool(COOKIE_NOTICE_RE.match(text))
 
 
+def _is_copyright_notice(line: PageLine, cfg: BoilerplateConfig) -> bool:
+    return line.n_words <= cfg.max_copyright_words and bool(COPYRIGHT_NOTICE_RE.search(line.text))
+
+
 def _max_words(tokens: Sequence[str]) -> int:
     return max(count_words(t) for t in tokens)
 
@@ -357,6 +373,7 @@ LINE_RULES: tuple[tuple[str, Callable[[PageLine, BoilerplateConfig], bool]], ...
     ("follow", _is_follow),
     ("related", lambda line, cfg: line.n_words <= MAX_RELATED_WORDS and bool(RELATED_HEADER_RE.match(line.text))),
     ("attribution", lambda line, cfg: bool(ATTRIBUTION_RE.match(line.text))),
+    ("copyright", _is_copyright_notice),
     ("teaser", lambda line, cfg: ("[" in line.text or ":" in line.text) and bool(TEASER_RE.search(line.text))),
     ("shortcode", lambda line, cfg: line.text.startswith("[") and bool(SHORTCODE_LINE_RE.match(line.text))),
     ("caption", _is_caption),

@@ -86,6 +86,7 @@ class BoilerplateConfig:
     max_title_search_lines: int = 40  # lines above the first prose line searched for the headline
     max_date_lines_after_title: int = 8  # a date line this close under the headline is `published`
     max_caption_words: int = 15  # image captions/credits are at most this long
+    max_copyright_words: int = 25  # a copyright footer ("Copyright 2022 X. All rights reserved.") is at most this long
     max_label_words: int = 4  # a lone category label under the headline is at most this long
     min_prose_words_before_cut: int = 40  # comment cuts need this much article text above them
     min_prose_share_before_tail: float = 0.6  # a "Related" header cuts the tail below this share of prose

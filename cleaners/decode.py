@@ -45,7 +45,6 @@ MIN_UTF16_PARITY_SHARE = 0.6  # share of code units whose high byte is NUL in BO
 WIDE_ENCODINGS = ("utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-le", "utf-32-be")
 
 MAX_WESTERN_MEAN_RUN_BYTES = 1.5  # accented Latin: high bytes come alone ("caf\xe9"); Cyrillic/CJK in runs
-MAX_NUL_SHARE = 0.25  # more NULs than this (outside UTF-16/32) means binary, fewer are just removed
 MAX_UTF8_ERROR_SHARE = 0.1  # mostly valid UTF-8: at most this share of non-ASCII chars undecodable
 
 # HIGH_BYTE_RUN_RE: a run of non-ASCII bytes. matches: b"\xfc\xdf" in b"Gr\xfc\xdfe" ; does not match: b"Gruss"
@@ -157,6 +156,9 @@ def _strict(data: bytes, encoding: str) -> str | None:
         return None
 
 
+# NUL_RUN_RE: a run of NUL characters. "a\x00\x00b" -> one match; "ab" none
+NUL_RUN_RE = re.compile("\x00+")
+
 # PLAIN_TEXT_RUN_RE: printable ASCII and text whitespace, which are never "binary" and need no
 # per-character look-up. "abc 1\n" matches whole; "\x07" and "é" do not match
 PLAIN_TEXT_RUN_RE = re.compile(r"[\x20-\x7e\t\n\r\f]+")
@@ -238,13 +240,16 @@ def decode_bytes(data: bytes, cfg: LoadConfig, declared: str | None = None) -> D
     if not data.strip():
         raise DecodeError("empty")
     text, encoding, method = _choose(data, cfg, declared)
-    n_nul = text.count("\x00")
+    # NULs are removed, never kept. A run of them (a zero-filled block inside good text) counts as
+    # one bad character: the text around it is kept. NULs scattered through the data, as in
+    # binary formats, are many runs and push the share over the limit.
+    n_nul_runs = len(NUL_RUN_RE.findall(text)) if "\x00" in text else 0
     text = text.replace("\x00", "")
     if not text.strip():
         raise DecodeError("empty")
-    ratio = _binary_ratio(text)
-    if ratio > cfg.max_binary_ratio or n_nul > MAX_NUL_SHARE * (len(text) + n_nul):
-        raise DecodeError("binary", f"{ratio:.0%} control or undecodable characters, {n_nul} NUL")
+    ratio = _binary_ratio(text) + n_nul_runs / len(text)
+    if ratio > cfg.max_binary_ratio:
+        raise DecodeError("binary", f"{ratio:.0%} control or undecodable characters ({n_nul_runs} runs of NUL)")
     return Decoded(text, encoding, method)
 
 

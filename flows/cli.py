@@ -50,6 +50,14 @@ def parse_overrides(items: list[str] | None) -> dict[str, Any]:
     return out
 
 
+def _require_eval_data(**paths: Path) -> None:
+    """Exit 2 naming every labelled-data path an eval command needs and cannot find."""
+    missing = [f"{name} ({path})" for name, path in paths.items() if not Path(path).exists()]
+    if missing:
+        typer.echo(f"error: evaluation data not found: {'; '.join(missing)}", err=True)
+        raise typer.Exit(2)
+
+
 def _require_paths(paths: list[Path]) -> list[str]:
     """The input paths as strings; exit 2 naming the first one that does not exist."""
     for p in paths:
@@ -333,9 +341,14 @@ def export(
     to: Annotated[Path, typer.Option("--to", help="Folder for plain Parquet snapshots (<table>.parquet).")] = Path("data/export"),
 ) -> None:
     """Snapshot the tables as plain Parquet for readers that glob files instead of reading Delta."""
-    from flows.storage import Storage
+    from flows.storage import MissingTablesError, Storage
 
-    for table, path in Storage(output).export(to).items():
+    try:
+        written = Storage(output).export(to)
+    except MissingTablesError as exc:
+        typer.echo(f"error: {exc} (nothing exported; {to} untouched)", err=True)
+        raise typer.Exit(2) from exc
+    for table, path in written.items():
         typer.echo(f"{table}: {path}")
 
 
@@ -404,6 +417,10 @@ def eval_text(
     """F1 of plain-text page cleaning against gold bodies."""
     from flows import eval_textmode
 
+    _require_eval_data(pages=pages)
+    if not any(Path(pages).glob("*.gold.txt")):
+        typer.echo(f"error: evaluation data not found: no <id>.gold.txt pages in {pages}", err=True)
+        raise typer.Exit(2)
     cfg = _config(config, {})
     result = eval_textmode.evaluate_textmode(pages, cfg)
     typer.echo(json.dumps({k: v for k, v in result.items() if k != "pages_detail"}, indent=2, default=str))
@@ -418,6 +435,7 @@ def eval_extract(
     """F1 of HTML extraction, beside trafilatura alone measured in the same run."""
     from flows import eval_extract as ev
 
+    _require_eval_data(gold=gold, pages=pages)
     cfg = _config(config, {})
     result = ev.evaluate_extract(gold, pages, cfg)
     typer.echo(json.dumps({k: v for k, v in result.items() if k != "pages_detail"}, indent=2, default=str))
@@ -431,10 +449,8 @@ def eval_dedup(
     """Adjusted Rand index, pairwise precision/recall and docs/s of the dedup stage."""
     from flows import eval_dedup as ev
 
+    _require_eval_data(input=input)
     cfg = _config(config, {})
-    if not input.exists():
-        typer.echo(f"error: labelled file does not exist: {input}", err=True)
-        raise typer.Exit(2)
     result = ev.evaluate_dedup(input, cfg.dedup)
     typer.echo(json.dumps(result, indent=2, default=str))
 
@@ -444,6 +460,7 @@ def eval_repairs() -> None:
     """Semicolon and name-typo repair figures (seed precision, false corrections on clean prose)."""
     from flows import eval_repairs as ev
 
+    _require_eval_data(**ev.required_data())
     sys.exit(ev.main([]) or 0)
 
 

@@ -56,6 +56,17 @@ def _gensim_data() -> Path | None:
     return path if path.is_dir() else None
 
 
+def required_data() -> dict[str, Path]:
+    """What the harness reads, by name (the CLI exits 2 naming any that is missing)."""
+    gensim = _gensim_data()
+    return {
+        "seeds": SHARED / "seeds",
+        "textmode_gold": SHARED / "eval" / "textmode-dev",
+        "syndication": SHARED / "eval" / "syndication" / "dev.parquet",
+        "lee (the gensim wheel's test data)": gensim / "lee_background.cor" if gensim else Path("gensim/test/test_data"),
+    }
+
+
 def load_lee() -> list[str]:
     data = _gensim_data()
     if data is None:

@@ -76,6 +76,10 @@ def _arrow(df: pl.DataFrame):
     return df.to_arrow(compat_level=pl.CompatLevel.oldest())
 
 
+class MissingTablesError(FileNotFoundError):
+    """An output folder lacks tables a reader asked for (nothing was written)."""
+
+
 class LockedError(RuntimeError):
     """Another run holds the writer lock of this output directory."""
 
@@ -291,7 +295,14 @@ class Storage:
         return out
 
     def export(self, dest: str | Path) -> dict[str, str]:
-        """Snapshot every table as plain Parquet (``dest/<table>.parquet``) for readers that glob files."""
+        """Snapshot every table as plain Parquet (``dest/<table>.parquet``) for readers that glob files.
+
+        Raises ``MissingTablesError`` before writing anything when a table is missing, so a
+        mistyped ``--output`` never replaces a good snapshot with empty files.
+        """
+        missing = [t for t in PUBLIC_TABLES if not self.exists(t)]
+        if missing:
+            raise MissingTablesError(f"no {', '.join(missing)} table under {self.root}")
         dest = Path(dest)
         dest.mkdir(parents=True, exist_ok=True)
         out = {}

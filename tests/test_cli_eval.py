@@ -6,6 +6,7 @@ import gzip
 import json
 
 import polars as pl
+import pytest
 from typer.testing import CliRunner
 
 from flows.cli import app
@@ -61,3 +62,44 @@ def test_eval_extract_command(tmp_path):
     assert res.exit_code == 0, res.output
     out = _json_out(res.output)
     assert out["newsclean"]["all"]["f1"] > 0.8
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["eval", "text", "--pages", "{missing}"],
+        ["eval", "extract", "--gold", "{missing}/ground-truth.json", "--pages", "{missing}"],
+        ["eval", "dedup", "--input", "{missing}/dev.parquet"],
+    ],
+    ids=["text", "extract", "dedup"],
+)
+def test_eval_without_data_is_a_clear_error(tmp_path, args):
+    missing = str(tmp_path / "nope")
+    res = runner.invoke(app, [a.format(missing=missing) for a in args])
+    assert res.exit_code == 2, res.output
+    assert "evaluation data not found" in res.output and missing in res.output
+
+
+def test_eval_text_on_a_folder_without_pages_is_a_clear_error(tmp_path):
+    res = runner.invoke(app, ["eval", "text", "--pages", str(tmp_path)])
+    assert res.exit_code == 2 and "gold.txt" in res.output
+
+
+def test_eval_repairs_names_missing_data(tmp_path, monkeypatch):
+    from flows import eval_repairs
+
+    monkeypatch.setattr(eval_repairs, "SHARED", tmp_path / "no-shared")
+    res = runner.invoke(app, ["eval", "repairs"])
+    assert res.exit_code == 2, res.output
+    assert "seeds" in res.output and "syndication" in res.output
+
+
+def test_export_of_a_folder_without_tables_leaves_the_target_untouched(tmp_path):
+    target = tmp_path / "export"
+    target.mkdir()
+    (target / "articles.parquet").write_bytes(b"a good snapshot")
+    res = runner.invoke(app, ["export", "--output", str(tmp_path / "typo"), "--to", str(target)])
+    assert res.exit_code == 2
+    assert "no articles, duplicates, rejected table" in res.output
+    assert sorted(p.name for p in target.iterdir()) == ["articles.parquet"]
+    assert (target / "articles.parquet").read_bytes() == b"a good snapshot"

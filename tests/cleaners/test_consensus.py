@@ -10,7 +10,9 @@ import pytest
 from cleaners.config import DedupConfig, PipelineConfig
 from cleaners.consensus import repair_clusters, repair_from_copies
 from cleaners.dedup import assign_clusters
+from cleaners.derived import make_content_hash
 from cleaners.edits import Edit
+from cleaners.filters import count_words
 
 CFG = DedupConfig()
 
@@ -87,6 +89,23 @@ def test_repair_clusters_updates_only_canonical_rows() -> None:
     others = repaired.filter(pl.col("doc_id") != "canon")
     assert others["text"].to_list() == list(copies.values())
     assert (others["edits"].list.len() == 0).all()
+
+
+def test_repair_clusters_rederives_hash_and_word_count_of_a_repaired_text() -> None:
+    """Regression (issue 11): the flow recomputed these itself with names it never imported."""
+    out = _clustered({"canon": WON + " Extra closing words here.", "c1": BASE, "c2": BASE + " x"})
+    out = out.with_columns(
+        pl.col("text").map_elements(make_content_hash, return_dtype=pl.String).alias("content_hash"),
+        pl.col("text").map_elements(count_words, return_dtype=pl.Int32).alias("n_words"),
+    )
+    repaired = repair_clusters(out, CFG)
+    assert repaired.select(out.columns).schema == out.schema  # plus the edits column it adds
+    canon = repaired.filter("is_canonical")
+    assert canon["text"].item() != out.filter("is_canonical")["text"].item()
+    for row in repaired.iter_rows(named=True):
+        assert row["content_hash"] == make_content_hash(row["text"]) and len(row["content_hash"]) == 32
+        assert row["n_words"] == count_words(row["text"])
+    assert repaired.filter(~pl.col("is_canonical")).select(out.columns).equals(out.filter(~pl.col("is_canonical")))
 
 
 def test_repair_clusters_appends_to_existing_edits() -> None:

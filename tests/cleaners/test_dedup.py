@@ -212,6 +212,28 @@ def test_assign_clusters_groups(texts: dict[str, str], expected: list[set[str]])
     assert groups(out) == {frozenset(g) for g in expected}
 
 
+def test_earlier_assignment_in_the_input_is_replaced() -> None:
+    """Regression (issue 11): an input that already has cluster columns (an export, a labelled
+    set) raised DuplicateError."""
+    texts = {"a1": BASE_A, "a2": typo_copy(BASE_A, 1), "b1": BASE_B}
+    fresh = assign_clusters(frame(texts), CFG)
+    earlier = frame(texts).with_columns(
+        cluster_id=pl.lit("label"), is_canonical=pl.lit(True), similarity=pl.lit(0.5)
+    )
+    again = assign_clusters(earlier, CFG)
+    assert again.columns == fresh.columns
+    assert again.equals(fresh)
+
+
+def test_callers_content_hash_passes_through() -> None:
+    """Regression (issue 11): dedup wrote its own 64-bit hash over the caller's content_hash."""
+    texts = {"a1": BASE_A, "a2": typo_copy(BASE_A, 1), "b1": BASE_B}
+    df = frame(texts).with_columns(content_hash=pl.Series(["h" * 32, "i" * 32, "j" * 32]))
+    out = assign_clusters(df, CFG)
+    assert out["content_hash"].to_list() == ["h" * 32, "i" * 32, "j" * 32]
+    assert not any(c.startswith("_") for c in out.columns)
+
+
 def test_output_columns_and_invariants() -> None:
     texts = {"a1": BASE_A, "a2": typo_copy(BASE_A, 1), "b1": BASE_B}
     df = frame(texts, site={"a1": "x.com", "a2": "y.com", "b1": "x.com"})
