@@ -14,7 +14,7 @@ the run quarantines them with a reason instead of dropping them silently.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,10 +45,11 @@ class Unit:
     kind: str  # "files" | "warc" | "urls"
     items: tuple[str, ...]  # file paths or URLs
     formats: tuple[str | None, ...] = ()  # per item, for "files"
+    stamp: str = ""  # the items' sizes and mtimes when planned: staged work is reused only for the same files
 
     @property
     def key(self) -> str:
-        digest = xxhash.xxh3_64_hexdigest("\n".join(self.items).encode("utf-8", "surrogateescape"))
+        digest = xxhash.xxh3_64_hexdigest("\n".join((*self.items, self.stamp)).encode("utf-8", "surrogateescape"))
         return f"{self.kind}-{digest}"
 
     def __len__(self) -> int:
@@ -95,6 +96,18 @@ def discover_files(paths: list[str | Path]) -> list[InputFile]:
     return [found[k] for k in sorted(found)]
 
 
+def stat_stamp(paths: Iterable[str]) -> str:
+    """A digest of the paths' sizes and mtimes (missing files count as such)."""
+    parts = []
+    for p in paths:
+        try:
+            st = os.stat(p)
+            parts.append(f"{st.st_size}:{st.st_mtime_ns}")
+        except OSError:
+            parts.append("-")
+    return xxhash.xxh3_64_hexdigest("\n".join(parts).encode())
+
+
 def plan_units(files: list[InputFile], cfg: PipelineConfig, urls: list[str] | None = None) -> list[Unit]:
     """Group inputs into units: file batches, one unit per WARC file, URL batches."""
     units: list[Unit] = []
@@ -102,43 +115,60 @@ def plan_units(files: list[InputFile], cfg: PipelineConfig, urls: list[str] | No
     size = cfg.run.batch_size
     for i in range(0, len(pages), size):
         chunk = pages[i : i + size]
-        units.append(Unit("files", tuple(f.path for f in chunk), tuple(f.format for f in chunk)))
-    units += [Unit("warc", (f.path,)) for f in files if f.format == "warc"]
+        paths = tuple(f.path for f in chunk)
+        units.append(Unit("files", paths, tuple(f.format for f in chunk), stat_stamp(paths)))
+    units += [Unit("warc", (f.path,), stamp=stat_stamp([f.path])) for f in files if f.format == "warc"]
     urls = list(dict.fromkeys(urls or []))  # de-duplicated, order kept
     for i in range(0, len(urls), size):
         units.append(Unit("urls", tuple(urls[i : i + size])))
     return units
 
 
-def read_file_page(item: InputFile, max_bytes: int) -> RawPage:
-    """Read one file (bounded); raise PageError(stage='load') with a reason on failure."""
-    if item.format is None:
-        raise PageError("load", "unsupported_file_type", f"not a page type newsclean reads: {display_source(Path(item.path).name)}")
+def file_fingerprint(size: int, mtime_ns: int, data: bytes | None) -> str:
+    """``<size>:<mtime_ns>:<xxh3-128 of data>`` (``-`` when the bytes were not read): what the
+    ledger records of a file input (flows/changes.py)."""
+    digest = xxhash.xxh3_128_hexdigest(data) if data is not None else "-"
+    return f"{size}:{mtime_ns}:{digest}"
+
+
+def read_file_page(item: InputFile, max_bytes: int, fingerprints: dict[str, str] | None = None) -> RawPage:
+    """Read one file (bounded); raise PageError(stage='load') with a reason on failure.
+
+    ``fingerprints`` gets the file's fingerprint under its source, from the open file's stat
+    and the bytes read (so it describes exactly what was cleaned).
+    """
+    source = display_source(item.path)
     path = Path(item.path)
     try:
-        size = path.stat().st_size
-        if size > max_bytes:
-            raise PageError("load", "too_large", f"{size} bytes > limit {max_bytes}")
         with path.open("rb") as fh:
+            st = os.fstat(fh.fileno())
+            if fingerprints is not None:
+                fingerprints[source] = file_fingerprint(st.st_size, st.st_mtime_ns, None)
+            if item.format is None:
+                raise PageError("load", "unsupported_file_type", f"not a page type newsclean reads: {display_source(path.name)}")
+            if st.st_size > max_bytes:
+                raise PageError("load", "too_large", f"{st.st_size} bytes > limit {max_bytes}")
             data = fh.read(max_bytes + 1)
     except OSError as exc:
         raise PageError("load", "unreadable", f"{type(exc).__name__}: {exc}") from exc
     if len(data) > max_bytes:
         raise PageError("load", "too_large", f"more than {max_bytes} bytes")
+    if fingerprints is not None:
+        fingerprints[source] = file_fingerprint(st.st_size, st.st_mtime_ns, data)
     fmt = None if item.format == "sniff" else item.format
-    return RawPage(source=display_source(item.path), data=data, name=display_source(path.name), format=fmt)
+    return RawPage(source=source, data=data, name=display_source(path.name), format=fmt)
 
 
-def _iter_files(unit: Unit, cfg: PipelineConfig) -> Iterator[RawPage | LoadFailure]:
+def iter_file_pages(unit: Unit, cfg: PipelineConfig, fingerprints: dict[str, str] | None = None) -> Iterator[RawPage | LoadFailure]:
     for path, fmt in zip(unit.items, unit.formats):
         try:
-            yield read_file_page(InputFile(path, fmt), cfg.load.max_input_bytes)
+            yield read_file_page(InputFile(path, fmt), cfg.load.max_input_bytes, fingerprints)
         except PageError as err:
             yield load_failure(display_source(path), err)
 
 
 def _unit_readers() -> dict[str, Callable[[Unit, PipelineConfig], Iterator[RawPage | LoadFailure]]]:
-    readers: dict[str, Callable] = {"files": _iter_files}
+    readers: dict[str, Callable] = {"files": iter_file_pages}
     try:  # web sources and WARC arrive in their own modules
         from flows import warc
 
