@@ -12,9 +12,9 @@ from cleaners.steps import Stats
 from flows.feeds import FeedError, discover_urls, parse_feed, parse_sitemap
 from flows.fetch import HostRegistry
 
-from conftest import SHARED as SHARED_ROOT
-from conftest import need
 from httpserver import LoopbackServer, Reply
+from shared_data import SHARED as SHARED_ROOT
+from shared_data import need
 
 SHARED = SHARED_ROOT / "fixtures" / "feeds"
 XML = {"Content-Type": "application/xml"}

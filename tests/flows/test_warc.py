@@ -15,8 +15,8 @@ from cleaners.document import LoadFailure, RawPage
 from cleaners.steps import Stats
 from flows.warc import is_warc, iter_warc_pages, parse_content_type
 
-from conftest import SHARED as SHARED_ROOT
-from conftest import need
+from shared_data import SHARED as SHARED_ROOT
+from shared_data import need
 
 SHARED = SHARED_ROOT / "fixtures" / "warc"
 CFG = parse_config()
