@@ -82,12 +82,22 @@ def _api_for_run():
     return api
 
 
-def _task_runner(runner: str | None, cfg):
-    """The task runner: --runner, else NEWSCLEAN_RUNNER, else run.runner (exit 2 if unknown)."""
-    from flows.runners import RUNNER_ENV, RunnerError, make_task_runner, parse_runner
+def _runner_spec(runner: str | None, cfg):
+    """The runner spec: --runner, else NEWSCLEAN_RUNNER, else run.runner (exit 2 if unknown)."""
+    from flows.runners import RUNNER_ENV, RunnerError, parse_runner
 
     try:
-        spec = parse_runner(runner if isinstance(runner, str) else os.environ.get(RUNNER_ENV) or cfg.run.runner)
+        return parse_runner(runner if isinstance(runner, str) else os.environ.get(RUNNER_ENV) or cfg.run.runner)
+    except RunnerError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+
+
+def _task_runner(spec, cfg):
+    """The Prefect task runner for a parsed spec (imports Prefect: call it after ``_api_for_run``)."""
+    from flows.runners import RunnerError, make_task_runner
+
+    try:
         return make_task_runner(spec, cfg.run.max_workers)
     except RunnerError as exc:
         typer.echo(f"error: {exc}", err=True)
@@ -95,13 +105,20 @@ def _task_runner(runner: str | None, cfg):
 
 
 def _config(config: Path | None, overrides: dict[str, Any]):
-    from cleaners.config import ConfigError
-    from flows.ingest import load_config_file
+    """The checked config (file, then --set overrides); exit 2 with the one-line reason if it is bad.
+
+    Only cleaners.config is imported (no Prefect), so commands check it before starting anything.
+    """
+    from cleaners.config import ConfigError, parse_config
 
     try:
-        return load_config_file(str(config) if config else None, overrides)
-    except (ConfigError, OSError) as exc:
+        text = config.read_text(encoding="utf-8") if config else None
+        return parse_config(text, overrides)
+    except ConfigError as exc:
         typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        typer.echo(f"error: cannot read config file {config}: {exc}", err=True)
         raise typer.Exit(2) from exc
 
 
@@ -136,9 +153,10 @@ def run(
         url_list = [ln.strip() for ln in lines if ln.strip() and not ln.lstrip().startswith("#")]
     web = isinstance(urls, Path) or bool(feeds or sitemaps)
     inputs = _require_paths(input or ([] if web else [Path("data/raw")]))
+    cfg = _config(config, overrides)  # a bad config exits 2 before any server starts or any work is done
+    spec = _runner_spec(runner, cfg)
     api = _api_for_run()  # before the imports below: a temporary server boots meanwhile
-    cfg = _config(config, overrides)  # fail fast on a bad config, before the flow starts
-    task_runner = _task_runner(runner, cfg)
+    task_runner = _task_runner(spec, cfg)
     from flows.ingest import ingest_flow
     from flows.report import print_summary
     from flows.storage import LockedError
@@ -190,9 +208,10 @@ def backfill(
         raise typer.Exit(2)
     overrides = parse_overrides(set_ if isinstance(set_, list) else None)
     inputs = _require_paths(input or [Path("data/raw")])
-    api = _api_for_run()
     cfg = _config(config, overrides)
-    task_runner = _task_runner(runner, cfg)
+    spec = _runner_spec(runner, cfg)
+    api = _api_for_run()
+    task_runner = _task_runner(spec, cfg)
     from flows.backfill import backfill_flow
     from flows.storage import LockedError
 
@@ -231,14 +250,15 @@ def serve(
     _prefect_env()
     from flows.server import api_for_serving, health_ok
 
+    overrides = parse_overrides(set_ if isinstance(set_, list) else None)
+    cfg = _config(config, overrides)  # checked now, not on the first scheduled run
+    spec = _runner_spec(runner, cfg)
     api_url = api_for_serving()
     if not api_url or not health_ok(api_url, timeout=3.0):
         where = f" (PREFECT_API_URL={api_url} does not answer)" if api_url else ""
         typer.echo(f"error: no Prefect server{where}.\n{NO_SERVER_HELP}", err=True)
         raise typer.Exit(2)
-    overrides = parse_overrides(set_ if isinstance(set_, list) else None)
-    cfg = _config(config, overrides)
-    task_runner = _task_runner(runner, cfg)
+    task_runner = _task_runner(spec, cfg)
     feeds = feed if isinstance(feed, list) else []
     sitemaps = sitemap if isinstance(sitemap, list) else []
     inputs = [str(Path(p).resolve()) for p in _require_paths(input or ([] if feeds or sitemaps else [Path("data/raw")]))]
