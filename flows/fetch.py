@@ -16,8 +16,10 @@ checked (scheme, robots, loops). Bodies are streamed with a size cap and an over
 
 SSRF guard: the connection layer itself resolves every host name and refuses addresses that
 are not globally routable (loopback, private, link-local such as the 169.254.169.254 metadata
-service, CGNAT, reserved, multicast) unless ``fetch.allow_private_hosts``; checking at connect
-time covers redirects and DNS rebinding between check and use. Environment proxies are ignored.
+service, CGNAT, reserved, multicast, IPv6 site-local) unless ``fetch.allow_private_hosts``; an
+IPv6 address that carries an IPv4 one (mapped, translated, compatible, NAT64, 6to4, Teredo) is
+judged by that IPv4 address. Checking at connect time covers redirects and DNS rebinding
+between check and use. Environment proxies are ignored.
 
 Host state (rate-limit clocks, robots rules) lives in a ``HostRegistry``. Clean tasks of one run
 share the process-wide ``SHARED_HOSTS`` so two URL units on one host cannot double its rate;
@@ -57,14 +59,42 @@ TEXT_TYPES = ("text/plain",)
 SNIFF_BYTES = 4096
 
 
+# IPv6 prefixes whose last 32 bits are an IPv4 address that a translator, relay or the host's own
+# stack delivers to: IPv4-mapped, IPv4-translated (RFC 2765), IPv4-compatible (deprecated; also
+# holds :: and ::1) and the NAT64 well-known prefix (RFC 6052)
+IPV4_IN_LAST_32_BITS = tuple(ipaddress.IPv6Network(n) for n in ("::ffff:0:0/96", "::ffff:0:0:0/96", "::/96", "64:ff9b::/96"))
+# Never globally routed, whatever they carry: site-local (RFC 3879 deprecated it, stacks still
+# route it inside a site) and local-use NAT64 (RFC 8215; where its IPv4 sits depends on the
+# operator's prefix length, so it cannot be judged by it)
+NON_PUBLIC_IPV6 = tuple(ipaddress.IPv6Network(n) for n in ("fec0::/10", "64:ff9b:1::/48"))
+
+
 class BlockedAddress(Exception):
     """The host resolves to an address the fetcher must not reach."""
 
 
+def embedded_ipv4(ip: ipaddress.IPv6Address) -> tuple[ipaddress.IPv4Address, ...]:
+    """The IPv4 addresses an IPv6 address carries: one for the /96 forms and 6to4, Teredo's
+    server and (de-obfuscated) client; none for a plain IPv6 address."""
+    if any(ip in net for net in IPV4_IN_LAST_32_BITS):
+        return (ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF),)
+    if ip.sixtofour is not None:
+        return (ip.sixtofour,)
+    if ip.teredo is not None:
+        return ip.teredo
+    return ()
+
+
 def is_public_address(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    """True for globally routable unicast addresses (IPv4-mapped IPv6 judged as IPv4)."""
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    """True for globally routable unicast addresses; an IPv6 address that carries IPv4 addresses
+    is public only if all of them are (``64:ff9b::a9fe:a9fe`` reaches 169.254.169.254 through
+    NAT64, ``2002:7f00:1::`` is 127.0.0.1 over 6to4)."""
+    if isinstance(ip, ipaddress.IPv6Address):
+        if any(ip in net for net in NON_PUBLIC_IPV6):
+            return False
+        inner = embedded_ipv4(ip)
+        if inner:
+            return all(is_public_address(v4) for v4 in inner)
     return ip.is_global and not ip.is_multicast
 
 

@@ -214,11 +214,53 @@ def test_private_addresses_refused_unless_allowed(server):
 
 @pytest.mark.parametrize(
     ("address", "public"),
-    [("8.8.8.8", True), ("127.0.0.1", False), ("10.1.2.3", False), ("169.254.169.254", False), ("100.100.100.200", False),
-     ("::1", False), ("fd00:ec2::254", False), ("::ffff:127.0.0.1", False), ("2606:4700::1111", True), ("0.0.0.0", False)],
+    [
+        ("8.8.8.8", True),
+        ("127.0.0.1", False),
+        ("10.1.2.3", False),
+        ("169.254.169.254", False),
+        ("100.100.100.200", False),
+        ("0.0.0.0", False),
+        ("224.0.0.1", False),
+        ("::1", False),
+        ("::", False),
+        ("fd00:ec2::254", False),
+        ("fe80::1", False),
+        ("ff0e::1", False),
+        ("2606:4700::1111", True),
+        # IPv6 forms that carry an IPv4 address are judged by it
+        ("::ffff:127.0.0.1", False),  # IPv4-mapped
+        ("::ffff:8.8.8.8", True),
+        ("::7f00:1", False),  # IPv4-compatible (deprecated) 127.0.0.1
+        ("::808:808", True),
+        ("::ffff:0:7f00:1", False),  # IPv4-translated (RFC 2765) 127.0.0.1
+        ("::ffff:0:808:808", True),
+        ("64:ff9b::a9fe:a9fe", False),  # NAT64 well-known prefix: 169.254.169.254, the metadata service
+        ("64:ff9b::7f00:1", False),
+        ("64:ff9b::a00:1", False),  # 10.0.0.1
+        ("64:ff9b::808:808", True),  # 8.8.8.8 through NAT64
+        ("64:ff9b:1::808:808", False),  # local-use NAT64 (RFC 8215): never public
+        ("64:ff9b:1:ffff::1", False),
+        ("2002:7f00:1::", False),  # 6to4 of 127.0.0.1
+        ("2002:a9fe:a9fe::1", False),
+        ("2002:808:808::1", True),
+        ("2001:0:4136:e378:8000:63bf:3fff:fdd2", False),  # Teredo: client 192.0.2.45 (documentation range)
+        ("2001:0:808:808:8000:ffff:80ff:fffe", False),  # Teredo: public server, client 127.0.0.1 (obfuscated)
+        ("2001:0:7f00:1::f7f7:f7f7", False),  # Teredo: server 127.0.0.1, public client
+        ("2001:0:808:808::f7f7:f7f7", True),  # Teredo: server and client 8.8.8.8
+        ("fec0::1", False),  # site-local (deprecated, still routed inside a site)
+        ("feff:ffff::1", False),
+    ],
 )
 def test_is_public_address(address, public):
     assert is_public_address(ipaddress.ip_address(address)) is public
+
+
+def test_literal_ipv6_with_embedded_private_ipv4_is_refused():
+    """The guard applies the table above at connect time (no packet leaves: refused before connecting)."""
+    urls = ["http://[64:ff9b::a9fe:a9fe]/latest/meta-data/", "http://[2002:7f00:1::]:9/", "http://[::ffff:0:7f00:1]:9/", "http://[fec0::1]:9/"]
+    got, _, _ = run(urls, make_cfg(allow_private_hosts=False, respect_robots=False))
+    assert {u: reason(got[u]) for u in urls} == {u: "private_address" for u in urls}
 
 
 def test_wrong_declared_charset_is_passed_on_and_meta_charset_sniffed(server):
