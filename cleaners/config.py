@@ -206,6 +206,7 @@ class FetchConfig:
     respect_robots: bool = True
     max_robots_bytes: int = 512 * 1024  # RFC 9309 asks parsers to read at least 500 KiB
     max_robots_age_seconds: float = 86_400.0  # a cached robots.txt is fetched again after this (RFC 9309: at most 24 h)
+    max_robots_failure_age_seconds: float = 600.0  # an unreachable robots.txt (5xx, DNS, connection) is tried again after this
     content_types: tuple[str, ...] = ("text/html", "application/xhtml+xml", "text/plain")
     conditional_requests: bool = True  # send If-None-Match / If-Modified-Since from the run state
     max_feed_bytes: int = 50 * 1024 * 1024  # a feed or (inflated) sitemap; the sitemap protocol's own limit

@@ -6,9 +6,9 @@ gzipped or not. Both return absolute http(s) URLs in document order without repe
 parsed without entity expansion, DTD loading or network access.
 
 ``discover_urls(feeds, sitemaps, cfg)`` fetches them through the polite fetcher (robots,
-rate limits and the private-address guard apply), follows sitemap indexes up to
+rate limits, redirects and the private-address guard apply), follows sitemap indexes up to
 ``fetch.max_sitemap_depth`` and stops at ``fetch.max_discovered_urls``. It returns a
-``Discovery``: the URLs plus one ``(source, reason)`` per feed or sitemap that failed.
+``Discovery``: the URLs plus one ``(source, reason, detail)`` per feed or sitemap that failed.
 """
 
 from __future__ import annotations
@@ -150,22 +150,10 @@ class Discovery:
 
 def _get(fetcher: Fetcher, url: str, max_bytes: int) -> bytes:
     """Fetch a feed/sitemap body through the fetcher's robots/rate/redirect handling."""
-    current, seen = url, {url}
-    for _ in range(fetcher.cfg.max_redirects + 1):
-        if not fetcher.allowed(current):
-            raise _Failed("robots_disallowed", current)
-        resp = fetcher.request(current, max_bytes=max_bytes, content_types=FEED_TYPES)
-        if 300 <= resp.status < 400 and resp.headers.get("Location"):
-            nxt = urljoin(current, resp.headers["Location"])
-            if nxt in seen:
-                raise _Failed("redirect_loop", nxt)
-            seen.add(nxt)
-            current = nxt
-            continue
-        if resp.status != 200:
-            raise _Failed(f"http_{resp.status}", current)
-        return resp.body
-    raise _Failed("redirect_loop", f"more than {fetcher.cfg.max_redirects} redirects")
+    resp = fetcher.get(url, max_bytes=max_bytes, content_types=FEED_TYPES)
+    if resp.status != 200:
+        raise _Failed(f"http_{resp.status}", f"{resp.url} answered {resp.status}")
+    return resp.body
 
 
 def discover_urls(

@@ -6,6 +6,7 @@ import contextlib
 import gzip
 import ipaddress
 import random
+import socket
 import threading
 import time
 
@@ -89,6 +90,9 @@ def test_every_url_ends_as_page_or_failure_with_reason(server):
     assert got[server.url("/ok")].declared_charset == "utf-8"
     assert got[server.url("/ok")].format == "html"
     assert stats.counters["fetch.urls"] == len(urls)
+    for item in out:  # every failure says what happened, in one line
+        if isinstance(item, LoadFailure):
+            assert item.error.detail.strip() and "\n" not in item.error.detail, item.error
     # the User-Agent is ours and robots.txt was fetched once for the host
     assert server.paths().count("/robots.txt") == 1
     assert all(h.get("User-Agent", "").startswith("newsclean") for _, h in server.requests())
@@ -261,6 +265,57 @@ def test_literal_ipv6_with_embedded_private_ipv4_is_refused():
     urls = ["http://[64:ff9b::a9fe:a9fe]/latest/meta-data/", "http://[2002:7f00:1::]:9/", "http://[::ffff:0:7f00:1]:9/", "http://[fec0::1]:9/"]
     got, _, _ = run(urls, make_cfg(allow_private_hosts=False, respect_robots=False))
     assert {u: reason(got[u]) for u in urls} == {u: "private_address" for u in urls}
+
+
+def dns_fails_for_invalid(monkeypatch, errno: int = socket.EAI_NONAME) -> list[str]:
+    """Make every name under the reserved .invalid TLD (RFC 2606) fail to resolve with ``errno``,
+    at once and whatever the sandbox's resolver does; returns the names looked up."""
+    real = socket.getaddrinfo
+    asked: list[str] = []
+
+    def getaddrinfo(host, *args, **kwargs):
+        if isinstance(host, str) and host.endswith(".invalid"):
+            asked.append(host)
+            raise socket.gaierror(errno, "Name or service not known" if errno == socket.EAI_NONAME else "Temporary failure in name resolution")
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    return asked
+
+
+@pytest.mark.parametrize("respect_robots", [True, False])
+def test_unresolvable_host_is_dns_error_not_robots_disallowed(monkeypatch, respect_robots):
+    """A host that does not resolve fails its pages as dns_error: its robots.txt could not be
+    fetched, so RFC 9309 forbids the pages too, but nothing was disallowed. The name is looked up
+    once for all its pages (a name that does not exist is not retried, the failure is cached)."""
+    asked = dns_fails_for_invalid(monkeypatch)
+    urls = [f"http://news.example.invalid/{p}" for p in ("a", "b", "c")]
+    t0 = time.monotonic()
+    got, stats, _ = run(urls, make_cfg(respect_robots=respect_robots, max_workers=1))
+    assert time.monotonic() - t0 < 2.0
+    assert {u: reason(got[u]) for u in urls} == {u: "dns_error" for u in urls}
+    assert stats.counters["fetch.failed_dns_error"] == 3
+    detail = got[urls[0]].error.detail
+    assert "news.example.invalid does not resolve" in detail and "\n" not in detail
+    assert ("robots.txt" in detail) is respect_robots
+    assert len(asked) == (1 if respect_robots else 3)
+
+
+def test_temporary_dns_failure_is_retried(monkeypatch):
+    asked = dns_fails_for_invalid(monkeypatch, socket.EAI_AGAIN)
+    got, _, _ = run(["http://flaky.invalid/a"], make_cfg(max_retries=2))
+    assert reason(got["http://flaky.invalid/a"]) == "dns_error"
+    assert len(asked) == 3  # first try + max_retries, for robots.txt; the page then fails with it
+
+
+def test_host_refusing_connections_is_connection_error_not_robots_disallowed():
+    with socket.socket() as sock:  # a loopback port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    url = f"http://127.0.0.1:{port}/a"
+    got, _, _ = run([url], make_cfg(max_retries=0))
+    assert reason(got[url]) == "connection_error"
+    assert got[url].error.detail.startswith(f"robots.txt of http://127.0.0.1:{port} could not be fetched")
 
 
 def test_wrong_declared_charset_is_passed_on_and_meta_charset_sniffed(server):
