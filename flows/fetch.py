@@ -22,6 +22,10 @@ unreachable robots.txt (5xx or no answer) is remembered for ``max_robots_failure
 not exist is not retried). Redirects are followed by hand so every hop is checked (scheme,
 robots, loops). Bodies are streamed with a size cap and an overall deadline.
 
+Credentials in a URL (``http://user:pw@host/``) are removed before anything else
+(``cleaners.document.redact_url``): they are never sent, stored, or logged, redirect targets
+included.
+
 SSRF guard: the connection layer itself resolves every host name and refuses addresses that
 are not globally routable (loopback, private, link-local such as the 169.254.169.254 metadata
 service, CGNAT, reserved, multicast, IPv6 site-local) unless ``fetch.allow_private_hosts``; an
@@ -56,7 +60,7 @@ from protego import Protego
 
 from cleaners.config import FetchConfig, PipelineConfig
 from cleaners.decode import sniff_declared_charset
-from cleaners.document import LoadFailure, PageError, RawPage, load_failure
+from cleaners.document import LoadFailure, PageError, RawPage, load_failure, redact_url
 from cleaners.steps import Stats
 from flows.warc import parse_content_type
 
@@ -306,8 +310,9 @@ class Fetcher:
         return min(cap, self.cfg.min_backoff_seconds * 2**attempt) * self._rng.uniform(0.5, 1.0)
 
     def request(self, url: str, *, headers: Mapping[str, str] | None = None, max_bytes: int, content_types: tuple[str, ...] | None) -> _Response:
-        """GET ``url`` (no redirects followed); retries 429/5xx, connection errors and temporary
-        DNS failures; raises ``_Failed``."""
+        """GET ``url`` (no redirects followed, credentials never sent); retries 429/5xx,
+        connection errors and temporary DNS failures; raises ``_Failed``."""
+        url = redact_url(url)
         host = check_url(url)
         attempt = 0
         while True:
@@ -411,7 +416,7 @@ class Fetcher:
                     return None  # treat an oversized file as no usable rules (RFC 9309 asks >= 500 KiB)
                 raise _Failed(err.reason, f"robots.txt of {origin} could not be fetched, so neither are its pages: {err.detail}") from err
             if resp.status in REDIRECT_STATUSES and resp.headers.get("Location"):
-                url = urljoin(url, resp.headers["Location"])
+                url = redact_url(urljoin(url, resp.headers["Location"]))
                 continue
             if resp.status == 200:
                 return Protego.parse(resp.body.decode("utf-8", "replace"))
@@ -429,10 +434,10 @@ class Fetcher:
 
     # --- one URL, end to end -------------------------------------------------------------
     def get(self, url: str, *, max_bytes: int, content_types: tuple[str, ...] | None, headers: Mapping[str, str] | None = None) -> _Response:
-        """GET ``url`` following redirects by hand: every hop is checked (scheme, host, robots)
-        and must not have been seen before; ``headers`` go with the first hop only. Returns the
-        final response, whatever its status; raises ``_Failed``."""
-        current = url.strip()
+        """GET ``url`` following redirects by hand: every hop is stripped of credentials, checked
+        (scheme, host, robots) and must not have been seen before; ``headers`` go with the first
+        hop only. Returns the final response, whatever its status; raises ``_Failed``."""
+        url = current = redact_url(url.strip())
         seen = {current}
         for hop in range(self.cfg.max_redirects + 1):
             check_url(current)
@@ -447,7 +452,7 @@ class Fetcher:
             location = resp.headers.get("Location")
             if not location:
                 raise _Failed(f"http_{resp.status}", f"{current} answered {resp.status} without a Location")
-            nxt = urljoin(current, location.strip())
+            nxt = redact_url(urljoin(current, location.strip()))
             if nxt in seen:
                 raise _Failed("redirect_loop", f"{current} redirects to {nxt}, seen before")
             seen.add(nxt)
@@ -455,6 +460,7 @@ class Fetcher:
         raise _Failed("redirect_loop", f"more than {self.cfg.max_redirects} redirects from {url}")
 
     def fetch(self, url: str, validators: Mapping[str, str] | None = None) -> RawPage | LoadFailure | NotModified:
+        url = redact_url(url.strip())  # the page's source: never with credentials
         try:
             return self._fetch(url, validators)
         except _Failed as err:
@@ -519,7 +525,7 @@ def fetch_pages(
     """
     stats = stats if stats is not None else Stats()
     fetcher = Fetcher(cfg.fetch, hosts, fresh_validators=fresh_validators)
-    queue = list(dict.fromkeys(u.strip() for u in urls if u and u.strip()))
+    queue = list(dict.fromkeys(redact_url(u.strip()) for u in urls if u and u.strip()))  # validators are keyed by these
     window = max(cfg.fetch.max_workers, 1) * 4
     pool = ThreadPoolExecutor(max_workers=max(cfg.fetch.max_workers, 1), thread_name_prefix="fetch")
 

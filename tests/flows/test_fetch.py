@@ -12,8 +12,9 @@ import time
 
 import pytest
 
+from cleaners import schema as S
 from cleaners.config import parse_config
-from cleaners.document import LoadFailure, RawPage
+from cleaners.document import LoadFailure, RawPage, clean_rows
 from cleaners.steps import Stats
 from flows.fetch import HostRegistry, fetch_pages, is_public_address, retry_after_seconds
 
@@ -265,6 +266,31 @@ def test_literal_ipv6_with_embedded_private_ipv4_is_refused():
     urls = ["http://[64:ff9b::a9fe:a9fe]/latest/meta-data/", "http://[2002:7f00:1::]:9/", "http://[::ffff:0:7f00:1]:9/", "http://[fec0::1]:9/"]
     got, _, _ = run(urls, make_cfg(allow_private_hosts=False, respect_robots=False))
     assert {u: reason(got[u]) for u in urls} == {u: "private_address" for u in urls}
+
+
+def with_credentials(url: str) -> str:
+    return url.replace("http://", "http://reader:s3cret@", 1)
+
+
+def test_credentials_are_stripped_before_fetching_and_storing(server):
+    """``user:password@`` in a URL (given, or in a redirect) is never sent nor stored: not in a
+    page's source and url, not in a failure row, not in the validators kept for the next run."""
+    server.route("/ok", Reply(200, ARTICLE, {"Content-Type": "text/html", "ETag": '"e1"'}))
+    server.route("/moved", Reply(302, headers={"Location": with_credentials(server.url("/ok2"))}))
+    server.route("/ok2", Reply(200, ARTICLE, {"Content-Type": "text/html"}))
+    urls = [with_credentials(server.url(p)) for p in ("/ok", "/moved", "/missing")]
+    fresh: dict = {}
+    got, _, out = run(urls, fresh_validators=fresh)
+    assert set(got) == {server.url(p) for p in ("/ok", "/moved", "/missing")}
+    assert reason(got[server.url("/ok")]) == "ok" and got[server.url("/ok")].url == server.url("/ok")
+    assert got[server.url("/moved")].url == server.url("/ok2")
+    assert reason(got[server.url("/missing")]) == "http_404"
+    assert fresh == {server.url("/ok"): {"etag": '"e1"'}}
+    assert all("Authorization" not in headers for _, headers in server.requests())
+    rows = clean_rows(out, make_cfg(), Stats())
+    assert len(rows) == 3 and any(r[S.DROP_REASON] == "http_404" for r in rows)
+    for row in rows:
+        assert "s3cret" not in repr(row) and "reader" not in repr(row), row
 
 
 def dns_fails_for_invalid(monkeypatch, errno: int = socket.EAI_NONAME) -> list[str]:
