@@ -495,6 +495,8 @@ class FetchConfig(Section):
     max_robots_bytes: int = setting(512 * 1024, integer(500 * 1024))
     # a cached robots.txt is fetched again after this (RFC 9309: at most 24 h)
     max_robots_age_seconds: float = setting(86_400.0, number(0, 86_400))
+    # an unreachable robots.txt (5xx, DNS, connection) is tried again after this
+    max_robots_failure_age_seconds: float = setting(600.0, number(0, 86_400))
     # responses of other types are "not_html"
     content_types: tuple[str, ...] = setting(("text/html", "application/xhtml+xml", "text/plain"), names(MEDIA_TYPES, _is_media_type, min_items=1))
     conditional_requests: bool = setting(True, flag())  # send If-None-Match / If-Modified-Since from the run state

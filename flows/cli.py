@@ -67,6 +67,18 @@ def _require_paths(paths: list[Path]) -> list[str]:
     return [str(p) for p in paths]
 
 
+def _without_credentials(urls: list[str]) -> list[str]:
+    """``urls`` with their user:password@ removed before they reach the flow's parameters (which
+    Prefect stores and shows); warns when some had credentials, since they will not be sent."""
+    from cleaners.document import redact_url
+
+    clean = [redact_url(u) for u in urls]
+    changed = sum(a != b for a, b in zip(urls, clean))
+    if changed:
+        typer.echo(f"warning: credentials removed from {changed} URL(s): newsclean never sends, stores or logs user:password@ parts", err=True)
+    return clean
+
+
 def _api_for_run():
     """Reuse a server (PREFECT_API_URL, or `newsclean server start`), else boot a temporary one now.
 
@@ -157,6 +169,7 @@ def run(
     spec = _runner_spec(runner, cfg)
     api = _api_for_run()  # before the imports below: a temporary server boots meanwhile
     task_runner = _task_runner(spec, cfg)
+    url_list, feeds, sitemaps = _without_credentials(url_list), _without_credentials(feeds), _without_credentials(sitemaps)
     from flows.ingest import ingest_flow
     from flows.report import print_summary
     from flows.storage import LockedError
@@ -259,8 +272,8 @@ def serve(
         typer.echo(f"error: no Prefect server{where}.\n{NO_SERVER_HELP}", err=True)
         raise typer.Exit(2)
     task_runner = _task_runner(spec, cfg)
-    feeds = feed if isinstance(feed, list) else []
-    sitemaps = sitemap if isinstance(sitemap, list) else []
+    feeds = _without_credentials(feed if isinstance(feed, list) else [])
+    sitemaps = _without_credentials(sitemap if isinstance(sitemap, list) else [])
     inputs = [str(Path(p).resolve()) for p in _require_paths(input or ([] if feeds or sitemaps else [Path("data/raw")]))]
     from prefect.schedules import Cron
 

@@ -62,3 +62,14 @@ def test_dedup_command_missing_column(tmp_path):
     pl.DataFrame({"id": ["a"]}).write_parquet(src)
     res = runner.invoke(app, ["dedup", "--input", str(src), "--output", str(tmp_path / "o.parquet")])
     assert res.exit_code == 2 and "doc_id" in res.output
+
+
+def test_urls_lose_their_credentials_before_the_flow_with_a_warning(capsys):
+    """``run`` and ``serve`` strip user:password@ before the URLs become flow parameters
+    (which Prefect stores and shows), and say so: the credentials will not be sent."""
+    from flows.cli import _without_credentials
+
+    assert _without_credentials(["http://reader:s3cret@h/feed", "http://h/other"]) == ["http://h/feed", "http://h/other"]
+    assert "credentials removed from 1 URL(s)" in capsys.readouterr().err
+    assert _without_credentials(["http://h/other"]) == ["http://h/other"]
+    assert capsys.readouterr().err == ""
