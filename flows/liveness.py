@@ -10,15 +10,48 @@ import signal
 import threading
 
 
-def pid_alive(pid: int) -> bool:
-    """True if a process with this pid exists (one we may not signal counts as alive)."""
+def pid_alive(pid: int, start: int | None = None) -> bool:
+    """True if a process with this pid exists (one we may not signal counts as alive).
+
+    With ``start`` (``process_start`` of the process when its pid was recorded), a process now
+    under that pid that started at another time is a different one: the pid was reused, so the
+    recorded process is gone. Where start times cannot be read, the pid alone decides.
+    """
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
-        return True
+        pass
+    if start is not None:
+        now = process_start(pid)
+        return now is None or now == start
     return True
+
+
+def process_start(pid: int) -> int | None:
+    """When a process started, in clock ticks since boot (Linux: field 22 of /proc/<pid>/stat);
+    None without /proc (other systems) or when the process is gone."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            stat = fh.read()
+    except OSError:
+        return None
+    # field 2, the command name in parentheses, may itself hold spaces and ')': count the
+    # fields after its last ')', where field 3 comes first
+    try:
+        return int(stat.rsplit(b")", 1)[1].split()[22 - 3])
+    except (IndexError, ValueError):
+        return None
+
+
+def boot_id() -> str | None:
+    """This boot of the machine (Linux), to tell a process of an earlier boot; None elsewhere."""
+    try:
+        with open("/proc/sys/kernel/random/boot_id", encoding="ascii") as fh:
+            return fh.read().strip() or None
+    except OSError:
+        return None
 
 
 PR_SET_PDEATHSIG = 1  # linux/prctl.h

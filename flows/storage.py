@@ -6,7 +6,8 @@ Layout under the output directory::
     duplicates/   Delta table, every other copy of a story, partitioned by `published`
     rejected/     Delta table, the quarantine: one row per input that is neither
     _state/
-      lock                   the writer lock (one run at a time per output directory)
+      lock                   the writer lock (one run at a time per output directory; flows/writerlock.py)
+      lock.guard             flock'd for the milliseconds it takes to change the lock
       staging/<unit>-<cfg>/  cleaned batches of a unit (Parquet) + _SUCCESS once complete
       pending/<commit>/      the computed table changes of one commit + _READY
       done/<unit>            completion marker of an input unit, written after its commit
@@ -27,11 +28,8 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
-import os
 import shutil
-import socket
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,8 +38,9 @@ from deltalake import DeltaTable, write_deltalake
 from deltalake.exceptions import TableNotFoundError
 
 from cleaners import dedup, schema
+from flows import writerlock
 from flows.failpoints import failpoint
-from flows.liveness import pid_alive
+from flows.writerlock import LockedError as LockedError  # raised by Storage.lock; callers import it from here
 
 TABLES = {
     "articles": schema.ARTICLES_SCHEMA,
@@ -80,10 +79,6 @@ class MissingTablesError(FileNotFoundError):
     """An output folder lacks tables a reader asked for (nothing was written)."""
 
 
-class LockedError(RuntimeError):
-    """Another run holds the writer lock of this output directory."""
-
-
 @dataclass(frozen=True)
 class WriteResult:
     table: str
@@ -104,37 +99,13 @@ class Storage:
 
     @property
     def state_dir(self) -> Path:
-        return self.root / "_state"
+        return self.root / writerlock.STATE_DIR
 
     # --- the writer lock ---------------------------------------------------------------
-    @contextlib.contextmanager
-    def lock(self) -> Iterator[None]:
-        """One writer per output directory. A lock left by a dead process on this host is taken over."""
-        self.state_dir.mkdir(parents=True, exist_ok=True)
-        path = self.state_dir / "lock"
-        me = {"pid": os.getpid(), "host": socket.gethostname(), "since": dt.datetime.now(dt.timezone.utc).isoformat()}
-        for _ in range(2):
-            try:
-                fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-            except FileExistsError:
-                try:
-                    holder = json.loads(path.read_text() or "{}")
-                except (OSError, json.JSONDecodeError):
-                    holder = {}
-                if holder.get("host") == me["host"] and holder.get("pid") and not pid_alive(int(holder["pid"])):
-                    path.unlink(missing_ok=True)  # stale: its process is gone
-                    continue
-                raise LockedError(
-                    f"output {self.root} is locked by another newsclean run (pid {holder.get('pid')} on "
-                    f"{holder.get('host')} since {holder.get('since')}); wait for it, or delete {path} if that run is dead"
-                ) from None
-            with os.fdopen(fd, "w") as fh:
-                json.dump(me, fh)
-            break
-        try:
-            yield
-        finally:
-            path.unlink(missing_ok=True)
+    def lock(self) -> contextlib.AbstractContextManager[None]:
+        """One writer per output directory (``LockedError`` if a live run holds it); a lock left
+        by a dead process on this host is taken over. See flows/writerlock.py."""
+        return writerlock.hold(self.root)
 
     # --- staging and markers -----------------------------------------------------------
     def staging_dir(self, key: str) -> Path:
