@@ -273,3 +273,52 @@ def test_holder_tells_a_live_lock_before_any_work(tmp_path, sleeper):
     assert holder(tmp_path) is None  # stale: a run would take it over
     _seed(tmp_path, _lock_record(sleeper.pid))
     assert f"pid {sleeper.pid}" in holder(tmp_path)
+
+
+# --- failed writes -----------------------------------------------------------------------------
+
+
+def test_failed_table_write_names_table_path_and_os_reason_and_the_commit_stays_pending(tmp_path):
+    """deltalake's error buries the OS reason (or has none: "Generic LocalFileSystem error"); the
+    error now says which table, where and why, and the interrupted commit is replayed later."""
+    import datetime as dt
+
+    from flows.storage import StorageWriteError
+
+    st = Storage(tmp_path)
+    st.ensure_tables()
+    articles = S.conform(_rows(["a", "b"]).with_columns(pl.lit(dt.date(2024, 1, 1)).alias(S.PUBLISHED)), S.ARTICLES_SCHEMA)
+    rejected = pl.DataFrame({S.DOC_ID: ["r"], S.SOURCE: ["/in/r"], S.REASON: ["too_short"]})
+    pending = st.stage_commit({"rejected": rejected, "articles": articles}, ["unit-1"], {})
+    obstacle = tmp_path / "articles" / "published=2024-01-01"
+    obstacle.write_text("not a folder")  # the partition folder cannot be created
+    with pytest.raises(StorageWriteError) as err:
+        st.apply_commit(pending)
+    assert str(err.value) == f"cannot write table articles at {tmp_path / 'articles'}: Not a directory (errno 20)"
+    assert (pending / "_READY").exists() and not st.is_done("unit-1")
+    assert st.read("rejected").height == 1  # written before the failure
+    obstacle.unlink()
+    st.recover()
+    assert sorted(st.read("articles")[S.DOC_ID].to_list()) == ["a", "b"]
+    assert st.read("rejected").height == 1 and st.is_done("unit-1") and not pending.exists()
+
+
+def test_write_error_without_an_os_reason_gets_one_from_the_folder(tmp_path):
+    """A file where a table should be: deltalake says only that the location is invalid."""
+    from flows.storage import StorageWriteError
+
+    (tmp_path / "rejected").write_text("not a table")
+    st = Storage(tmp_path)
+    assert not st.exists("rejected")
+    with pytest.raises(StorageWriteError, match=r"^cannot create table rejected at .*/rejected: Not a directory \(errno 20\)$"):
+        st.ensure_tables()
+
+
+def test_failed_state_write_is_a_storage_error(tmp_path):
+    from flows.storage import StorageWriteError
+
+    st = Storage(tmp_path)
+    (tmp_path / "_state").mkdir()
+    (tmp_path / "_state" / "pending").write_text("not a folder")
+    with pytest.raises(StorageWriteError, match=r"^cannot stage a commit at .*/_state/pending/\S+: Not a directory \(errno 20\)$"):
+        st.stage_commit({"rejected": pl.DataFrame({S.DOC_ID: ["r"], S.SOURCE: ["/in/r"], S.REASON: ["too_short"]})}, ["u"], {})
