@@ -157,10 +157,14 @@ class Storage:
         return self.root / writerlock.STATE_DIR
 
     # --- the writer lock ---------------------------------------------------------------
-    def lock(self) -> contextlib.AbstractContextManager[None]:
+    @contextlib.contextmanager
+    def lock(self) -> Iterator[None]:
         """One writer per output directory (``LockedError`` if a live run holds it); a lock left
         by a dead process on this host is taken over. See flows/writerlock.py."""
-        return writerlock.hold(self.root)
+        with contextlib.ExitStack() as held:
+            with _write_errors("take the writer lock", self.state_dir):  # taking it, not the block's work
+                held.enter_context(writerlock.hold(self.root))
+            yield
 
     # --- staging and markers -----------------------------------------------------------
     def staging_dir(self, key: str) -> Path:

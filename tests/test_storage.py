@@ -322,3 +322,12 @@ def test_failed_state_write_is_a_storage_error(tmp_path):
     (tmp_path / "_state" / "pending").write_text("not a folder")
     with pytest.raises(StorageWriteError, match=r"^cannot stage a commit at .*/_state/pending/\S+: Not a directory \(errno 20\)$"):
         st.stage_commit({"rejected": pl.DataFrame({S.DOC_ID: ["r"], S.SOURCE: ["/in/r"], S.REASON: ["too_short"]})}, ["u"], {})
+
+
+def test_lock_that_cannot_be_written_is_a_storage_error(tmp_path):
+    from flows.storage import StorageWriteError
+
+    (tmp_path / "_state").write_text("not a folder")
+    with pytest.raises(StorageWriteError, match=r"^cannot take the writer lock at .*/_state: File exists \(errno 17\)$"):
+        with Storage(tmp_path).lock():
+            pass

@@ -188,3 +188,10 @@ def test_run_whose_table_write_fails_exits_2_naming_table_path_and_reason(tmp_pa
     assert res.exit_code == 2, res.output
     last = res.stderr.strip().splitlines()[-1]
     assert last == f"error: cannot create table articles at {out / 'articles'}: Not a directory (errno 20)"
+
+
+def test_compact_whose_lock_cannot_be_written_exits_2(tmp_path):
+    (tmp_path / "_state").write_text("not a folder")
+    res = runner.invoke(app, ["compact", "--output", str(tmp_path)])
+    assert res.exit_code == 2, res.output
+    assert _one_error_line(res) == f"error: cannot take the writer lock at {tmp_path / '_state'}: File exists (errno 17)"
