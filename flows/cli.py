@@ -61,12 +61,13 @@ def _fail(message: str, code: int = 2) -> NoReturn:
 def _require_writable(path: Path, option: str, folder: bool) -> None:
     """Exit 2 before any work when ``path`` cannot be written: a folder that is a file (or a file
     that is a folder), a path under a file, or a place without write permission."""
-    if path.exists() and path.is_dir() != folder:
+    # os.path's tests: a folder we may not search reads as absent (Path's raise PermissionError)
+    if os.path.exists(path) and os.path.isdir(path) != folder:
         _fail(f"{option} {path} is a {'file' if folder else 'folder'}, not a {'folder' if folder else 'file'}")
     place = path if folder else path.parent
-    while not place.exists() and place != place.parent:  # the nearest folder that exists
+    while not os.path.exists(place) and place != place.parent:  # the nearest folder that exists
         place = place.parent
-    if not place.is_dir():
+    if not os.path.isdir(place):
         _fail(f"{option} {path} cannot be created: {place} is a file")
     if not os.access(place, os.W_OK | os.X_OK):
         _fail(f"{option} {path} is not writable: no write permission on {place}")

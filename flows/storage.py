@@ -354,7 +354,7 @@ class Storage:
             raise MissingTablesError(f"no {', '.join(missing)} table under {self.root}")
         dest = Path(dest)
         out = {}
-        with _write_errors("export", dest):
+        with _write_errors("write a snapshot", dest):
             dest.mkdir(parents=True, exist_ok=True)
             for t in PUBLIC_TABLES:
                 target = dest / f"{t}.parquet"

@@ -1,5 +1,6 @@
 import os
 import time
+from pathlib import Path
 
 import polars as pl
 import pytest
@@ -331,3 +332,23 @@ def test_lock_that_cannot_be_written_is_a_storage_error(tmp_path):
     with pytest.raises(StorageWriteError, match=r"^cannot take the writer lock at .*/_state: File exists \(errno 17\)$"):
         with Storage(tmp_path).lock():
             pass
+
+
+def test_lock_of_a_zombie_is_taken_over(tmp_path):
+    """A holder that exited but was not reaped yet by its parent still has its pid: it is dead."""
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    try:
+        stat = Path(f"/proc/{proc.pid}/stat")  # kept until the process is reaped
+        if not stat.exists():
+            pytest.skip("no /proc: a zombie cannot be told from a live process here")
+        deadline = time.monotonic() + 10
+        while stat.read_bytes().rsplit(b")", 1)[1].split()[0] != b"Z" and time.monotonic() < deadline:
+            time.sleep(0.02)
+        _seed(tmp_path, _lock_record(proc.pid))
+        with Storage(tmp_path).lock():
+            pass
+    finally:
+        proc.wait()
