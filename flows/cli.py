@@ -9,12 +9,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
 
@@ -48,6 +50,60 @@ def parse_overrides(items: list[str] | None) -> dict[str, Any]:
         key, value = item.split("=", 1)
         out[key.strip()] = value.strip()
     return out
+
+
+def _fail(message: str, code: int = 2) -> NoReturn:
+    """One line on stderr and the README's exit code (2 usage or write error, 3 output locked)."""
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def _require_writable(path: Path, option: str, folder: bool) -> None:
+    """Exit 2 before any work when ``path`` cannot be written: a folder that is a file (or a file
+    that is a folder), a path under a file, or a place without write permission."""
+    # os.path's tests: a folder we may not search reads as absent (Path's raise PermissionError)
+    if os.path.exists(path) and os.path.isdir(path) != folder:
+        _fail(f"{option} {path} is a {'file' if folder else 'folder'}, not a {'folder' if folder else 'file'}")
+    place = path if folder else path.parent
+    while not os.path.exists(place) and place != place.parent:  # the nearest folder that exists
+        place = place.parent
+    if not os.path.isdir(place):
+        _fail(f"{option} {path} cannot be created: {place} is a file")
+    if not os.access(place, os.W_OK | os.X_OK):
+        _fail(f"{option} {path} is not writable: no write permission on {place}")
+
+
+def _require_output_dir(output: Path) -> None:
+    """Exit 2 unless ``output`` is an existing folder this process may write (compact, vacuum)."""
+    _require_writable(output, "--output", folder=True)
+    if not output.is_dir():
+        _fail(f"output directory does not exist: {output}")
+
+
+def _refuse_if_locked(output: Path) -> None:
+    """Exit 3 at once, before a Prefect server starts, when a live run holds the output's lock.
+
+    Only a look: the flow takes the lock itself, and one taken in between ends in exit 3 too.
+    """
+    from flows.writerlock import holder
+
+    held = holder(output)
+    if held:
+        _fail(held, 3)
+
+
+@contextlib.contextmanager
+def _output_errors() -> Iterator[None]:
+    """For every command that writes an output: exit 3 when another run holds its lock, exit 2
+    when a table or state write fails (naming the table, path and OS reason), one line each."""
+    from flows.storage import LockedError, StorageWriteError
+
+    try:
+        yield
+    except LockedError as exc:
+        _fail(str(exc), 3)
+    except StorageWriteError as exc:
+        _fail(str(exc), 2)
 
 
 def _require_eval_data(**paths: Path) -> None:
@@ -167,15 +223,16 @@ def run(
     inputs = _require_paths(input or ([] if web else [Path("data/raw")]))
     cfg = _config(config, overrides)  # a bad config exits 2 before any server starts or any work is done
     spec = _runner_spec(runner, cfg)
+    _require_writable(output, "--output", folder=True)
+    _refuse_if_locked(output)
     api = _api_for_run()  # before the imports below: a temporary server boots meanwhile
     task_runner = _task_runner(spec, cfg)
     url_list, feeds, sitemaps = _without_credentials(url_list), _without_credentials(feeds), _without_credentials(sitemaps)
     from flows.ingest import ingest_flow
     from flows.report import print_summary
-    from flows.storage import LockedError
 
     api.wait()
-    try:
+    with _output_errors():
         summary = ingest_flow.with_options(task_runner=task_runner)(
             inputs=inputs,
             output=str(output),
@@ -186,9 +243,6 @@ def run(
             feeds=feeds,
             sitemaps=sitemaps,
         )
-    except LockedError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(3) from exc
     if json_summary:
         typer.echo(json.dumps(summary, indent=2, default=str))
     else:
@@ -223,17 +277,15 @@ def backfill(
     inputs = _require_paths(input or [Path("data/raw")])
     cfg = _config(config, overrides)
     spec = _runner_spec(runner, cfg)
+    _require_writable(output, "--output", folder=True)
+    _refuse_if_locked(output)
     api = _api_for_run()
     task_runner = _task_runner(spec, cfg)
     from flows.backfill import backfill_flow
-    from flows.storage import LockedError
 
     api.wait()
-    try:
+    with _output_errors():
         res = backfill_flow.with_options(task_runner=task_runner)(since=d0, until=d1, inputs=inputs, output=str(output), config_file=str(config) if config else None, overrides=overrides, show_progress=progress)
-    except LockedError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(3) from exc
     typer.echo(json.dumps(res, indent=2, default=str))
 
 
@@ -339,10 +391,11 @@ def server_status_cmd() -> None:
 @app.command()
 def compact(output: OutputOpt = Path("data/clean")) -> None:
     """Rewrite small files of every table into larger ones (a new version; readers undisturbed)."""
+    _require_output_dir(output)
     from flows.storage import Storage
 
     st = Storage(output)
-    with st.lock():
+    with _output_errors(), st.lock():
         res = st.compact()
     for table, m in res.items():
         typer.echo(f"{table}: {m.get('numFilesRemoved', 0)} files -> {m.get('numFilesAdded', 0)}")
@@ -356,13 +409,14 @@ def vacuum(
     dry_run: Annotated[bool, typer.Option(help="List what would be deleted.")] = False,
 ) -> None:
     """Delete data files no longer referenced by recent table versions."""
-    from flows.storage import Storage
-
     if retention_hours < 168 and not force_short:
         typer.echo("error: retention under 168 hours needs --force-short", err=True)
         raise typer.Exit(2)
+    _require_output_dir(output)
+    from flows.storage import Storage
+
     st = Storage(output)
-    with st.lock():
+    with _output_errors(), st.lock():
         res = st.vacuum(retention_hours, dry_run=dry_run)
     for table, files in res.items():
         typer.echo(f"{table}: {len(files)} files {'would be ' if dry_run else ''}deleted")
@@ -374,10 +428,12 @@ def export(
     to: Annotated[Path, typer.Option("--to", help="Folder for plain Parquet snapshots (<table>.parquet).")] = Path("data/export"),
 ) -> None:
     """Snapshot the tables as plain Parquet for readers that glob files instead of reading Delta."""
+    _require_writable(to, "--to", folder=True)
     from flows.storage import MissingTablesError, Storage
 
     try:
-        written = Storage(output).export(to)
+        with _output_errors():
+            written = Storage(output).export(to)
     except MissingTablesError as exc:
         typer.echo(f"error: {exc} (nothing exported; {to} untouched)", err=True)
         raise typer.Exit(2) from exc
@@ -398,7 +454,9 @@ def report(
     if not output.is_dir():
         typer.echo(f"error: output directory does not exist: {output}", err=True)
         raise typer.Exit(2)
-    dest = write_report(output, to if isinstance(to, Path) else output / "report.html", top_sites=top_sites, recent=recent)
+    target = to if isinstance(to, Path) else output / "report.html"
+    _require_writable(target, "--to" if isinstance(to, Path) else "report file", folder=False)
+    dest = write_report(output, target, top_sites=top_sites, recent=recent)
     typer.echo(f"wrote {dest}")
 
 
@@ -420,6 +478,7 @@ def dedup_cmd(
     if not input.exists():
         typer.echo(f"error: input file does not exist: {input}", err=True)
         raise typer.Exit(2)
+    _require_writable(output, "--output", folder=False)
     df = pl.read_parquet(input)
     missing = {"doc_id", "text"} - set(df.columns)
     if missing:

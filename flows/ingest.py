@@ -106,7 +106,7 @@ def clean_unit(unit: Unit, cfg: PipelineConfig, output: str) -> dict:
     if fresh_validators:  # merged into _state only after the commit (see ingest_flow)
         (directory / fetch.VALIDATORS_STAGED).write_text(json.dumps(fresh_validators))
     result = {"unit": unit.key, "paths": paths, "rows": int(stats.counters.get("pages.read", 0)), "stats": stats.as_dict()}
-    (directory / "_SUCCESS").write_text(json.dumps(result))
+    storage.mark_staged(directory, result)
     return result
 
 
