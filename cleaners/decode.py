@@ -156,9 +156,6 @@ def _strict(data: bytes, encoding: str) -> str | None:
         return None
 
 
-# NUL_RUN_RE: a run of NUL characters. "a\x00\x00b" -> one match; "ab" none
-NUL_RUN_RE = re.compile("\x00+")
-
 # PLAIN_TEXT_RUN_RE: printable ASCII and text whitespace, which are never "binary" and need no
 # per-character look-up. "abc 1\n" matches whole; "\x07" and "é" do not match
 PLAIN_TEXT_RUN_RE = re.compile(r"[\x20-\x7e\t\n\r\f]+")
@@ -240,16 +237,16 @@ def decode_bytes(data: bytes, cfg: LoadConfig, declared: str | None = None) -> D
     if not data.strip():
         raise DecodeError("empty")
     text, encoding, method = _choose(data, cfg, declared)
-    # NULs are removed, never kept. A run of them (a zero-filled block inside good text) counts as
-    # one bad character: the text around it is kept. NULs scattered through the data, as in
-    # binary formats, are many runs and push the share over the limit.
-    n_nul_runs = len(NUL_RUN_RE.findall(text)) if "\x00" in text else 0
+    # NULs are removed, never kept, and the rest is judged alone: a zero-filled block or NULs
+    # sprinkled through good text leave good text, while binary formats are full of other
+    # control and undecodable bytes as well.
+    n_nul = text.count("\x00")
     text = text.replace("\x00", "")
     if not text.strip():
         raise DecodeError("empty")
-    ratio = _binary_ratio(text) + n_nul_runs / len(text)
+    ratio = _binary_ratio(text)
     if ratio > cfg.max_binary_ratio:
-        raise DecodeError("binary", f"{ratio:.0%} control or undecodable characters ({n_nul_runs} runs of NUL)")
+        raise DecodeError("binary", f"{ratio:.0%} control or undecodable characters besides {n_nul} NUL")
     return Decoded(text, encoding, method)
 
 

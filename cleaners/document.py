@@ -14,6 +14,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import partial
+from typing import overload
 from urllib.parse import urlsplit
 
 import xxhash
@@ -68,6 +69,25 @@ def make_doc_id(source: str) -> str:
     return xxhash.xxh3_64_hexdigest(source.encode("utf-8", "surrogatepass"))
 
 
+# USERINFO_RE: the "user:password@" of a URL, scheme-relative ones too (up to the last "@" before
+# the path, query or fragment, as urlsplit and httpx read it), that starts the string or follows a
+# blank, quote or bracket: a URL alone or one quoted in a message, not a URL inside another one's
+# query string (that is data of the page's URL, and stripping it would fetch another page).
+# "see http://u:p@host/a" matches "http://u:p@"; "https://host/@user/?to=http://u@x" does not match
+USERINFO_RE = re.compile(r"(?:^|(?<=[\s\"'(<\[{,;>]))((?:[A-Za-z][A-Za-z0-9+.\-]*:)?//)[^/?#\r\n]*@")
+
+
+@overload
+def redact_url(text: str) -> str: ...
+@overload
+def redact_url(text: None) -> None: ...
+def redact_url(text: str | None) -> str | None:
+    """``text`` with the credentials of every URL in it removed: ``http://u:pw@host/p`` ->
+    ``http://host/p``. The one place credentials are stripped: every URL the pipeline fetches,
+    stores (``source``, ``url``, ``detail``, the validators file) or logs goes through it."""
+    return USERINFO_RE.sub(r"\1", text) if text else text
+
+
 def site_of(url: str | None) -> str | None:
     if not url:
         return None
@@ -97,17 +117,20 @@ def decode_page(page: RawPage, cfg: PipelineConfig) -> Decoded:
 
 
 def _base_row(page: RawPage) -> dict:
+    """The identity columns of a page's row; every row starts here, so no URL credentials reach
+    the tables whichever reader made the page (the doc_id is that of the stored source)."""
+    source = redact_url(page.source)
     return {
-        schema.DOC_ID: make_doc_id(page.source),
-        schema.SOURCE: page.source,
-        schema.URL: page.url,
+        schema.DOC_ID: make_doc_id(source),
+        schema.SOURCE: source,
+        schema.URL: redact_url(page.url),
         schema.SITE: page.site or site_of(page.url),
     }
 
 
 def rejected_row(page: RawPage, err: PageError) -> dict:
     row = _base_row(page)
-    row.update({schema.STAGE: err.stage, schema.DROP_REASON: err.reason, schema.DETAIL: err.detail[:500]})
+    row.update({schema.STAGE: err.stage, schema.DROP_REASON: err.reason, schema.DETAIL: redact_url(err.detail)[:500]})
     return row
 
 
@@ -139,7 +162,7 @@ def clean_decoded(
         except extract.ExtractError as exc:
             raise PageError("extract", exc.reason, str(exc)) from exc
         body, title, author, published, language = ex.text, ex.title, ex.author, ex.published, ex.language
-        row[schema.URL] = page.url or ex.url
+        row[schema.URL] = row[schema.URL] or redact_url(ex.url)  # a canonical link may carry credentials too
         row[schema.SITE] = row[schema.SITE] or ex.site or site_of(ex.url)
         # trafilatura output still carries residual boilerplate lines, captions, shortcodes
         body, bp_edits = residual.strip_residual_with_edits(body, cfg.boilerplate)

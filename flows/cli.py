@@ -9,12 +9,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
 
@@ -50,6 +52,60 @@ def parse_overrides(items: list[str] | None) -> dict[str, Any]:
     return out
 
 
+def _fail(message: str, code: int = 2) -> NoReturn:
+    """One line on stderr and the README's exit code (2 usage or write error, 3 output locked)."""
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def _require_writable(path: Path, option: str, folder: bool) -> None:
+    """Exit 2 before any work when ``path`` cannot be written: a folder that is a file (or a file
+    that is a folder), a path under a file, or a place without write permission."""
+    # os.path's tests: a folder we may not search reads as absent (Path's raise PermissionError)
+    if os.path.exists(path) and os.path.isdir(path) != folder:
+        _fail(f"{option} {path} is a {'file' if folder else 'folder'}, not a {'folder' if folder else 'file'}")
+    place = path if folder else path.parent
+    while not os.path.exists(place) and place != place.parent:  # the nearest folder that exists
+        place = place.parent
+    if not os.path.isdir(place):
+        _fail(f"{option} {path} cannot be created: {place} is a file")
+    if not os.access(place, os.W_OK | os.X_OK):
+        _fail(f"{option} {path} is not writable: no write permission on {place}")
+
+
+def _require_output_dir(output: Path) -> None:
+    """Exit 2 unless ``output`` is an existing folder this process may write (compact, vacuum)."""
+    _require_writable(output, "--output", folder=True)
+    if not output.is_dir():
+        _fail(f"output directory does not exist: {output}")
+
+
+def _refuse_if_locked(output: Path) -> None:
+    """Exit 3 at once, before a Prefect server starts, when a live run holds the output's lock.
+
+    Only a look: the flow takes the lock itself, and one taken in between ends in exit 3 too.
+    """
+    from flows.writerlock import holder
+
+    held = holder(output)
+    if held:
+        _fail(held, 3)
+
+
+@contextlib.contextmanager
+def _output_errors() -> Iterator[None]:
+    """For every command that writes an output: exit 3 when another run holds its lock, exit 2
+    when a table or state write fails (naming the table, path and OS reason), one line each."""
+    from flows.storage import LockedError, StorageWriteError
+
+    try:
+        yield
+    except LockedError as exc:
+        _fail(str(exc), 3)
+    except StorageWriteError as exc:
+        _fail(str(exc), 2)
+
+
 def _require_eval_data(**paths: Path) -> None:
     """Exit 2 naming every labelled-data path an eval command needs and cannot find."""
     missing = [f"{name} ({path})" for name, path in paths.items() if not Path(path).exists()]
@@ -67,6 +123,18 @@ def _require_paths(paths: list[Path]) -> list[str]:
     return [str(p) for p in paths]
 
 
+def _without_credentials(urls: list[str]) -> list[str]:
+    """``urls`` with their user:password@ removed before they reach the flow's parameters (which
+    Prefect stores and shows); warns when some had credentials, since they will not be sent."""
+    from cleaners.document import redact_url
+
+    clean = [redact_url(u) for u in urls]
+    changed = sum(a != b for a, b in zip(urls, clean))
+    if changed:
+        typer.echo(f"warning: credentials removed from {changed} URL(s): newsclean never sends, stores or logs user:password@ parts", err=True)
+    return clean
+
+
 def _api_for_run():
     """Reuse a server (PREFECT_API_URL, or `newsclean server start`), else boot a temporary one now.
 
@@ -82,12 +150,22 @@ def _api_for_run():
     return api
 
 
-def _task_runner(runner: str | None, cfg):
-    """The task runner: --runner, else NEWSCLEAN_RUNNER, else run.runner (exit 2 if unknown)."""
-    from flows.runners import RUNNER_ENV, RunnerError, make_task_runner, parse_runner
+def _runner_spec(runner: str | None, cfg):
+    """The runner spec: --runner, else NEWSCLEAN_RUNNER, else run.runner (exit 2 if unknown)."""
+    from flows.runners import RUNNER_ENV, RunnerError, parse_runner
 
     try:
-        spec = parse_runner(runner if isinstance(runner, str) else os.environ.get(RUNNER_ENV) or cfg.run.runner)
+        return parse_runner(runner if isinstance(runner, str) else os.environ.get(RUNNER_ENV) or cfg.run.runner)
+    except RunnerError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+
+
+def _task_runner(spec, cfg):
+    """The Prefect task runner for a parsed spec (imports Prefect: call it after ``_api_for_run``)."""
+    from flows.runners import RunnerError, make_task_runner
+
+    try:
         return make_task_runner(spec, cfg.run.max_workers)
     except RunnerError as exc:
         typer.echo(f"error: {exc}", err=True)
@@ -95,13 +173,20 @@ def _task_runner(runner: str | None, cfg):
 
 
 def _config(config: Path | None, overrides: dict[str, Any]):
-    from cleaners.config import ConfigError
-    from flows.ingest import load_config_file
+    """The checked config (file, then --set overrides); exit 2 with the one-line reason if it is bad.
+
+    Only cleaners.config is imported (no Prefect), so commands check it before starting anything.
+    """
+    from cleaners.config import ConfigError, parse_config
 
     try:
-        return load_config_file(str(config) if config else None, overrides)
-    except (ConfigError, OSError) as exc:
+        text = config.read_text(encoding="utf-8") if config else None
+        return parse_config(text, overrides)
+    except ConfigError as exc:
         typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        typer.echo(f"error: cannot read config file {config}: {exc}", err=True)
         raise typer.Exit(2) from exc
 
 
@@ -136,15 +221,18 @@ def run(
         url_list = [ln.strip() for ln in lines if ln.strip() and not ln.lstrip().startswith("#")]
     web = isinstance(urls, Path) or bool(feeds or sitemaps)
     inputs = _require_paths(input or ([] if web else [Path("data/raw")]))
+    cfg = _config(config, overrides)  # a bad config exits 2 before any server starts or any work is done
+    spec = _runner_spec(runner, cfg)
+    _require_writable(output, "--output", folder=True)
+    _refuse_if_locked(output)
     api = _api_for_run()  # before the imports below: a temporary server boots meanwhile
-    cfg = _config(config, overrides)  # fail fast on a bad config, before the flow starts
-    task_runner = _task_runner(runner, cfg)
+    task_runner = _task_runner(spec, cfg)
+    url_list, feeds, sitemaps = _without_credentials(url_list), _without_credentials(feeds), _without_credentials(sitemaps)
     from flows.ingest import ingest_flow
     from flows.report import print_summary
-    from flows.storage import LockedError
 
     api.wait()
-    try:
+    with _output_errors():
         summary = ingest_flow.with_options(task_runner=task_runner)(
             inputs=inputs,
             output=str(output),
@@ -155,9 +243,6 @@ def run(
             feeds=feeds,
             sitemaps=sitemaps,
         )
-    except LockedError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(3) from exc
     if json_summary:
         typer.echo(json.dumps(summary, indent=2, default=str))
     else:
@@ -190,18 +275,17 @@ def backfill(
         raise typer.Exit(2)
     overrides = parse_overrides(set_ if isinstance(set_, list) else None)
     inputs = _require_paths(input or [Path("data/raw")])
-    api = _api_for_run()
     cfg = _config(config, overrides)
-    task_runner = _task_runner(runner, cfg)
+    spec = _runner_spec(runner, cfg)
+    _require_writable(output, "--output", folder=True)
+    _refuse_if_locked(output)
+    api = _api_for_run()
+    task_runner = _task_runner(spec, cfg)
     from flows.backfill import backfill_flow
-    from flows.storage import LockedError
 
     api.wait()
-    try:
+    with _output_errors():
         res = backfill_flow.with_options(task_runner=task_runner)(since=d0, until=d1, inputs=inputs, output=str(output), config_file=str(config) if config else None, overrides=overrides, show_progress=progress)
-    except LockedError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(3) from exc
     typer.echo(json.dumps(res, indent=2, default=str))
 
 
@@ -231,16 +315,17 @@ def serve(
     _prefect_env()
     from flows.server import api_for_serving, health_ok
 
+    overrides = parse_overrides(set_ if isinstance(set_, list) else None)
+    cfg = _config(config, overrides)  # checked now, not on the first scheduled run
+    spec = _runner_spec(runner, cfg)
     api_url = api_for_serving()
     if not api_url or not health_ok(api_url, timeout=3.0):
         where = f" (PREFECT_API_URL={api_url} does not answer)" if api_url else ""
         typer.echo(f"error: no Prefect server{where}.\n{NO_SERVER_HELP}", err=True)
         raise typer.Exit(2)
-    overrides = parse_overrides(set_ if isinstance(set_, list) else None)
-    cfg = _config(config, overrides)
-    task_runner = _task_runner(runner, cfg)
-    feeds = feed if isinstance(feed, list) else []
-    sitemaps = sitemap if isinstance(sitemap, list) else []
+    task_runner = _task_runner(spec, cfg)
+    feeds = _without_credentials(feed if isinstance(feed, list) else [])
+    sitemaps = _without_credentials(sitemap if isinstance(sitemap, list) else [])
     inputs = [str(Path(p).resolve()) for p in _require_paths(input or ([] if feeds or sitemaps else [Path("data/raw")]))]
     from prefect.schedules import Cron
 
@@ -306,10 +391,11 @@ def server_status_cmd() -> None:
 @app.command()
 def compact(output: OutputOpt = Path("data/clean")) -> None:
     """Rewrite small files of every table into larger ones (a new version; readers undisturbed)."""
+    _require_output_dir(output)
     from flows.storage import Storage
 
     st = Storage(output)
-    with st.lock():
+    with _output_errors(), st.lock():
         res = st.compact()
     for table, m in res.items():
         typer.echo(f"{table}: {m.get('numFilesRemoved', 0)} files -> {m.get('numFilesAdded', 0)}")
@@ -323,13 +409,14 @@ def vacuum(
     dry_run: Annotated[bool, typer.Option(help="List what would be deleted.")] = False,
 ) -> None:
     """Delete data files no longer referenced by recent table versions."""
-    from flows.storage import Storage
-
     if retention_hours < 168 and not force_short:
         typer.echo("error: retention under 168 hours needs --force-short", err=True)
         raise typer.Exit(2)
+    _require_output_dir(output)
+    from flows.storage import Storage
+
     st = Storage(output)
-    with st.lock():
+    with _output_errors(), st.lock():
         res = st.vacuum(retention_hours, dry_run=dry_run)
     for table, files in res.items():
         typer.echo(f"{table}: {len(files)} files {'would be ' if dry_run else ''}deleted")
@@ -341,10 +428,12 @@ def export(
     to: Annotated[Path, typer.Option("--to", help="Folder for plain Parquet snapshots (<table>.parquet).")] = Path("data/export"),
 ) -> None:
     """Snapshot the tables as plain Parquet for readers that glob files instead of reading Delta."""
+    _require_writable(to, "--to", folder=True)
     from flows.storage import MissingTablesError, Storage
 
     try:
-        written = Storage(output).export(to)
+        with _output_errors():
+            written = Storage(output).export(to)
     except MissingTablesError as exc:
         typer.echo(f"error: {exc} (nothing exported; {to} untouched)", err=True)
         raise typer.Exit(2) from exc
@@ -365,7 +454,9 @@ def report(
     if not output.is_dir():
         typer.echo(f"error: output directory does not exist: {output}", err=True)
         raise typer.Exit(2)
-    dest = write_report(output, to if isinstance(to, Path) else output / "report.html", top_sites=top_sites, recent=recent)
+    target = to if isinstance(to, Path) else output / "report.html"
+    _require_writable(target, "--to" if isinstance(to, Path) else "report file", folder=False)
+    dest = write_report(output, target, top_sites=top_sites, recent=recent)
     typer.echo(f"wrote {dest}")
 
 
@@ -387,6 +478,7 @@ def dedup_cmd(
     if not input.exists():
         typer.echo(f"error: input file does not exist: {input}", err=True)
         raise typer.Exit(2)
+    _require_writable(output, "--output", folder=False)
     df = pl.read_parquet(input)
     missing = {"doc_id", "text"} - set(df.columns)
     if missing:

@@ -6,9 +6,10 @@ gzipped or not. Both return absolute http(s) URLs in document order without repe
 parsed without entity expansion, DTD loading or network access.
 
 ``discover_urls(feeds, sitemaps, cfg)`` fetches them through the polite fetcher (robots,
-rate limits and the private-address guard apply), follows sitemap indexes up to
+rate limits, redirects and the private-address guard apply), follows sitemap indexes up to
 ``fetch.max_sitemap_depth`` and stops at ``fetch.max_discovered_urls``. It returns a
-``Discovery``: the URLs plus one ``(source, reason)`` per feed or sitemap that failed.
+``Discovery``: the URLs plus one ``(source, reason, detail)`` per feed or sitemap that failed.
+Credentials are stripped from feed, sitemap and discovered URLs alike (``redact_url``).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from urllib.parse import urljoin, urlsplit
 from lxml import etree
 
 from cleaners.config import PipelineConfig
+from cleaners.document import redact_url
 from cleaners.steps import Stats
 from flows.fetch import Fetcher, HostRegistry, _Failed
 
@@ -43,7 +45,7 @@ def _absolute(base_url: str, links: Iterable[str | None]) -> list[str]:
     for link in links:
         if not link or not link.strip():
             continue
-        url = urljoin(base_url, link.strip())
+        url = redact_url(urljoin(base_url, link.strip()))
         if urlsplit(url).scheme in ("http", "https"):
             out.setdefault(url, None)
     return list(out)
@@ -150,22 +152,10 @@ class Discovery:
 
 def _get(fetcher: Fetcher, url: str, max_bytes: int) -> bytes:
     """Fetch a feed/sitemap body through the fetcher's robots/rate/redirect handling."""
-    current, seen = url, {url}
-    for _ in range(fetcher.cfg.max_redirects + 1):
-        if not fetcher.allowed(current):
-            raise _Failed("robots_disallowed", current)
-        resp = fetcher.request(current, max_bytes=max_bytes, content_types=FEED_TYPES)
-        if 300 <= resp.status < 400 and resp.headers.get("Location"):
-            nxt = urljoin(current, resp.headers["Location"])
-            if nxt in seen:
-                raise _Failed("redirect_loop", nxt)
-            seen.add(nxt)
-            current = nxt
-            continue
-        if resp.status != 200:
-            raise _Failed(f"http_{resp.status}", current)
-        return resp.body
-    raise _Failed("redirect_loop", f"more than {fetcher.cfg.max_redirects} redirects")
+    resp = fetcher.get(url, max_bytes=max_bytes, content_types=FEED_TYPES)
+    if resp.status != 200:
+        raise _Failed(f"http_{resp.status}", f"{resp.url} answered {resp.status}")
+    return resp.body
 
 
 def discover_urls(
@@ -190,7 +180,7 @@ def discover_urls(
             found.setdefault(u, None)
 
     try:
-        for feed in dict.fromkeys(feeds):
+        for feed in dict.fromkeys(redact_url(f.strip()) for f in feeds):
             try:
                 links = parse_feed(_get(fetcher, feed, fc.max_feed_bytes), feed)
                 stats.add("discover.feeds")
@@ -198,8 +188,8 @@ def discover_urls(
                 add(links)
             except (_Failed, FeedError) as err:
                 stats.add(f"discover.failed_{err.reason}")
-                out.failures.append((feed, err.reason, err.detail))
-        queue = [(s, 0) for s in dict.fromkeys(sitemaps)]
+                out.failures.append((feed, err.reason, redact_url(err.detail)))
+        queue = [(s, 0) for s in dict.fromkeys(redact_url(s.strip()) for s in sitemaps)]
         visited: set[str] = set()
         while queue:
             url, depth = queue.pop(0)
@@ -210,7 +200,7 @@ def discover_urls(
                 sm = parse_sitemap(_get(fetcher, url, fc.max_feed_bytes), url, fc.max_feed_bytes)
             except (_Failed, FeedError) as err:
                 stats.add(f"discover.failed_{err.reason}")
-                out.failures.append((url, err.reason, err.detail))
+                out.failures.append((url, err.reason, redact_url(err.detail)))
                 continue
             stats.add("discover.sitemaps")
             stats.add("discover.sitemap_links", len(sm.urls))

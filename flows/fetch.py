@@ -1,23 +1,37 @@
 """The polite HTTP fetcher: URLs -> raw pages (httpx, threads).
 
 ``fetch_pages(urls, cfg, ...)`` is a synchronous generator: every URL ends as exactly one
-``RawPage`` or ``LoadFailure`` (reason ``http_<status>``, ``timeout``, ``robots_disallowed``,
-``too_large``, ``not_html``, ``private_address``, ``bad_url``, ``redirect_loop``,
-``connection_error``), except a URL the server reports unchanged (304 to a conditional
+``RawPage`` or ``LoadFailure``, except a URL the server reports unchanged (304 to a conditional
 request), which is counted as ``fetch.not_modified`` and yields nothing: its article is already
-in the tables.
+in the tables. A failure's reason is one of ``http_<status>`` (the final answer was not 200),
+``timeout``, ``robots_disallowed``, ``too_large``, ``not_html``, ``private_address``,
+``bad_url``, ``redirect_loop``, ``dns_error`` (the host name does not resolve),
+``connection_error`` (no connection, or it broke off) and ``internal_error``; its detail says
+what happened in one line.
 
 Politeness, per host: at most ``max_host_connections`` requests in flight and request starts at
 least ``min_host_interval_seconds`` apart (raised by a robots.txt Crawl-delay, capped); robots.txt
-is fetched once per origin and honoured (RFC 9309: 4xx means no rules, 5xx or unreachable means
-disallow all). 429 and 5xx are retried with exponential backoff and jitter, honouring
-Retry-After up to ``max_backoff_seconds``. Redirects are followed by hand so every hop is
-checked (scheme, robots, loops). Bodies are streamed with a size cap and an overall deadline.
+is fetched once per origin and honoured (RFC 9309: 4xx means no rules, 5xx means disallow all).
+When robots.txt cannot be fetched at all (DNS, connection, timeout), the site's pages are not
+fetched either (RFC 9309: unreachable means disallow) and fail with that reason, not
+``robots_disallowed``: the host is down or does not exist, it did not forbid anything. An
+unreachable robots.txt (5xx or no answer) is remembered for ``max_robots_failure_age_seconds``
+(every page of a dead host fails at once), then tried again.
+429 and 5xx are retried with exponential backoff and jitter, honouring Retry-After up to
+``max_backoff_seconds``; so are connection errors and temporary DNS failures (a name that does
+not exist is not retried). Redirects are followed by hand so every hop is checked (scheme,
+robots, loops). Bodies are streamed with a size cap and an overall deadline.
+
+Credentials in a URL (``http://user:pw@host/``) are removed before anything else
+(``cleaners.document.redact_url``): they are never sent, stored, or logged, redirect targets
+included.
 
 SSRF guard: the connection layer itself resolves every host name and refuses addresses that
 are not globally routable (loopback, private, link-local such as the 169.254.169.254 metadata
-service, CGNAT, reserved, multicast) unless ``fetch.allow_private_hosts``; checking at connect
-time covers redirects and DNS rebinding between check and use. Environment proxies are ignored.
+service, CGNAT, reserved, multicast, IPv6 site-local) unless ``fetch.allow_private_hosts``; an
+IPv6 address that carries an IPv4 one (mapped, translated, compatible, NAT64, 6to4, Teredo) is
+judged by that IPv4 address. Checking at connect time covers redirects and DNS rebinding
+between check and use. Environment proxies are ignored.
 
 Host state (rate-limit clocks, robots rules) lives in a ``HostRegistry``. Clean tasks of one run
 share the process-wide ``SHARED_HOSTS`` so two URL units on one host cannot double its rate;
@@ -46,7 +60,7 @@ from protego import Protego
 
 from cleaners.config import FetchConfig, PipelineConfig
 from cleaners.decode import sniff_declared_charset
-from cleaners.document import LoadFailure, PageError, RawPage, load_failure
+from cleaners.document import LoadFailure, PageError, RawPage, load_failure, redact_url
 from cleaners.steps import Stats
 from flows.warc import parse_content_type
 
@@ -57,14 +71,54 @@ TEXT_TYPES = ("text/plain",)
 SNIFF_BYTES = 4096
 
 
+# getaddrinfo errors that are an answer (the name does not exist), not a failure to get one:
+# retrying them cannot help. EAI_NODATA is missing on some platforms
+DNS_NO_SUCH_NAME = frozenset(getattr(socket, name) for name in ("EAI_NONAME", "EAI_NODATA") if hasattr(socket, name))
+
+# IPv6 prefixes whose last 32 bits are an IPv4 address that a translator, relay or the host's own
+# stack delivers to: IPv4-mapped, IPv4-translated (RFC 2765), IPv4-compatible (deprecated; also
+# holds :: and ::1) and the NAT64 well-known prefix (RFC 6052)
+IPV4_IN_LAST_32_BITS = tuple(ipaddress.IPv6Network(n) for n in ("::ffff:0:0/96", "::ffff:0:0:0/96", "::/96", "64:ff9b::/96"))
+# Never globally routed, whatever they carry: site-local (RFC 3879 deprecated it, stacks still
+# route it inside a site) and local-use NAT64 (RFC 8215; where its IPv4 sits depends on the
+# operator's prefix length, so it cannot be judged by it)
+NON_PUBLIC_IPV6 = tuple(ipaddress.IPv6Network(n) for n in ("fec0::/10", "64:ff9b:1::/48"))
+
+
 class BlockedAddress(Exception):
     """The host resolves to an address the fetcher must not reach."""
 
 
+class UnresolvedHost(Exception):
+    """The host name does not resolve; ``permanent`` when the resolver answered that it does not exist."""
+
+    def __init__(self, message: str, permanent: bool) -> None:
+        super().__init__(message)
+        self.permanent = permanent
+
+
+def embedded_ipv4(ip: ipaddress.IPv6Address) -> tuple[ipaddress.IPv4Address, ...]:
+    """The IPv4 addresses an IPv6 address carries: one for the /96 forms and 6to4, Teredo's
+    server and (de-obfuscated) client; none for a plain IPv6 address."""
+    if any(ip in net for net in IPV4_IN_LAST_32_BITS):
+        return (ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF),)
+    if ip.sixtofour is not None:
+        return (ip.sixtofour,)
+    if ip.teredo is not None:
+        return ip.teredo
+    return ()
+
+
 def is_public_address(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    """True for globally routable unicast addresses (IPv4-mapped IPv6 judged as IPv4)."""
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    """True for globally routable unicast addresses; an IPv6 address that carries IPv4 addresses
+    is public only if all of them are (``64:ff9b::a9fe:a9fe`` reaches 169.254.169.254 through
+    NAT64, ``2002:7f00:1::`` is 127.0.0.1 over 6to4)."""
+    if isinstance(ip, ipaddress.IPv6Address):
+        if any(ip in net for net in NON_PUBLIC_IPV6):
+            return False
+        inner = embedded_ipv4(ip)
+        if inner:
+            return all(is_public_address(v4) for v4 in inner)
     return ip.is_global and not ip.is_multicast
 
 
@@ -77,8 +131,10 @@ class GuardedBackend(httpcore.SyncBackend):
     def connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None):
         try:
             infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        except socket.gaierror as exc:
+            raise UnresolvedHost(f"{host} does not resolve: {exc}", permanent=exc.errno in DNS_NO_SUCH_NAME) from exc
         except OSError as exc:
-            raise httpcore.ConnectError(f"cannot resolve {host}: {exc}") from exc
+            raise UnresolvedHost(f"{host} does not resolve: {exc}", permanent=False) from exc
         last: Exception | None = None
         for _family, _type, _proto, _name, addr in infos:
             ip = ipaddress.ip_address(addr[0].split("%", 1)[0])
@@ -123,7 +179,7 @@ class HostRegistry:
         self._lock = threading.Lock()
         self._next_start: dict[str, float] = {}
         self._slots: dict[str, threading.BoundedSemaphore] = {}
-        self._robots: dict[str, tuple[float, Protego | None]] = {}  # origin -> (monotonic expiry, rules)
+        self._robots: dict[str, tuple[float, Protego | _Failed | None]] = {}  # origin -> (monotonic expiry, rules or why unreachable)
         self._robots_locks: dict[str, threading.Lock] = {}
         self._delay: dict[str, float] = {}
 
@@ -181,7 +237,10 @@ class _Response:
 
 
 class _Failed(Exception):
+    """Why a URL could not be fetched: a stable snake_case ``reason`` and a one-line ``detail``."""
+
     def __init__(self, reason: str, detail: str = "") -> None:
+        detail = " ".join(detail.split())  # exception messages may span lines; a detail is one
         super().__init__(f"{reason}: {detail}")
         self.reason, self.detail = reason, detail
 
@@ -197,7 +256,15 @@ def check_url(url: str) -> str:
         raise _Failed("bad_url", f"scheme {parts.scheme!r} not allowed")
     if not host:
         raise _Failed("bad_url", "no host")
+    if any(c.isspace() or not c.isprintable() for c in parts.netloc):
+        raise _Failed("bad_url", f"blank or control character in host {parts.netloc!r}")
     return host.lower()
+
+
+def describe(exc: BaseException) -> str:
+    """``"ReadError: message"``, or the type alone when the message is empty."""
+    message = str(exc).strip()
+    return f"{type(exc).__name__}: {message}" if message else type(exc).__name__
 
 
 def retry_after_seconds(value: str | None) -> float | None:
@@ -243,24 +310,28 @@ class Fetcher:
         return min(cap, self.cfg.min_backoff_seconds * 2**attempt) * self._rng.uniform(0.5, 1.0)
 
     def request(self, url: str, *, headers: Mapping[str, str] | None = None, max_bytes: int, content_types: tuple[str, ...] | None) -> _Response:
-        """GET ``url`` (no redirects followed); retries 429/5xx/connection errors; raises ``_Failed``."""
+        """GET ``url`` (no redirects followed, credentials never sent); retries 429/5xx,
+        connection errors and temporary DNS failures; raises ``_Failed``."""
+        url = redact_url(url)
         host = check_url(url)
         attempt = 0
         while True:
+            retry_after = None
             try:
                 with self.hosts.slot(host, self.cfg):
                     resp = self._get_once(url, headers or {}, max_bytes, content_types)
+            except UnresolvedHost as exc:
+                if exc.permanent or attempt >= self.cfg.max_retries:
+                    raise _Failed("dns_error", str(exc)) from exc
             except (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as exc:
                 if attempt >= self.cfg.max_retries:
-                    raise _Failed("connection_error", f"{type(exc).__name__}: {exc}") from exc
-                time.sleep(self._backoff(attempt, None))
-                attempt += 1
-                continue
-            if resp.status in RETRY_STATUSES and attempt < self.cfg.max_retries:
-                time.sleep(self._backoff(attempt, retry_after_seconds(resp.headers.get("Retry-After"))))
-                attempt += 1
-                continue
-            return resp
+                    raise _Failed("connection_error", f"{host}: {describe(exc)}") from exc
+            else:
+                if resp.status not in RETRY_STATUSES or attempt >= self.cfg.max_retries:
+                    return resp
+                retry_after = retry_after_seconds(resp.headers.get("Retry-After"))
+            time.sleep(self._backoff(attempt, retry_after))
+            attempt += 1
 
     def _get_once(self, url: str, headers: Mapping[str, str], max_bytes: int, content_types: tuple[str, ...] | None) -> _Response:
         deadline = time.monotonic() + self.cfg.max_page_seconds
@@ -286,7 +357,7 @@ class Fetcher:
                     parts.append(chunk)
                 return _Response(status, str(resp.url), resp.headers, b"".join(parts))
         except httpx.TimeoutException as exc:
-            raise _Failed("timeout", f"{type(exc).__name__} after {self.cfg.timeout_seconds:g} s") from exc
+            raise _Failed("timeout", f"{type(exc).__name__}: no answer from {urlsplit(url).netloc} within {self.cfg.timeout_seconds:g} s") from exc
         except BlockedAddress as exc:
             raise _Failed("private_address", str(exc)) from exc
         except (httpx.UnsupportedProtocol, httpx.InvalidURL) as exc:
@@ -296,30 +367,46 @@ class Fetcher:
 
     # --- robots.txt -----------------------------------------------------------------------
     def robots(self, url: str) -> Protego | None:
-        """The parsed robots.txt of ``url``'s origin; None means no rules apply.
+        """The parsed robots.txt of ``url``'s origin; None means no rules apply. Raises
+        ``_Failed`` when robots.txt is unreachable (see ``_load_robots``).
 
         Cached per origin for ``max_robots_age_seconds`` (a long run or a long-lived process
-        sees a site's changed rules within a day, as RFC 9309 asks).
+        sees a site's changed rules within a day, as RFC 9309 asks), an unreachable robots.txt
+        for ``max_robots_failure_age_seconds`` (every page of a dead host fails at once, and a
+        host that comes back is tried again soon).
         """
         parts = urlsplit(url)
         origin = f"{parts.scheme.lower()}://{parts.netloc.lower()}"
         cache = self.hosts._robots  # noqa: SLF001 - the registry is this module's own
         hit = cache.get(origin)
-        if hit is not None and hit[0] > time.monotonic():
-            return hit[1]
-        with self.hosts.robots_lock(origin):
-            hit = cache.get(origin)
-            if hit is not None and hit[0] > time.monotonic():
-                return hit[1]
+        if hit is None or hit[0] <= time.monotonic():
+            with self.hosts.robots_lock(origin):
+                hit = cache.get(origin)
+                if hit is None or hit[0] <= time.monotonic():
+                    hit = cache[origin] = self._robots_entry(origin, (parts.hostname or "").lower())
+        found = hit[1]
+        if isinstance(found, _Failed):
+            raise _Failed(found.reason, found.detail)  # a fresh exception per page: one object raised in many threads shares its traceback
+        return found
+
+    def _robots_entry(self, origin: str, host: str) -> tuple[float, Protego | _Failed | None]:
+        """(monotonic expiry, rules or failure) of ``origin``'s robots.txt, fetched now."""
+        try:
             rules = self._load_robots(origin)
-            if rules is not None:
-                delay = rules.crawl_delay(self.agent)
-                if delay:
-                    self.hosts.set_crawl_delay((parts.hostname or "").lower(), min(float(delay), self.cfg.max_crawl_delay_seconds))
-            cache[origin] = (time.monotonic() + self.cfg.max_robots_age_seconds, rules)
-            return rules
+        except _Failed as err:
+            return time.monotonic() + self.cfg.max_robots_failure_age_seconds, err
+        if rules is not None:
+            delay = rules.crawl_delay(self.agent)
+            if delay:
+                self.hosts.set_crawl_delay(host, min(float(delay), self.cfg.max_crawl_delay_seconds))
+        return time.monotonic() + self.cfg.max_robots_age_seconds, rules
 
     def _load_robots(self, origin: str) -> Protego | None:
+        """The rules of ``origin``'s robots.txt; None when there are none (4xx, oversized, too
+        many redirects). Raises ``_Failed``: ``robots_disallowed`` on a 5xx (RFC 9309: disallow
+        all), or the reason robots.txt could not be fetched at all (``dns_error``,
+        ``connection_error``, ``timeout``, ``private_address``...): RFC 9309 forbids fetching
+        the site's pages then, and the pages report what actually went wrong."""
         url = origin + "/robots.txt"
         for _ in range(self.cfg.max_redirects + 1):
             try:
@@ -327,62 +414,71 @@ class Fetcher:
             except _Failed as err:
                 if err.reason == "too_large":
                     return None  # treat an oversized file as no usable rules (RFC 9309 asks >= 500 KiB)
-                if err.reason in ("private_address", "bad_url"):
-                    raise
-                return Protego.parse("User-agent: *\nDisallow: /\n")  # unreachable: disallow all
+                raise _Failed(err.reason, f"robots.txt of {origin} could not be fetched, so neither are its pages: {err.detail}") from err
             if resp.status in REDIRECT_STATUSES and resp.headers.get("Location"):
-                url = urljoin(url, resp.headers["Location"])
+                url = redact_url(urljoin(url, resp.headers["Location"]))
                 continue
             if resp.status == 200:
                 return Protego.parse(resp.body.decode("utf-8", "replace"))
             if 400 <= resp.status < 500:
                 return None  # "unavailable": no restrictions
-            return Protego.parse("User-agent: *\nDisallow: /\n")  # 5xx: "unreachable"
+            raise _Failed("robots_disallowed", f"{url} answered {resp.status}: every page of {origin} is disallowed (RFC 9309)")
         return None
 
     def allowed(self, url: str) -> bool:
+        """Whether robots.txt lets us fetch ``url``; raises ``_Failed`` when robots.txt is unreachable."""
         if not self.cfg.respect_robots:
             return True
         rules = self.robots(url)
         return rules is None or rules.can_fetch(url, self.agent)
 
     # --- one URL, end to end -------------------------------------------------------------
+    def get(self, url: str, *, max_bytes: int, content_types: tuple[str, ...] | None, headers: Mapping[str, str] | None = None) -> _Response:
+        """GET ``url`` following redirects by hand: every hop is stripped of credentials, checked
+        (scheme, host, robots) and must not have been seen before; ``headers`` go with the first
+        hop only. Returns the final response, whatever its status; raises ``_Failed``."""
+        url = current = redact_url(url.strip())
+        seen = {current}
+        for hop in range(self.cfg.max_redirects + 1):
+            check_url(current)
+            if not self.allowed(current):
+                raise _Failed("robots_disallowed", f"robots.txt disallows {current} for {self.agent}")
+            sent = headers if hop == 0 else None
+            resp = self.request(current, headers=sent, max_bytes=max_bytes, content_types=content_types)
+            if resp.status == 304 and not sent:
+                raise _Failed("http_304", f"{current} answered 304 to a request without validators")
+            if resp.status not in REDIRECT_STATUSES:
+                return resp
+            location = resp.headers.get("Location")
+            if not location:
+                raise _Failed(f"http_{resp.status}", f"{current} answered {resp.status} without a Location")
+            nxt = redact_url(urljoin(current, location.strip()))
+            if nxt in seen:
+                raise _Failed("redirect_loop", f"{current} redirects to {nxt}, seen before")
+            seen.add(nxt)
+            current = nxt
+        raise _Failed("redirect_loop", f"more than {self.cfg.max_redirects} redirects from {url}")
+
     def fetch(self, url: str, validators: Mapping[str, str] | None = None) -> RawPage | LoadFailure | NotModified:
+        url = redact_url(url.strip())  # the page's source: never with credentials
         try:
             return self._fetch(url, validators)
         except _Failed as err:
             return load_failure(url, PageError("fetch", err.reason, err.detail[:500]), url=url)
 
     def _fetch(self, url: str, validators: Mapping[str, str] | None) -> RawPage | NotModified:
-        current = url.strip()
-        seen = {current}
-        for hop in range(self.cfg.max_redirects + 1):
-            check_url(current)
-            if not self.allowed(current):
-                raise _Failed("robots_disallowed", current)
-            headers = {}
-            if hop == 0 and validators and self.cfg.conditional_requests:
-                if validators.get("etag"):
-                    headers["If-None-Match"] = validators["etag"]
-                if validators.get("last_modified"):
-                    headers["If-Modified-Since"] = validators["last_modified"]
-            resp = self.request(current, headers=headers, max_bytes=self.cfg.max_body_bytes, content_types=self.cfg.content_types)
-            if resp.status == 304 and headers:
-                return NotModified(url)
-            if resp.status in REDIRECT_STATUSES:
-                location = resp.headers.get("Location")
-                if not location:
-                    raise _Failed(f"http_{resp.status}", "redirect without Location")
-                nxt = urljoin(current, location.strip())
-                if nxt in seen:
-                    raise _Failed("redirect_loop", f"{current} -> {nxt} seen before")
-                seen.add(nxt)
-                current = nxt
-                continue
-            if resp.status != 200:
-                raise _Failed(f"http_{resp.status}", current)
-            return self._page(url, resp)
-        raise _Failed("redirect_loop", f"more than {self.cfg.max_redirects} redirects")
+        headers = {}
+        if validators and self.cfg.conditional_requests:
+            if validators.get("etag"):
+                headers["If-None-Match"] = validators["etag"]
+            if validators.get("last_modified"):
+                headers["If-Modified-Since"] = validators["last_modified"]
+        resp = self.get(url, max_bytes=self.cfg.max_body_bytes, content_types=self.cfg.content_types, headers=headers)
+        if resp.status == 304 and headers:
+            return NotModified(url)
+        if resp.status != 200:
+            raise _Failed(f"http_{resp.status}", f"{resp.url} answered {resp.status}")
+        return self._page(url, resp)
 
     def _page(self, url: str, resp: _Response) -> RawPage:
         mime, charset = parse_content_type(resp.headers.get("Content-Type"))
@@ -429,7 +525,7 @@ def fetch_pages(
     """
     stats = stats if stats is not None else Stats()
     fetcher = Fetcher(cfg.fetch, hosts, fresh_validators=fresh_validators)
-    queue = list(dict.fromkeys(u.strip() for u in urls if u and u.strip()))
+    queue = list(dict.fromkeys(redact_url(u.strip()) for u in urls if u and u.strip()))  # validators are keyed by these
     window = max(cfg.fetch.max_workers, 1) * 4
     pool = ThreadPoolExecutor(max_workers=max(cfg.fetch.max_workers, 1), thread_name_prefix="fetch")
 
@@ -450,7 +546,7 @@ def fetch_pages(
                 try:
                     result = fut.result()
                 except Exception as exc:  # noqa: BLE001 - recorded, never silent
-                    result = load_failure(url, PageError("fetch", "internal_error", f"{type(exc).__name__}: {exc}"), url=url)
+                    result = load_failure(url, PageError("fetch", "internal_error", " ".join(describe(exc).split())[:500]), url=url)
                 stats.add("fetch.urls")
                 if isinstance(result, NotModified):
                     stats.add("fetch.not_modified")

@@ -150,7 +150,7 @@ def clean_unit(unit: Unit, cfg: PipelineConfig, output: str) -> dict:
         (directory / fetch.VALIDATORS_STAGED).write_text(json.dumps(fresh_validators))
     unit_inputs(unit, fingerprints, transient).write_parquet(directory / INPUTS_STAGED)
     result = {"unit": unit.key, "paths": paths, "rows": int(stats.counters.get("pages.read", 0)), "stats": stats.as_dict()}
-    (directory / "_SUCCESS").write_text(json.dumps(result))
+    storage.mark_staged(directory, result)
     return result
 
 

@@ -10,15 +10,59 @@ import signal
 import threading
 
 
-def pid_alive(pid: int) -> bool:
-    """True if a process with this pid exists (one we may not signal counts as alive)."""
+def pid_alive(pid: int, start: int | None = None) -> bool:
+    """True if a process with this pid exists (one we may not signal counts as alive); a zombie
+    (exited, not yet reaped by its parent) is dead.
+
+    With ``start`` (``process_start`` of the process when its pid was recorded), a process now
+    under that pid that started at another time is a different one: the pid was reused, so the
+    recorded process is gone. Where /proc cannot be read, the pid alone decides.
+    """
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
+        pass
+    fields = _proc_stat(pid)
+    if fields is None:
         return True
-    return True
+    return fields[0] != b"Z" and (start is None or _start_of(fields) in (None, start))
+
+
+def process_start(pid: int) -> int | None:
+    """When a process started, in clock ticks since boot (Linux: field 22 of /proc/<pid>/stat);
+    None without /proc (other systems) or when the process is gone."""
+    fields = _proc_stat(pid)
+    return None if fields is None else _start_of(fields)
+
+
+def _proc_stat(pid: int) -> list[bytes] | None:
+    """Fields 3 (state) onwards of /proc/<pid>/stat, or None (no /proc, or no such process)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            stat = fh.read()
+    except OSError:
+        return None
+    # field 2, the command name in parentheses, may itself hold spaces and ')': split after its last ')'
+    fields = stat.rsplit(b")", 1)[-1].split()
+    return fields or None
+
+
+def _start_of(fields: list[bytes]) -> int | None:
+    try:
+        return int(fields[22 - 3])  # field 22, starttime; the list starts at field 3
+    except (IndexError, ValueError):
+        return None
+
+
+def boot_id() -> str | None:
+    """This boot of the machine (Linux), to tell a process of an earlier boot; None elsewhere."""
+    try:
+        with open("/proc/sys/kernel/random/boot_id", encoding="ascii") as fh:
+            return fh.read().strip() or None
+    except OSError:
+        return None
 
 
 PR_SET_PDEATHSIG = 1  # linux/prctl.h

@@ -24,8 +24,9 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+from cleaners.config import split_runner
+
 RUNNER_ENV = "NEWSCLEAN_RUNNER"
-RUNNER_KINDS = ("threads", "processes", "dask")
 DEFAULT_WORKERS = 2
 
 
@@ -35,7 +36,7 @@ class RunnerError(ValueError):
 
 @dataclass(frozen=True)
 class RunnerSpec:
-    kind: str  # one of RUNNER_KINDS
+    kind: str  # one of cleaners.config.RUNNER_KINDS
     address: str | None = None  # dask only: scheduler address of an existing cluster
 
     def __str__(self) -> str:
@@ -44,16 +45,11 @@ class RunnerSpec:
 
 def parse_runner(spec: str | None) -> RunnerSpec:
     """``"threads"``, ``"processes"``, ``"dask"`` or ``"dask=ADDRESS"`` -> RunnerSpec (None -> threads)."""
-    text = (spec or "threads").strip()
-    kind, sep, address = text.partition("=")
-    kind, address = kind.strip().lower(), address.strip()
-    if kind not in RUNNER_KINDS:
-        raise RunnerError(f"unknown runner {text!r}: expected threads, processes, dask or dask=ADDRESS")
-    if sep and kind != "dask":
-        raise RunnerError(f"only dask takes an address, got {text!r}")
-    if sep and not address:
-        raise RunnerError(f"dask= needs a scheduler address, e.g. dask=tcp://127.0.0.1:8786, got {text!r}")
-    return RunnerSpec(kind, address or None)
+    try:
+        kind, address = split_runner(spec or "threads")  # the grammar run.runner is checked against too
+    except ValueError as exc:
+        raise RunnerError(str(exc)) from exc
+    return RunnerSpec(kind, address)
 
 
 def make_task_runner(spec: RunnerSpec | str | None, max_workers: int = DEFAULT_WORKERS):

@@ -6,7 +6,8 @@ Layout under the output directory::
     duplicates/   Delta table, every other copy of a story, partitioned by `published`
     rejected/     Delta table, the quarantine: one row per input that is neither
     _state/
-      lock                   the writer lock (one run at a time per output directory)
+      lock                   the writer lock (one run at a time per output directory; flows/writerlock.py)
+      lock.guard             flock'd for the milliseconds it takes to change the lock
       staging/<unit>-<cfg>/  cleaned batches of a unit (Parquet) + _SUCCESS once complete
       pending/<commit>/      the computed table changes of one commit + _READY
     dedup_index/  Delta table (internal): fingerprints of every written page, for later runs
@@ -22,6 +23,8 @@ Guarantees (see README "Guarantees and recovery"):
 - an input's ledger row (``inputs``) is written by the run's last commit, after its rows, so a
   rerun skips finished inputs and redoes unfinished ones; a commit that replaces an input's
   rows deletes the old ones (every table, keyed by ``doc_id``) before inserting the new.
+- a write that fails raises ``StorageWriteError`` naming what was written, where, and the OS
+  reason; a commit it interrupts stays pending and is replayed by the next run.
 """
 
 from __future__ import annotations
@@ -30,8 +33,8 @@ import contextlib
 import datetime as dt
 import json
 import os
+import re
 import shutil
-import socket
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -39,12 +42,13 @@ from pathlib import Path
 
 import polars as pl
 from deltalake import DeltaTable, write_deltalake
-from deltalake.exceptions import TableNotFoundError
+from deltalake.exceptions import DeltaError, TableNotFoundError
 
 from cleaners import dedup, schema
+from flows import writerlock
 from flows.changes import warc_input_of
 from flows.failpoints import failpoint
-from flows.liveness import pid_alive
+from flows.writerlock import LockedError as LockedError  # raised by Storage.lock; callers import it from here
 
 TABLES = {
     "articles": schema.ARTICLES_SCHEMA,
@@ -86,8 +90,54 @@ class MissingTablesError(FileNotFoundError):
     """An output folder lacks tables a reader asked for (nothing was written)."""
 
 
-class LockedError(RuntimeError):
-    """Another run holds the writer lock of this output directory."""
+class StorageWriteError(RuntimeError):
+    """Writing a table or the run state failed; the message names what, where, and why (one line)."""
+
+
+# The OS error deltalake (object_store, std::io) buries in its messages, in both spellings:
+# matches "Unable to copy data to file: No space left on device (os error 28)" and
+# 'Error: Os { code: 20, kind: NotADirectory, message: "Not a directory" }';
+# not "Failed to commit transaction: 15".
+_OS_ERROR = re.compile(r"\(os error (\d+)\)|Os \{ code: (\d+)")
+
+
+def _os_reason(exc: BaseException) -> str | None:
+    if isinstance(exc, OSError) and exc.errno:
+        return f"{exc.strerror} (errno {exc.errno})"
+    m = _OS_ERROR.search(str(exc))
+    if m:
+        code = int(m.group(1) or m.group(2))
+        return f"{os.strerror(code)} (errno {code})"
+    return None
+
+
+def _probe(directory: Path) -> str | None:
+    """Why a small file cannot be written into ``directory`` (or the nearest folder above it
+    that exists), or None when it can: the OS reason behind an error that names none (deltalake
+    can say only "Generic LocalFileSystem error")."""
+    while not directory.exists() and directory != directory.parent:
+        directory = directory.parent
+    probe = directory / f".write-probe-{uuid.uuid4().hex[:8]}"
+    try:
+        probe.write_bytes(bytes(4096))
+    except OSError as exc:
+        return _os_reason(exc)
+    finally:
+        with contextlib.suppress(OSError):
+            probe.unlink()
+    return None
+
+
+@contextlib.contextmanager
+def _write_errors(action: str, where: str | Path) -> Iterator[None]:
+    """Turn a failed write into one ``StorageWriteError``: "cannot <action> at <where>: <OS reason>"."""
+    try:
+        yield
+    except StorageWriteError:
+        raise
+    except (OSError, DeltaError) as exc:
+        reason = _os_reason(exc) or _probe(Path(where)) or (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise StorageWriteError(f"cannot {action} at {where}: {reason}") from exc
 
 
 @dataclass(frozen=True)
@@ -110,37 +160,17 @@ class Storage:
 
     @property
     def state_dir(self) -> Path:
-        return self.root / "_state"
+        return self.root / writerlock.STATE_DIR
 
     # --- the writer lock ---------------------------------------------------------------
     @contextlib.contextmanager
     def lock(self) -> Iterator[None]:
-        """One writer per output directory. A lock left by a dead process on this host is taken over."""
-        self.state_dir.mkdir(parents=True, exist_ok=True)
-        path = self.state_dir / "lock"
-        me = {"pid": os.getpid(), "host": socket.gethostname(), "since": dt.datetime.now(dt.timezone.utc).isoformat()}
-        for _ in range(2):
-            try:
-                fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-            except FileExistsError:
-                try:
-                    holder = json.loads(path.read_text() or "{}")
-                except (OSError, json.JSONDecodeError):
-                    holder = {}
-                if holder.get("host") == me["host"] and holder.get("pid") and not pid_alive(int(holder["pid"])):
-                    path.unlink(missing_ok=True)  # stale: its process is gone
-                    continue
-                raise LockedError(
-                    f"output {self.root} is locked by another newsclean run (pid {holder.get('pid')} on "
-                    f"{holder.get('host')} since {holder.get('since')}); wait for it, or delete {path} if that run is dead"
-                ) from None
-            with os.fdopen(fd, "w") as fh:
-                json.dump(me, fh)
-            break
-        try:
+        """One writer per output directory (``LockedError`` if a live run holds it); a lock left
+        by a dead process on this host is taken over. See flows/writerlock.py."""
+        with contextlib.ExitStack() as held:
+            with _write_errors("take the writer lock", self.state_dir):  # taking it, not the block's work
+                held.enter_context(writerlock.hold(self.root))
             yield
-        finally:
-            path.unlink(missing_ok=True)
 
     # --- staging and markers -----------------------------------------------------------
     def staging_dir(self, key: str) -> Path:
@@ -156,16 +186,24 @@ class Storage:
     def reset_staging(self, key: str) -> Path:
         d = self.staging_dir(key)
         shutil.rmtree(d, ignore_errors=True)
-        d.mkdir(parents=True, exist_ok=True)
+        with _write_errors("stage cleaned pages", d):
+            d.mkdir(parents=True, exist_ok=True)
         return d
 
     @staticmethod
     def write_part(frame: pl.DataFrame, directory: Path, index: int) -> str:
         path = directory / f"part-{index:05d}.parquet"
         tmp = path.with_suffix(".tmp")
-        frame.write_parquet(tmp)
-        tmp.replace(path)  # atomic: a part is complete or absent
+        with _write_errors("stage cleaned pages", directory):
+            frame.write_parquet(tmp)
+            tmp.replace(path)  # atomic: a part is complete or absent
         return str(path)
+
+    @staticmethod
+    def mark_staged(directory: Path, result: dict) -> None:
+        """Mark a unit completely staged; ``_SUCCESS`` holds its result (counters, parts)."""
+        with _write_errors("stage cleaned pages", directory):
+            (directory / "_SUCCESS").write_text(json.dumps(result))
 
     def forget_ledger_if_tables_missing(self) -> bool:
         """A ledger without its tables (the user deleted them) means nothing: forget it."""
@@ -184,6 +222,10 @@ class Storage:
             DeltaTable(self.uri(table))
         except TableNotFoundError:
             return False
+        except DeltaError:
+            if not Path(self.uri(table)).is_dir():  # a file in the table's place: no table (creating one says why not)
+                return False
+            raise
         return True
 
     def read(self, table: str, columns: list[str] | None = None) -> pl.DataFrame:
@@ -267,9 +309,10 @@ class Storage:
         """Create every missing table empty, so readers can rely on all three existing."""
         for table, table_schema in TABLES.items():
             if not self.exists(table):
-                self.root.mkdir(parents=True, exist_ok=True)
-                empty = _encode(table, schema.empty(table_schema))
-                write_deltalake(self.uri(table), _arrow(empty), mode="append", partition_by=PARTITIONS[table])
+                with _write_errors(f"create table {table}", self.uri(table)):
+                    self.root.mkdir(parents=True, exist_ok=True)
+                    empty = _encode(table, schema.empty(table_schema))
+                    write_deltalake(self.uri(table), _arrow(empty), mode="append", partition_by=PARTITIONS[table])
 
     def insert_new(self, table: str, df: pl.DataFrame) -> WriteResult:
         """Insert rows whose ``doc_id`` is not in the table yet (idempotent; one commit per
@@ -294,9 +337,10 @@ class Storage:
             df = df.filter(~pl.col(schema.DOC_ID).is_in(held[schema.DOC_ID].implode()))
         if df.is_empty():
             return WriteResult(table, rows_in, 0)
-        for part in df.iter_slices(APPEND_SLICE_ROWS):
-            # schema_mode="merge": a column added by a newer schema version is added to an older table
-            write_deltalake(self.uri(table), _arrow(_encode(table, part)), mode="append", partition_by=PARTITIONS[table], schema_mode="merge")
+        with _write_errors(f"write table {table}", self.uri(table)):
+            for part in df.iter_slices(APPEND_SLICE_ROWS):
+                # schema_mode="merge": a column added by a newer schema version is added to an older table
+                write_deltalake(self.uri(table), _arrow(_encode(table, part)), mode="append", partition_by=PARTITIONS[table], schema_mode="merge")
         return WriteResult(table, rows_in, df.height)
 
     def delete_ids(self, table: str, doc_ids: pl.Series) -> int:
@@ -304,18 +348,24 @@ class Storage:
         if doc_ids.is_empty() or not self.exists(table):
             return 0
         src = pl.DataFrame({schema.DOC_ID: doc_ids.unique()})
-        metrics = (
-            DeltaTable(self.uri(table))
-            .merge(_arrow(src), predicate="t.doc_id = s.doc_id", source_alias="s", target_alias="t")
-            .when_matched_delete()
-            .execute()
-        )
+        with _write_errors(f"delete rows of table {table}", self.uri(table)):
+            metrics = (
+                DeltaTable(self.uri(table))
+                .merge(_arrow(src), predicate="t.doc_id = s.doc_id", source_alias="s", target_alias="t")
+                .when_matched_delete()
+                .execute()
+            )
         return int(metrics.get("num_target_rows_deleted", 0))
 
     # --- maintenance -------------------------------------------------------------------
     def compact(self) -> dict[str, dict]:
         """Rewrite small files into larger ones (a new table version; readers are not disturbed)."""
-        return {t: DeltaTable(self.uri(t)).optimize.compact() for t in TABLES if self.exists(t)}
+        out = {}
+        for t in TABLES:
+            if self.exists(t):
+                with _write_errors(f"compact table {t}", self.uri(t)):
+                    out[t] = DeltaTable(self.uri(t)).optimize.compact()
+        return out
 
     def vacuum(self, retention_hours: int = 168, dry_run: bool = False) -> dict[str, list[str]]:
         """Delete files no longer referenced by versions younger than ``retention_hours``.
@@ -327,9 +377,10 @@ class Storage:
         out = {}
         for t in TABLES:
             if self.exists(t):
-                out[t] = DeltaTable(self.uri(t)).vacuum(
-                    retention_hours=retention_hours, dry_run=dry_run, enforce_retention_duration=retention_hours >= 168
-                )
+                with _write_errors(f"vacuum table {t}", self.uri(t)):
+                    out[t] = DeltaTable(self.uri(t)).vacuum(
+                        retention_hours=retention_hours, dry_run=dry_run, enforce_retention_duration=retention_hours >= 168
+                    )
         return out
 
     def export(self, dest: str | Path) -> dict[str, str]:
@@ -342,14 +393,15 @@ class Storage:
         if missing:
             raise MissingTablesError(f"no {', '.join(missing)} table under {self.root}")
         dest = Path(dest)
-        dest.mkdir(parents=True, exist_ok=True)
         out = {}
-        for t in PUBLIC_TABLES:
-            target = dest / f"{t}.parquet"
-            tmp = dest / f".{t}.parquet.tmp"
-            self.scan(t).sink_parquet(tmp)
-            tmp.replace(target)  # readers see the old or the new snapshot, never half of one
-            out[t] = str(target)
+        with _write_errors("write a snapshot", dest):
+            dest.mkdir(parents=True, exist_ok=True)
+            for t in PUBLIC_TABLES:
+                target = dest / f"{t}.parquet"
+                tmp = dest / f".{t}.parquet.tmp"
+                self.scan(t).sink_parquet(tmp)
+                tmp.replace(target)  # readers see the old or the new snapshot, never half of one
+                out[t] = str(target)
         return out
 
     # --- commits through pending manifests ---------------------------------------------
@@ -360,20 +412,26 @@ class Storage:
         ``doc_id``s to delete from it first (an input's old rows being replaced).
         """
         d = self.state_dir / "pending" / (dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8])
-        d.mkdir(parents=True)
-        for table, frame in frames.items():
-            frame_path = d / f"{table}.parquet"
-            tmp = d / f"{table}.tmp"
-            (schema.conform(frame, TABLES[table]) if table in TABLES else frame.select(schema.DOC_ID)).write_parquet(tmp)
-            tmp.replace(frame_path)
-        (d / "commit.json").write_text(json.dumps({"info": info}, default=str))
-        (d / "_READY").write_text("")
+        # a commit that fails here has no _READY: the next run discards it (see recover)
+        with _write_errors("stage a commit", d):
+            d.mkdir(parents=True)
+            for table, frame in frames.items():
+                frame_path = d / f"{table}.parquet"
+                tmp = d / f"{table}.tmp"
+                (schema.conform(frame, TABLES[table]) if table in TABLES else frame.select(schema.DOC_ID)).write_parquet(tmp)
+                tmp.replace(frame_path)
+            (d / "commit.json").write_text(json.dumps({"info": info}, default=str))
+            (d / "_READY").write_text("")
         return d
 
     def apply_commit(self, pending: Path) -> dict[str, WriteResult]:
         """Apply a pending commit (idempotent): per table, delete the listed ``doc_id``s, then
         insert the new rows; the ledger last. Replaying a half-applied commit deletes what it
-        had inserted and inserts it again, so the tables end the same."""
+        had inserted and inserts it again, so the tables end the same.
+
+        A write that fails raises ``StorageWriteError`` and leaves the commit pending and READY:
+        the next run on this output replays it.
+        """
         results = {}
         for table in COMMIT_ORDER:
             if table == "articles":

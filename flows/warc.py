@@ -29,7 +29,7 @@ from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 
 from cleaners.config import PipelineConfig
-from cleaners.document import LoadFailure, PageError, RawPage, load_failure
+from cleaners.document import LoadFailure, PageError, RawPage, load_failure, redact_url
 from cleaners.steps import Stats
 
 GZIP_MAGIC = b"\x1f\x8b\x08"
@@ -153,7 +153,7 @@ def _unread_tail(fh: BinaryIO, last_start: int) -> int:
 def _record_page(rec, source: str, cfg: PipelineConfig, stats: Stats) -> RawPage | LoadFailure | None:
     """One record -> a page, a failure, or None (skipped and counted)."""
     rec_type = rec.rec_type or "unknown"
-    url = rec.rec_headers.get_header("WARC-Target-URI")
+    url = redact_url(rec.rec_headers.get_header("WARC-Target-URI"))  # a crawl may have recorded credentials
     if rec_type != "response":
         stats.add(f"warc.skipped_{rec_type}")
         return None
@@ -166,7 +166,7 @@ def _record_page(rec, source: str, cfg: PipelineConfig, stats: Stats) -> RawPage
     code = int(status)
     if code >= 400:
         _skip_rest(rec.raw_stream)
-        return load_failure(source, PageError("load", f"http_{code}", f"{url}"), url=url)
+        return load_failure(source, PageError("load", f"http_{code}", f"{url} answered {code} when crawled"), url=url)
     if code >= 300 or code < 200:
         stats.add("warc.skipped_redirect" if code >= 300 else "warc.skipped_status")
         return None

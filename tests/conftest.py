@@ -1,6 +1,6 @@
-"""Shared fixtures: the project root, ../shared and the seed pages.
+"""Shared fixtures and the CI rule on skips.
 
-Tests that need ../shared call :func:`need`; without the data they skip, except under
+Tests that need ../shared call ``shared_data.need``; without the data they skip, except under
 ``NEWSCLEAN_REQUIRE_SHARED=1`` (set by ``.ci/run``), where any skip fails the test instead, so a
 missing data set or tool can never pass CI silently. Tests that need only the seeds read
 ``data/raw`` (byte-identical copies, checked by ``test_demo_seeds_match_shared``) and never skip.
@@ -13,20 +13,10 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-SHARED = (ROOT / ".." / "shared").resolve()
-SEEDS = ROOT / "data" / "raw"
-REQUIRE_SHARED = os.environ.get("NEWSCLEAN_REQUIRE_SHARED", "") not in ("", "0")
+from shared_data import REQUIRE_SHARED, SEEDS, SHARED, need
 
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("DO_NOT_TRACK", "1")
-
-
-def need(path: Path, what: str | None = None) -> Path:
-    """``path`` if it exists; else skip (fail under NEWSCLEAN_REQUIRE_SHARED=1) naming what is missing."""
-    if not path.exists():
-        pytest.skip(f"{what or path} is not present ({path})")
-    return path
 
 
 @pytest.hookimpl(hookwrapper=True)

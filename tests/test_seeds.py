@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import SEEDS, SHARED, need
+from shared_data import SEEDS, SHARED, need
 
 
 def test_demo_seeds_are_present() -> None:

@@ -1,4 +1,9 @@
+import os
+import time
+from pathlib import Path
+
 import polars as pl
+import pytest
 
 from cleaners import schema as S
 from flows.storage import Storage
@@ -62,3 +67,288 @@ def test_insert_new_appends_in_slices_and_a_cut_off_insert_completes(tmp_path, m
     assert DeltaTable(str(tmp_path / "articles")).version() == before + 2  # slices of 2 and 1
     assert st.insert_new("articles", _rows(ids)).rows_inserted == 2
     assert sorted(st.read("articles")[S.DOC_ID].to_list()) == ids
+
+
+# --- the writer lock -------------------------------------------------------------------------
+
+
+def _dead_pid() -> int:
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    return proc.pid
+
+
+def _lock_record(pid: int, **extra) -> str:
+    import json
+    import socket
+
+    return json.dumps({"pid": pid, "host": socket.gethostname(), "since": "2020-01-01T00:00:00+00:00", **extra})
+
+
+def _contend(root: str, go: str, log: str, hold: float, retry: bool) -> None:
+    """One contender (a forked process): wait for the start signal, then take the lock (once, or
+    retrying until it gets it), noting when it held it, or that it found the lock taken."""
+    import time
+
+    from flows.storage import LockedError
+
+    while not os.path.exists(go):
+        time.sleep(0.0005)
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            with Storage(root).lock():
+                t_in = time.monotonic()
+                time.sleep(hold)
+                t_out = time.monotonic()
+            line = f"held {t_in} {t_out}\n"
+            break
+        except LockedError:
+            line = "locked\n"
+            if not retry or time.monotonic() > deadline:
+                break
+            time.sleep(0.002)
+        except Exception as exc:  # noqa: BLE001 - any other failure is what the test reports
+            line = f"error {exc!r}\n"
+            break
+    with open(log, "a") as fh:  # one short O_APPEND write per process: lines never interleave
+        fh.write(line)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("retry", [False, True], ids=["once", "until_held"])
+def test_lock_is_never_held_twice_when_many_take_over_a_stale_lock(tmp_path, retry):
+    """24 processes start together on an output whose lock names a dead process: their holding
+    times never overlap, every one either held the lock or was told it is taken, and the lock
+    is gone afterwards. (Before: 2 holders at once, and a loser deleted the winner's lock.)"""
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("fork")  # the contenders need no imports of their own
+    n, rounds = 24, 4
+    for r in range(rounds):
+        root = tmp_path / f"out{r}"
+        (root / "_state").mkdir(parents=True)
+        (root / "_state" / "lock").write_text(_lock_record(_dead_pid()))
+        go, log = tmp_path / f"go{r}", tmp_path / f"log{r}"
+        procs = [ctx.Process(target=_contend, args=(str(root), str(go), str(log), 0.02, retry)) for _ in range(n)]
+        for p in procs:
+            p.start()
+        time.sleep(0.3)  # all of them waiting on the signal
+        go.write_text("")
+        for p in procs:
+            p.join(90)
+        assert [p.exitcode for p in procs] == [0] * n
+        lines = log.read_text().splitlines()
+        assert len(lines) == n and not [ln for ln in lines if ln.startswith("error")], lines
+        held = sorted((float(a), float(b)) for kind, a, b in (ln.split() for ln in lines if ln.startswith("held")))
+        assert held, lines
+        if retry:
+            assert len(held) == n
+        overlaps = [(x, y) for x, y in zip(held, held[1:]) if y[0] < x[1]]
+        assert not overlaps, f"round {r}: {len(overlaps)} overlapping holders"
+        assert not (root / "_state" / "lock").exists()
+        assert sorted(p.name for p in (root / "_state").iterdir()) in (["lock.guard"], [])
+
+
+@pytest.fixture
+def sleeper():
+    """A live process that is not us (the holder of a lock a test writes)."""
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
+    yield proc
+    proc.kill()
+    proc.wait()
+
+
+def _seed(root, text: str, age: float = 0.0):
+    lock = root / "_state" / "lock"
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    lock.write_text(text)
+    if age:
+        os.utime(lock, (time.time() - age, time.time() - age))
+    return lock
+
+
+def test_lock_of_a_live_process_blocks_and_is_left_alone(tmp_path, sleeper):
+    from flows.storage import LockedError
+
+    lock = _seed(tmp_path, _lock_record(sleeper.pid))
+    before = lock.read_text()
+    with pytest.raises(LockedError, match=rf"locked by another newsclean run \(pid {sleeper.pid} on "):
+        with Storage(tmp_path).lock():
+            pass
+    assert lock.read_text() == before
+    assert sorted(p.name for p in lock.parent.iterdir()) == ["lock", "lock.guard"]  # no temporary file left
+
+
+def test_empty_lock_file_blocks_only_while_it_may_still_be_written(tmp_path):
+    """A crash between creating the lock file and writing it left it empty: every later run was
+    refused forever. Now an empty or unreadable lock is stale once EMPTY_LOCK_GRACE_SECONDS old."""
+    from flows.storage import LockedError
+    from flows.writerlock import EMPTY_LOCK_GRACE_SECONDS
+
+    lock = _seed(tmp_path, "")
+    with pytest.raises(LockedError, match="empty or unreadable"):
+        with Storage(tmp_path).lock():
+            pass
+    for text in ("", "{not json", '{"pid": "12", "host": 3}', "\xff\xfe"):
+        _seed(tmp_path, text, age=EMPTY_LOCK_GRACE_SECONDS + 5)
+        with Storage(tmp_path).lock():
+            assert f'"pid": {os.getpid()}' in lock.read_text()
+        assert not lock.exists()
+
+
+def test_lock_of_a_reused_pid_or_an_earlier_boot_is_taken_over(tmp_path, sleeper):
+    """The pid of a dead holder now belongs to another process (simulated: a live pid with
+    another start time): that process is not the holder, so the lock is stale."""
+    from flows.liveness import boot_id, process_start
+    from flows.storage import LockedError
+
+    start = process_start(sleeper.pid)
+    if start is None:
+        pytest.skip("no /proc: process start times cannot be read here")
+    _seed(tmp_path, _lock_record(sleeper.pid, start=start, boot=boot_id()))
+    with pytest.raises(LockedError):
+        with Storage(tmp_path).lock():
+            pass
+    for record in (_lock_record(sleeper.pid, start=start + 1), _lock_record(sleeper.pid, start=start, boot="an-earlier-boot")):
+        _seed(tmp_path, record)
+        with Storage(tmp_path).lock():
+            pass
+        assert not (tmp_path / "_state" / "lock").exists()
+
+
+def test_lock_of_another_host_is_never_taken_over(tmp_path):
+    import json
+
+    from flows.storage import LockedError
+
+    _seed(tmp_path, json.dumps({"pid": _dead_pid(), "host": "some-other-host", "since": "then"}))
+    with pytest.raises(LockedError, match="on some-other-host since then"):
+        with Storage(tmp_path).lock():
+            pass
+
+
+def test_release_leaves_a_lock_that_is_no_longer_ours(tmp_path, sleeper):
+    """Someone deleted our lock during the run and another run took it: ending ours must not
+    remove theirs (before: the release deleted whatever file was there)."""
+    lock = tmp_path / "_state" / "lock"
+    with Storage(tmp_path).lock():
+        lock.unlink()
+        lock.write_text(_lock_record(sleeper.pid))
+    assert lock.read_text() == _lock_record(sleeper.pid)
+
+
+def test_lock_made_by_a_writer_that_skips_the_guard_is_respected(tmp_path, sleeper, monkeypatch):
+    """An older newsclean creates the lock without the guard, between our look and our link:
+    the link fails rather than replacing it."""
+    from flows import writerlock
+    from flows.storage import LockedError
+
+    real_look = writerlock._look
+    lock = tmp_path / "_state" / "lock"
+
+    def look_then_race(path):
+        seen = real_look(path)
+        if not lock.exists():
+            lock.write_text(_lock_record(sleeper.pid))
+        return seen
+
+    monkeypatch.setattr(writerlock, "_look", look_then_race)
+    with pytest.raises(LockedError, match=f"pid {sleeper.pid}"):
+        with Storage(tmp_path).lock():
+            pass
+    assert lock.read_text() == _lock_record(sleeper.pid)
+
+
+def test_holder_tells_a_live_lock_before_any_work(tmp_path, sleeper):
+    from flows.writerlock import holder
+
+    assert holder(tmp_path / "missing") is None
+    _seed(tmp_path, _lock_record(_dead_pid()))
+    assert holder(tmp_path) is None  # stale: a run would take it over
+    _seed(tmp_path, _lock_record(sleeper.pid))
+    assert f"pid {sleeper.pid}" in holder(tmp_path)
+
+
+# --- failed writes -----------------------------------------------------------------------------
+
+
+def test_failed_table_write_names_table_path_and_os_reason_and_the_commit_stays_pending(tmp_path):
+    """deltalake's error buries the OS reason (or has none: "Generic LocalFileSystem error"); the
+    error now says which table, where and why, and the interrupted commit is replayed later."""
+    import datetime as dt
+
+    from flows.storage import StorageWriteError
+
+    st = Storage(tmp_path)
+    st.ensure_tables()
+    articles = S.conform(_rows(["a", "b"]).with_columns(pl.lit(dt.date(2024, 1, 1)).alias(S.PUBLISHED)), S.ARTICLES_SCHEMA)
+    rejected = pl.DataFrame({S.DOC_ID: ["r"], S.SOURCE: ["/in/r"], S.REASON: ["too_short"]})
+    pending = st.stage_commit({"rejected": rejected, "articles": articles}, ["unit-1"], {})
+    obstacle = tmp_path / "articles" / "published=2024-01-01"
+    obstacle.write_text("not a folder")  # the partition folder cannot be created
+    with pytest.raises(StorageWriteError) as err:
+        st.apply_commit(pending)
+    assert str(err.value) == f"cannot write table articles at {tmp_path / 'articles'}: Not a directory (errno 20)"
+    assert (pending / "_READY").exists() and not st.is_done("unit-1")
+    assert st.read("rejected").height == 1  # written before the failure
+    obstacle.unlink()
+    st.recover()
+    assert sorted(st.read("articles")[S.DOC_ID].to_list()) == ["a", "b"]
+    assert st.read("rejected").height == 1 and st.is_done("unit-1") and not pending.exists()
+
+
+def test_write_error_without_an_os_reason_gets_one_from_the_folder(tmp_path):
+    """A file where a table should be: deltalake says only that the location is invalid."""
+    from flows.storage import StorageWriteError
+
+    (tmp_path / "rejected").write_text("not a table")
+    st = Storage(tmp_path)
+    assert not st.exists("rejected")
+    with pytest.raises(StorageWriteError, match=r"^cannot create table rejected at .*/rejected: Not a directory \(errno 20\)$"):
+        st.ensure_tables()
+
+
+def test_failed_state_write_is_a_storage_error(tmp_path):
+    from flows.storage import StorageWriteError
+
+    st = Storage(tmp_path)
+    (tmp_path / "_state").mkdir()
+    (tmp_path / "_state" / "pending").write_text("not a folder")
+    with pytest.raises(StorageWriteError, match=r"^cannot stage a commit at .*/_state/pending/\S+: Not a directory \(errno 20\)$"):
+        st.stage_commit({"rejected": pl.DataFrame({S.DOC_ID: ["r"], S.SOURCE: ["/in/r"], S.REASON: ["too_short"]})}, ["u"], {})
+
+
+def test_lock_that_cannot_be_written_is_a_storage_error(tmp_path):
+    from flows.storage import StorageWriteError
+
+    (tmp_path / "_state").write_text("not a folder")
+    with pytest.raises(StorageWriteError, match=r"^cannot take the writer lock at .*/_state: File exists \(errno 17\)$"):
+        with Storage(tmp_path).lock():
+            pass
+
+
+def test_lock_of_a_zombie_is_taken_over(tmp_path):
+    """A holder that exited but was not reaped yet by its parent still has its pid: it is dead."""
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    try:
+        stat = Path(f"/proc/{proc.pid}/stat")  # kept until the process is reaped
+        if not stat.exists():
+            pytest.skip("no /proc: a zombie cannot be told from a live process here")
+        deadline = time.monotonic() + 10
+        while stat.read_bytes().rsplit(b")", 1)[1].split()[0] != b"Z" and time.monotonic() < deadline:
+            time.sleep(0.02)
+        _seed(tmp_path, _lock_record(proc.pid))
+        with Storage(tmp_path).lock():
+            pass
+    finally:
+        proc.wait()

@@ -32,7 +32,7 @@ from cleaners.config import BoilerplateConfig, PipelineConfig
 from cleaners.document import text_page_chars
 from cleaners.lines import FEATURE_NAMES, SMOOTHING_NAMES, split_lines
 
-from conftest import need
+from shared_data import need
 
 CFG = BoilerplateConfig()
 RULES_ONLY = BoilerplateConfig(use_classifier=False)

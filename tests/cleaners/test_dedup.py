@@ -16,7 +16,7 @@ from cleaners.config import DedupConfig
 from cleaners.dedup import assign_clusters, band_keys, fingerprint, normalize_for_fingerprint
 from cleaners.metrics import cluster_scores
 
-from conftest import need
+from shared_data import need
 
 CFG = DedupConfig()
 

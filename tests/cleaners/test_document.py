@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
+
 from cleaners import schema
 from cleaners.config import PipelineConfig
-from cleaners.document import PageError, RawPage, clean_pages, clean_rows, load_failure, rows_frame
+from cleaners.document import PageError, RawPage, clean_pages, clean_rows, load_failure, make_doc_id, redact_url, rows_frame
 from cleaners.steps import Stats
 
 TEXT_PAGE = RawPage(source="a.txt", data=("A plain sentence about the harbour and the ships in it. " * 12).encode(), name="a.txt", format="text")
@@ -30,3 +32,37 @@ def test_clean_pages_is_rows_frame_of_clean_rows() -> None:
     s1, s2 = Stats(), Stats()
     assert clean_pages(pages, cfg, s1)[0].equals(rows_frame(clean_rows(pages, cfg, s2)))
     assert s1.as_dict() == s2.as_dict()
+
+
+@pytest.mark.parametrize(
+    ("text", "redacted"),
+    [
+        ("http://user:pw@host/page", "http://host/page"),
+        ("HTTPS://user@host:8443?q=1", "HTTPS://host:8443?q=1"),
+        ("http://a@b:c@host#frag", "http://host#frag"),  # userinfo runs to the last "@" before the path
+        ("http://u:p@[::1]:8080/", "http://[::1]:8080/"),
+        ("//user:pw@host/page", "//host/page"),  # scheme-relative, as a feed may give it
+        ("https://medium.com/@user/post", "https://medium.com/@user/post"),  # "@" in the path: no credentials
+        ("https://host/go?to=http://u@other/", "https://host/go?to=http://u@other/"),  # data of the URL: kept, or another page is fetched
+        ("mailto:someone@example.org", "mailto:someone@example.org"),
+        ("/data/raw/a@b.html", "/data/raw/a@b.html"),
+        ("http://u:p@host/a answered 404 -> 'https://v:q@w/x'", "http://host/a answered 404 -> 'https://w/x'"),  # a detail quoting URLs
+        ("", ""),
+        (None, None),
+    ],
+)
+def test_redact_url(text, redacted) -> None:
+    assert redact_url(text) == redacted
+    assert redact_url(redacted) == redacted
+
+
+def test_rows_never_carry_url_credentials() -> None:
+    """Whichever reader made the page, its row's source, url and detail have no credentials, and
+    its doc_id is that of the stored source."""
+    page = RawPage(source="http://u:pw@host/a", data=TEXT_PAGE.data, name="a", url="http://u:pw@host/a", format="text")
+    failure = load_failure("http://u:pw@host/b", PageError("fetch", "http_404", "http://u:pw@host/b answered 404"), url="http://u:pw@host/b")
+    rows = clean_rows([page, failure], PipelineConfig(), Stats())
+    assert {r[schema.SOURCE] for r in rows} == {"http://host/a", "http://host/b"}
+    assert {r[schema.URL] for r in rows} == {"http://host/a", "http://host/b"}
+    assert all("pw" not in str(r[schema.DETAIL]) for r in rows)
+    assert {r[schema.DOC_ID] for r in rows} == {make_doc_id("http://host/a"), make_doc_id("http://host/b")}

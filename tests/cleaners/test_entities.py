@@ -11,7 +11,7 @@ from cleaners.config import EntitiesConfig
 from cleaners.edits import Edit
 from cleaners.entities import find_entity_typos, fix_entity_typos, fix_entity_typos_with_edits
 
-from conftest import SEEDS, SHARED, need
+from shared_data import SEEDS, SHARED, need
 
 CFG = EntitiesConfig()
 GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "entities"

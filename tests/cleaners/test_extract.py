@@ -11,7 +11,7 @@ import pytest
 from cleaners.config import ExtractConfig, PipelineConfig
 from cleaners.extract import Extracted, ExtractError, extract_html
 
-from conftest import need
+from shared_data import need
 
 CFG = ExtractConfig()
 PARAS = [

@@ -18,7 +18,7 @@ from cleaners.punctuation import (
     repair_semicolons_with_edits,
 )
 
-from conftest import SEEDS, SHARED, need
+from shared_data import SEEDS, SHARED, need
 
 CFG = PunctuationConfig()
 GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "punctuation"

@@ -12,9 +12,9 @@ from cleaners.steps import Stats
 from flows.feeds import FeedError, discover_urls, parse_feed, parse_sitemap
 from flows.fetch import HostRegistry
 
-from conftest import SHARED as SHARED_ROOT
-from conftest import need
 from httpserver import LoopbackServer, Reply
+from shared_data import SHARED as SHARED_ROOT
+from shared_data import need
 
 SHARED = SHARED_ROOT / "fixtures" / "feeds"
 XML = {"Content-Type": "application/xml"}
@@ -98,3 +98,31 @@ def test_discovery_cap_and_depth():
         found = discover_urls([], [srv.url("/many.xml"), srv.url("/d0.xml")], cfg, hosts=HostRegistry())
     assert len(found.urls) == 10
     assert [r for _, r, _ in found.failures] == ["sitemap_too_deep"]
+
+
+def test_discovery_strips_credentials_and_names_dns_errors(monkeypatch):
+    """Feed, sitemap and discovered URLs lose their user:password@ (never sent nor kept); a feed
+    whose host does not resolve fails as dns_error, not robots_disallowed."""
+    import socket
+
+    real = socket.getaddrinfo
+
+    def getaddrinfo(host, *args, **kwargs):  # .invalid (RFC 2606) never resolves, here at once
+        if isinstance(host, str) and host.endswith(".invalid"):
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    with LoopbackServer() as srv:
+        creds = srv.url("/").replace("http://", "http://reader:s3cret@")
+        srv.route("/feed.rss", Reply(200, f"<rss><channel><item><link>{creds}a1</link></item><item><link>/a2</link></item></channel></rss>".encode(), XML))
+        srv.route("/old.xml", Reply(301, headers={"Location": creds + "s1.xml"}))
+        srv.route("/s1.xml", Reply(200, b"<urlset><url><loc>/b1</loc></url></urlset>", XML))
+        cfg = parse_config(None, {"fetch.allow_private_hosts": True, "fetch.min_host_interval_seconds": 0.01})
+        found = discover_urls([creds + "feed.rss", "http://reader:s3cret@news.invalid/feed.rss"], [creds + "old.xml", creds + "gone.xml"], cfg, hosts=HostRegistry())
+        sent = srv.requests()
+    assert found.urls == [srv.url(p) for p in ("/a1", "/a2", "/b1")]
+    assert sorted(found.failures)[0][:2] == (srv.url("/gone.xml"), "http_404")
+    assert sorted(found.failures)[1][:2] == ("http://news.invalid/feed.rss", "dns_error")
+    assert "s3cret" not in repr(found.failures)
+    assert sent and all("Authorization" not in headers for _, headers in sent)

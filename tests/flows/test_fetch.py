@@ -6,13 +6,15 @@ import contextlib
 import gzip
 import ipaddress
 import random
+import socket
 import threading
 import time
 
 import pytest
 
+from cleaners import schema as S
 from cleaners.config import parse_config
-from cleaners.document import LoadFailure, RawPage
+from cleaners.document import LoadFailure, RawPage, clean_rows
 from cleaners.steps import Stats
 from flows.fetch import HostRegistry, fetch_pages, is_public_address, retry_after_seconds
 
@@ -89,6 +91,9 @@ def test_every_url_ends_as_page_or_failure_with_reason(server):
     assert got[server.url("/ok")].declared_charset == "utf-8"
     assert got[server.url("/ok")].format == "html"
     assert stats.counters["fetch.urls"] == len(urls)
+    for item in out:  # every failure says what happened, in one line
+        if isinstance(item, LoadFailure):
+            assert item.error.detail.strip() and "\n" not in item.error.detail, item.error
     # the User-Agent is ours and robots.txt was fetched once for the host
     assert server.paths().count("/robots.txt") == 1
     assert all(h.get("User-Agent", "").startswith("newsclean") for _, h in server.requests())
@@ -176,10 +181,18 @@ def test_robots_crawl_delay_slows_the_host(server):
     assert min(b - a for a, b in zip(starts[1:], starts[2:])) >= 0.4 * 0.9
 
 
-def test_retries_500_then_200_and_honours_retry_after(server):
+def test_retries_500_then_200_and_honours_retry_after(server, monkeypatch):
     server.route("/flaky", Reply(500), Reply(503), Reply(200, ARTICLE))
     server.route("/busy", Reply(429, headers={"Retry-After": "1"}), Reply(200, ARTICLE))
     server.route("/down", Reply(503))
+    slept: list[float] = []
+    real_sleep = time.sleep
+
+    def recording_sleep(seconds: float) -> None:
+        slept.append(seconds)
+        real_sleep(seconds)
+
+    monkeypatch.setattr(time, "sleep", recording_sleep)
     got, stats, _ = run([server.url("/flaky"), server.url("/busy"), server.url("/down")], make_cfg(max_retries=2))
     assert reason(got[server.url("/flaky")]) == "ok"
     assert reason(got[server.url("/busy")]) == "ok"
@@ -187,8 +200,9 @@ def test_retries_500_then_200_and_honours_retry_after(server):
     assert len(server.requests("/flaky")) == 3
     assert len(server.requests("/down")) == 3  # first try + max_retries
     busy = [t for t, _ in server.requests("/busy")]
-    assert busy[1] - busy[0] >= 0.5  # Retry-After 1 s, capped at max_backoff 0.5 s
-    assert busy[1] - busy[0] < 1.0
+    assert busy[1] - busy[0] >= 0.5  # Retry-After 1 s, capped at max_backoff 0.5 s ...
+    # ... which the client asked for (the server-side gap also holds scheduling delays)
+    assert 0.5 in slept and max(slept) <= 0.5
 
 
 def test_robots_5xx_disallows_all_and_4xx_allows_all():
@@ -214,11 +228,129 @@ def test_private_addresses_refused_unless_allowed(server):
 
 @pytest.mark.parametrize(
     ("address", "public"),
-    [("8.8.8.8", True), ("127.0.0.1", False), ("10.1.2.3", False), ("169.254.169.254", False), ("100.100.100.200", False),
-     ("::1", False), ("fd00:ec2::254", False), ("::ffff:127.0.0.1", False), ("2606:4700::1111", True), ("0.0.0.0", False)],
+    [
+        ("8.8.8.8", True),
+        ("127.0.0.1", False),
+        ("10.1.2.3", False),
+        ("169.254.169.254", False),
+        ("100.100.100.200", False),
+        ("0.0.0.0", False),
+        ("224.0.0.1", False),
+        ("::1", False),
+        ("::", False),
+        ("fd00:ec2::254", False),
+        ("fe80::1", False),
+        ("ff0e::1", False),
+        ("2606:4700::1111", True),
+        # IPv6 forms that carry an IPv4 address are judged by it
+        ("::ffff:127.0.0.1", False),  # IPv4-mapped
+        ("::ffff:8.8.8.8", True),
+        ("::7f00:1", False),  # IPv4-compatible (deprecated) 127.0.0.1
+        ("::808:808", True),
+        ("::ffff:0:7f00:1", False),  # IPv4-translated (RFC 2765) 127.0.0.1
+        ("::ffff:0:808:808", True),
+        ("64:ff9b::a9fe:a9fe", False),  # NAT64 well-known prefix: 169.254.169.254, the metadata service
+        ("64:ff9b::7f00:1", False),
+        ("64:ff9b::a00:1", False),  # 10.0.0.1
+        ("64:ff9b::808:808", True),  # 8.8.8.8 through NAT64
+        ("64:ff9b:1::808:808", False),  # local-use NAT64 (RFC 8215): never public
+        ("64:ff9b:1:ffff::1", False),
+        ("2002:7f00:1::", False),  # 6to4 of 127.0.0.1
+        ("2002:a9fe:a9fe::1", False),
+        ("2002:808:808::1", True),
+        ("2001:0:4136:e378:8000:63bf:3fff:fdd2", False),  # Teredo: client 192.0.2.45 (documentation range)
+        ("2001:0:808:808:8000:ffff:80ff:fffe", False),  # Teredo: public server, client 127.0.0.1 (obfuscated)
+        ("2001:0:7f00:1::f7f7:f7f7", False),  # Teredo: server 127.0.0.1, public client
+        ("2001:0:808:808::f7f7:f7f7", True),  # Teredo: server and client 8.8.8.8
+        ("fec0::1", False),  # site-local (deprecated, still routed inside a site)
+        ("feff:ffff::1", False),
+    ],
 )
 def test_is_public_address(address, public):
     assert is_public_address(ipaddress.ip_address(address)) is public
+
+
+def test_literal_ipv6_with_embedded_private_ipv4_is_refused():
+    """The guard applies the table above at connect time (no packet leaves: refused before connecting)."""
+    urls = ["http://[64:ff9b::a9fe:a9fe]/latest/meta-data/", "http://[2002:7f00:1::]:9/", "http://[::ffff:0:7f00:1]:9/", "http://[fec0::1]:9/"]
+    got, _, _ = run(urls, make_cfg(allow_private_hosts=False, respect_robots=False))
+    assert {u: reason(got[u]) for u in urls} == {u: "private_address" for u in urls}
+
+
+def with_credentials(url: str) -> str:
+    return url.replace("http://", "http://reader:s3cret@", 1)
+
+
+def test_credentials_are_stripped_before_fetching_and_storing(server):
+    """``user:password@`` in a URL (given, or in a redirect) is never sent nor stored: not in a
+    page's source and url, not in a failure row, not in the validators kept for the next run."""
+    server.route("/ok", Reply(200, ARTICLE, {"Content-Type": "text/html", "ETag": '"e1"'}))
+    server.route("/moved", Reply(302, headers={"Location": with_credentials(server.url("/ok2"))}))
+    server.route("/ok2", Reply(200, ARTICLE, {"Content-Type": "text/html"}))
+    urls = [with_credentials(server.url(p)) for p in ("/ok", "/moved", "/missing")]
+    fresh: dict = {}
+    got, _, out = run(urls, fresh_validators=fresh)
+    assert set(got) == {server.url(p) for p in ("/ok", "/moved", "/missing")}
+    assert reason(got[server.url("/ok")]) == "ok" and got[server.url("/ok")].url == server.url("/ok")
+    assert got[server.url("/moved")].url == server.url("/ok2")
+    assert reason(got[server.url("/missing")]) == "http_404"
+    assert fresh == {server.url("/ok"): {"etag": '"e1"'}}
+    assert all("Authorization" not in headers for _, headers in server.requests())
+    rows = clean_rows(out, make_cfg(), Stats())
+    assert len(rows) == 3 and any(r[S.DROP_REASON] == "http_404" for r in rows)
+    for row in rows:
+        assert "s3cret" not in repr(row) and "reader" not in repr(row), row
+
+
+def dns_fails_for_invalid(monkeypatch, errno: int = socket.EAI_NONAME) -> list[str]:
+    """Make every name under the reserved .invalid TLD (RFC 2606) fail to resolve with ``errno``,
+    at once and whatever the sandbox's resolver does; returns the names looked up."""
+    real = socket.getaddrinfo
+    asked: list[str] = []
+
+    def getaddrinfo(host, *args, **kwargs):
+        if isinstance(host, str) and host.endswith(".invalid"):
+            asked.append(host)
+            raise socket.gaierror(errno, "Name or service not known" if errno == socket.EAI_NONAME else "Temporary failure in name resolution")
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    return asked
+
+
+@pytest.mark.parametrize("respect_robots", [True, False])
+def test_unresolvable_host_is_dns_error_not_robots_disallowed(monkeypatch, respect_robots):
+    """A host that does not resolve fails its pages as dns_error: its robots.txt could not be
+    fetched, so RFC 9309 forbids the pages too, but nothing was disallowed. The name is looked up
+    once for all its pages (a name that does not exist is not retried, the failure is cached)."""
+    asked = dns_fails_for_invalid(monkeypatch)
+    urls = [f"http://news.example.invalid/{p}" for p in ("a", "b", "c")]
+    t0 = time.monotonic()
+    got, stats, _ = run(urls, make_cfg(respect_robots=respect_robots, max_workers=1))
+    assert time.monotonic() - t0 < 2.0
+    assert {u: reason(got[u]) for u in urls} == {u: "dns_error" for u in urls}
+    assert stats.counters["fetch.failed_dns_error"] == 3
+    detail = got[urls[0]].error.detail
+    assert "news.example.invalid does not resolve" in detail and "\n" not in detail
+    assert ("robots.txt" in detail) is respect_robots
+    assert len(asked) == (1 if respect_robots else 3)
+
+
+def test_temporary_dns_failure_is_retried(monkeypatch):
+    asked = dns_fails_for_invalid(monkeypatch, socket.EAI_AGAIN)
+    got, _, _ = run(["http://flaky.invalid/a"], make_cfg(max_retries=2))
+    assert reason(got["http://flaky.invalid/a"]) == "dns_error"
+    assert len(asked) == 3  # first try + max_retries, for robots.txt; the page then fails with it
+
+
+def test_host_refusing_connections_is_connection_error_not_robots_disallowed():
+    with socket.socket() as sock:  # a loopback port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    url = f"http://127.0.0.1:{port}/a"
+    got, _, _ = run([url], make_cfg(max_retries=0))
+    assert reason(got[url]) == "connection_error"
+    assert got[url].error.detail.startswith(f"robots.txt of http://127.0.0.1:{port} could not be fetched")
 
 
 def test_wrong_declared_charset_is_passed_on_and_meta_charset_sniffed(server):

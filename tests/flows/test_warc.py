@@ -15,8 +15,8 @@ from cleaners.document import LoadFailure, RawPage
 from cleaners.steps import Stats
 from flows.warc import is_warc, iter_warc_pages, parse_content_type
 
-from conftest import SHARED as SHARED_ROOT
-from conftest import need
+from shared_data import SHARED as SHARED_ROOT
+from shared_data import need
 
 SHARED = SHARED_ROOT / "fixtures" / "warc"
 CFG = parse_config()
@@ -126,6 +126,18 @@ def test_broken_record_in_the_middle_is_quarantined_and_the_rest_read(tmp_path, 
     assert got["page"] == 3, got
     assert got["fail:warc_invalid"] == 1
     assert counters["warc.resyncs"] == 1
+
+
+def test_target_uri_credentials_are_not_kept(tmp_path):
+    def records(w):
+        yield _response(w, "http://crawler:s3cret@s/ok", PAGE)
+        yield _response(w, "http://crawler:s3cret@s/404", b"not found", status="404 Not Found")
+
+    path = tmp_path / "creds.warc.gz"
+    write_warc(path, True, records)
+    items, _ = read(path)
+    assert sorted((i.page if isinstance(i, LoadFailure) else i).url for i in items) == ["http://s/404", "http://s/ok"]
+    assert "s3cret" not in repr(items)
 
 
 def test_truncated_tail(tmp_path):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 
+import polars as pl
 import pytest
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
@@ -105,6 +106,10 @@ def test_local_pages_out_of_memory_fall_back_page_by_page(monkeypatch):
     assert reasons["oom"] == "extract_memory" and reasons["t1"] != "extract_memory" and reasons["t2"] != "extract_memory"
     assert stats.counters["pages.read"] == 3 and stats.counters["guard.extract_memory"] == 1
 
+def with_credentials(url: str) -> str:
+    return url.replace("http://", "http://reader:s3cret@", 1)
+
+
 def _warc(path, pages):
     with path.open("wb") as fh:
         w = WARCWriter(fh, gzip=True)
@@ -120,7 +125,8 @@ def test_flow_over_urls_feed_sitemap_and_warc(tmp_path):
 
     warc = tmp_path / "in" / "crawl.warc.gz"
     warc.parent.mkdir()
-    _warc(warc, [("http://w.example/a", article("Warc A"), "200 OK"), ("http://w.example/b", b"gone", "404 Not Found")])
+    # credentials in URLs (here, in the WARC, the URL list and the feed URL) are never sent nor stored
+    _warc(warc, [("http://crawler:pw@w.example/a", article("Warc A"), "200 OK"), ("http://crawler:pw@w.example/b", b"gone", "404 Not Found")])
     with LoopbackServer() as srv:
         srv.route("/robots.txt", Reply(200, b"User-agent: *\nDisallow: /private\n", {"Content-Type": "text/plain"}))
         for name in ("p1", "p2", "p3", "p4"):
@@ -132,8 +138,10 @@ def test_flow_over_urls_feed_sitemap_and_warc(tmp_path):
         overrides = {"fetch.allow_private_hosts": True, "fetch.min_host_interval_seconds": 0.05}
         summary = ingest_flow(
             inputs=[str(warc.parent)], output=str(out), overrides=overrides,
-            urls=[srv.url("/p1"), srv.url("/missing")], feeds=[srv.url("/feed.json")], sitemaps=[srv.url("/sitemap.xml")],
+            urls=[with_credentials(srv.url("/p1")), with_credentials(srv.url("/missing"))],
+            feeds=[with_credentials(srv.url("/feed.json"))], sitemaps=[srv.url("/sitemap.xml")],
         )
+        assert all("Authorization" not in headers for _, headers in srv.requests())
     storage = Storage(out)
     articles = storage.read("articles")
     rejected = storage.read("rejected")
@@ -146,3 +154,9 @@ def test_flow_over_urls_feed_sitemap_and_warc(tmp_path):
     assert summary["stats"]["discover.feeds"] == 1
     validators = json.loads((storage.state_dir / "fetch_validators.json").read_text())
     assert validators[srv.url("/p1")] == {"etag": '"p1"'}
+    for table in (articles, rejected):
+        for column in (S.SOURCE, S.URL, S.DETAIL):
+            if column in table.columns:
+                assert not any("pw@" in str(v) or "s3cret" in str(v) for v in table[column].to_list()), (column, table[column].to_list())
+    assert sorted(rejected.filter(pl.col(S.REASON) == "http_404")[S.URL].to_list()) == sorted(["http://w.example/b", srv.url("/missing")])
+    assert "s3cret" not in json.dumps(validators)
