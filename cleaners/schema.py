@@ -123,6 +123,7 @@ KIND = "kind"
 FINGERPRINT = "fingerprint"
 CONFIG_HASH = "config_hash"
 RETRY = "retry"
+SETTLE = "settle"
 COMMITTED_AT = "committed_at"
 INPUTS_SCHEMA = pl.Schema(
     {
@@ -132,6 +133,7 @@ INPUTS_SCHEMA = pl.Schema(
         FINGERPRINT: pl.String(),  # "<size>:<mtime_ns>:<xxh3-128 of the bytes or ->"; "" for URLs
         CONFIG_HASH: pl.String(),  # the cleaning config the rows were made with
         RETRY: pl.Boolean(),  # a transient failure (unreadable, timeout, 5xx): try again next run
+        SETTLE: pl.Boolean(),  # joined a story cluster an earlier run published: decide it again with all members
         COMMITTED_AT: TIMESTAMP,
     }
 )

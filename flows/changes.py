@@ -8,7 +8,11 @@ retry. An input is processed again when
   (``changed``), or the cleaning config differs (``config``), or its last outcome was transient
   (``retry``: unreadable, a fetch timeout or 5xx, an internal error);
 - it shares a story cluster with an input that is being replaced or has vanished
-  (``cluster``): the cluster's canonical and copies are decided again from all its members.
+  (``cluster``): the cluster's canonical and copies are decided again from all its members;
+- it joined, as a copy, a story cluster that an earlier run had published (``settle``): a
+  second pass of the same run decides that cluster again from all its members, as a fresh run
+  over them would (members that are records of WARC archives are not re-read: there the
+  published canonical stays).
 
 Inputs under a given folder that the ledger knows but the folder no longer holds have
 ``vanished``: their rows are removed. Fingerprints follow git's index: a file whose size and
@@ -91,10 +95,14 @@ def unchanged(path: str, recorded: str, committed_at: dt.datetime | None) -> boo
     return fingerprint_path(path).rsplit(":", 1)[-1] == digest
 
 
-def warc_input_of(source: pl.Expr) -> pl.Expr:
-    """For a WARC record's ``<input>#<record id>`` source, the input (other sources: unchanged
-    but for a ``#...`` tail, so match the result against WARC inputs only)."""
-    return source.str.replace(r"#[^#/]*$", "")
+# WARC_RECORD_SUFFIX_RE: the tail a WARC record's source adds to its archive's path: a record id
+# or, for a broken record, its offset. "#<urn:uuid:1>" and "#@512+" match; "#notes.txt" does not
+WARC_RECORD_SUFFIX_RE = r"#(?:<[^<>#]*>|@\d+\+?)$"
+
+
+def input_of_row(source: pl.Expr) -> pl.Expr:
+    """The input a row came from, from its source alone (a WARC record's: its archive)."""
+    return source.str.replace(WARC_RECORD_SUFFIX_RE, "")
 
 
 @dataclass
@@ -118,13 +126,23 @@ def _under(path: str, roots: Iterable[str]) -> bool:
 
 
 def plan_inputs(
-    files: list[InputFile], urls: list[str], roots: list[str], ledger: pl.DataFrame, config_hash: str, force: bool = False
+    files: list[InputFile],
+    urls: list[str],
+    roots: list[str],
+    ledger: pl.DataFrame,
+    config_hash: str,
+    force: bool = False,
+    settle_only: bool = False,
+    row_inputs: Iterable[str] = (),
 ) -> Plan:
     """Decide which ``files`` and ``urls`` to process.
 
     ``ledger``: the ledger rows of these inputs and of every input under ``roots`` (the given
     folders and files, as stored), whose inputs the folders no longer hold have vanished.
-    ``force`` (a backfill) processes every given input.
+    ``row_inputs``: the inputs (files, WARC archives) of the rows the tables hold under ``roots``,
+    which vanish with their input even when no ledger row records them (a backfill's, or a
+    killed run's). ``force`` (a backfill) processes every given input; ``settle_only`` (a run's
+    second pass) only those whose ledger row asks for their cluster to be settled.
     """
     by_input = {r[S.INPUT]: r for r in ledger.iter_rows(named=True)}
     plan = Plan()
@@ -135,19 +153,22 @@ def plan_inputs(
         reason = _reason(row, config_hash, force)
         if reason is None and row is not None and not unchanged(f.path, row[S.FINGERPRINT], row[S.COMMITTED_AT]):
             reason = "changed"
+        if settle_only and reason != "settle":
+            reason = None
         _take(plan, key, row, reason)
         if reason is not None:
             todo[key] = f
     for url in dict.fromkeys(urls):
         row = by_input.get(url)
         reason = _reason(row, config_hash, force)
+        if settle_only and reason != "settle":
+            reason = None
         _take(plan, url, row, reason)
         if reason is not None:
             plan.urls.append(url)
     present = {display_source(f.path) for f in files}
-    plan.vanished = sorted(
-        r[S.INPUT] for r in by_input.values() if r[S.KIND] != "url" and r[S.INPUT] not in present and _under(r[S.INPUT], roots)
-    )
+    known = {r[S.INPUT] for r in by_input.values() if r[S.KIND] != "url"} | set(row_inputs)
+    plan.vanished = sorted(i for i in known if i not in present and _under(i, roots))
     plan.files = sorted(todo.values(), key=lambda f: f.path)
     return plan
 
@@ -158,6 +179,8 @@ def _reason(row: dict | None, config_hash: str, force: bool) -> str | None:
         return "new"
     if force:
         return "forced"
+    if row[S.SETTLE]:
+        return "settle"
     if row[S.RETRY]:
         return "retry"
     if row[S.CONFIG_HASH] != config_hash:
@@ -174,12 +197,13 @@ def _take(plan: Plan, key: str, row: dict | None, reason: str | None) -> None:
         plan.replaced.add(key)
 
 
-def add_cluster_members(plan: Plan, members: Callable[[list[str]], list[tuple[str, str]]]) -> None:
+def add_cluster_members(plan: Plan, members: Callable[[list[str]], list[tuple[str, str]]], with_warcs: bool = True) -> None:
     """Add the current members of every cluster a replaced or vanished input belonged to, so
     each such cluster's canonical and copies are decided again from all its members.
 
     ``members(inputs)`` gives ``(input, kind)`` of every row that shares a cluster with a row of
-    ``inputs`` (the storage reads the tables). A member whose file is gone is left as it is.
+    ``inputs`` (the storage reads the tables). A member whose file is gone is left as it is, and
+    so is a WARC archive without ``with_warcs``.
     """
     todo = {display_source(f.path): f for f in plan.files}
     urls = dict.fromkeys(plan.urls)
@@ -191,6 +215,8 @@ def add_cluster_members(plan: Plan, members: Callable[[list[str]], list[tuple[st
                 continue
             if kind == "url":
                 urls[inp] = None
+            elif kind == "warc" and not with_warcs:
+                continue
             elif os.path.exists(inp):
                 todo[inp] = InputFile(inp, "warc" if kind == "warc" else format_of(Path(inp).name) or "sniff")
             else:
@@ -208,7 +234,7 @@ def add_cluster_members(plan: Plan, members: Callable[[list[str]], list[tuple[st
 
 
 def ledger_rows(inputs: pl.DataFrame, config_hash: str, now: dt.datetime) -> pl.DataFrame:
-    """INPUTS_SCHEMA rows of processed inputs (``inputs``: input, kind, fingerprint, retry)."""
+    """INPUTS_SCHEMA rows of processed inputs (``inputs``: input, kind, fingerprint, retry, settle)."""
     return S.conform(
         inputs.with_columns(
             pl.col(S.INPUT).map_elements(make_doc_id, return_dtype=pl.String).alias(S.DOC_ID),

@@ -40,7 +40,7 @@ from flows import changes, feeds, fetch, guard, report, warc
 from flows.failpoints import failpoint
 from flows.liveness import exit_with_parent_process
 from flows.runners import default_task_runner
-from flows.sources import Unit, discover_files, display_source, file_fingerprint, iter_file_pages, plan_units, source_key
+from flows.sources import WARC_SUFFIXES, Unit, discover_files, display_source, file_fingerprint, iter_file_pages, plan_units, source_key
 from flows.storage import ROW_TABLES, Storage
 
 
@@ -256,9 +256,10 @@ def dedup_commit_chunk(
     cfg: PipelineConfig,
     output: str,
     scope: RunScope,
+    history: ChunkHistory,
 ) -> dict:
     """Cluster one chunk of staged pages against the index and commit it (one task run per chunk)."""
-    return commit_chunk(staged, old_rows, ledger, cfg, Storage(output), scope)
+    return commit_chunk(staged, old_rows, ledger, cfg, Storage(output), scope, history)
 
 
 @dataclass(frozen=True)
@@ -268,6 +269,40 @@ class RunScope:
     vanished: tuple[str, ...] = ()  # inputs gone from a given folder: rows and ledger rows go (last commit)
     replace_range: tuple[dt.date, dt.date] | None = None  # a backfill's range of `published`
     members: frozenset[str] = frozenset()  # a backfill: cluster members pulled in, redone whatever their date
+    settling: frozenset[str] = frozenset()  # inputs redone to settle or rebuild a cluster: never flagged to settle again
+
+
+# Passes after the first that settle clusters joined by copies: one suffices (its inputs are
+# never flagged again); a second covers copies that the first pass's re-reads turned up.
+MAX_SETTLE_PASSES = 2
+
+
+def merge_totals(a: dict, b: dict) -> dict:
+    """Commit totals of two passes of one run, added up."""
+    out = dict(a)
+    for key, value in b.items():
+        if isinstance(value, dict):
+            out[key] = dict(Counter(a.get(key, {})) + Counter(value))
+        else:
+            out[key] = a.get(key, 0) + value
+    return out
+
+
+@dataclass
+class ChunkHistory:
+    """What the chunks of one pass committed so far, for the ``settle`` flags of the last one."""
+
+    created: set[str] = field(default_factory=set)  # clusters whose canonical this pass wrote
+    joined: dict[str, str] = field(default_factory=dict)  # source -> cluster, copies that joined a cluster not in their chunk
+
+
+def settle_flags(ledger: pl.DataFrame, history: ChunkHistory, settling: frozenset[str]) -> pl.Expr:
+    """The ledger's ``settle`` column: an input (not a WARC archive's record: re-reading whole
+    archives for a few records costs too much) whose copy joined a cluster an earlier run
+    published, not one this pass wrote, unless this pass already redid it to settle or rebuild
+    a cluster (so settling ends)."""
+    joined = {s for s, c in history.joined.items() if c not in history.created} - settling
+    return pl.col(S.INPUT).is_in(sorted(joined)) & (pl.col(S.KIND) != "warc")
 
 
 OLD_ROWS_SCHEMA = {"table": pl.String, S.DOC_ID: pl.String, S.INPUT: pl.String, S.PUBLISHED: pl.Date, S.CLUSTER_ID: pl.String}
@@ -305,6 +340,7 @@ class ChunkCommitter:
         gone = old_rows.filter(pl.col(S.INPUT).is_in(list(scope.vanished)))
         self.unplaced: list[pl.DataFrame] = [gone]  # old rows no part goes with (the last chunk's)
         self.total: dict = {"inserted": Counter(), "rejected_by_reason": Counter(), "chunks": 0}
+        self.history = ChunkHistory()
 
     def _old_rows_of(self, unit: Unit) -> pl.DataFrame:
         names = [display_source(i) for i in unit.items] if unit.kind != "urls" else list(unit.items)
@@ -344,8 +380,10 @@ class ChunkCommitter:
             old += self.unplaced
         old_rows = pl.concat(old, how="vertical_relaxed") if old else pl.DataFrame(schema=OLD_ROWS_SCHEMA)
         scope = self.scope if ledger is not None else dataclasses.replace(self.scope, vanished=())
-        part = dedup_commit_chunk(chunk, old_rows, ledger, self.cfg, str(self.storage.root), scope)
+        part = dedup_commit_chunk(chunk, old_rows, ledger, self.cfg, str(self.storage.root), scope, self.history)
         release_memory()
+        self.history.created |= set(part.pop("created"))
+        self.history.joined.update(part.pop("joined"))
         self.total["chunks"] += 1
         get_run_logger().info(
             "chunk %d: %d pages, dedup %.1f s, write %.1f s, flow process peak RSS so far %d MB",
@@ -369,6 +407,7 @@ def commit_chunk(
     cfg: PipelineConfig,
     storage: Storage,
     scope: RunScope,
+    history: ChunkHistory | None = None,
 ) -> dict:
     """Cluster one chunk of staged pages, stage its commit, then apply it to the tables.
 
@@ -387,7 +426,7 @@ def commit_chunk(
     if scope.replace_range:
         in_range = pl.col(S.PUBLISHED).is_between(*scope.replace_range)
         members = pl.Series(sorted(scope.members), dtype=pl.String).implode()
-        of_member = pl.col(S.SOURCE).is_in(members) | changes.warc_input_of(pl.col(S.SOURCE)).is_in(members)
+        of_member = pl.col(S.SOURCE).is_in(members) | changes.input_of_row(pl.col(S.SOURCE)).is_in(members)
         redo = pl.concat(
             [
                 old_rows.filter(in_range | pl.col(S.INPUT).is_in(members))[S.DOC_ID],
@@ -410,7 +449,14 @@ def commit_chunk(
     rejected = rejected_rows(dropped, now, cfg.pipeline_version)
     failpoint("before_commit")
     frames.update({"rejected": rejected, "duplicates": duplicates, "dedup_index": new_index, "articles": articles})
+    created = articles[S.CLUSTER_ID].unique().to_list()
+    joined_rows = duplicates.filter(~pl.col(S.CLUSTER_ID).is_in(articles[S.CLUSTER_ID].implode()))
+    joined = dict(zip(joined_rows[S.SOURCE].to_list(), joined_rows[S.CLUSTER_ID].to_list()))
     if ledger is not None:
+        seen = ChunkHistory(set(created), dict(joined))
+        if history is not None:
+            seen = ChunkHistory(history.created | seen.created, {**history.joined, **joined})
+        ledger = ledger.with_columns(settle_flags(ledger, seen, scope.settling).alias(S.SETTLE))
         rows = changes.ledger_rows(ledger.filter(~pl.col(S.INPUT).is_in(list(scope.vanished))), changes.cleaning_config_hash(cfg), now)
         gone = pl.Series(S.DOC_ID, [make_doc_id(i) for i in scope.vanished], dtype=pl.String)
         frames["inputs_delete"] = pl.concat([rows[S.DOC_ID], gone]).to_frame()
@@ -436,6 +482,8 @@ def commit_chunk(
         "inserted": {k: v.rows_inserted for k, v in results.items()},
         "seconds_dedup": t1 - t0,
         "seconds_write": t2 - t1,
+        "created": created,
+        "joined": joined,
     }
 
 
@@ -504,25 +552,29 @@ class RunSummary:
 
 
 def plan_run(
-    storage: Storage, cfg: PipelineConfig, inputs: list[str], files: list, urls: list[str], force: bool = False
+    storage: Storage, cfg: PipelineConfig, inputs: list[str], files: list, urls: list[str], force: bool = False, settle_only: bool = False
 ) -> tuple[changes.Plan, list[Unit], pl.DataFrame]:
     """The inputs to process (see flows/changes.py), their units, and the rows they hold now.
 
     A backfill (``force``) processes every given input, removes no vanished ones, and pulls
     in the members of the story clusters its inputs belong to, so that a replaced canonical
     never leaves copies pointing at nothing (those members are redone whatever their date).
+    ``settle_only`` plans a run's second pass: the inputs flagged to settle their clusters and
+    those clusters' members (WARC archives excepted).
     """
     roots = [display_source(source_key(Path(p))) for p in inputs]
     names = [display_source(f.path) for f in files]
     ledger = storage.ledger(names + list(urls), roots)
-    plan = changes.plan_inputs(files, urls, roots, ledger, changes.cleaning_config_hash(cfg), force=force)
-    if force:
+    plan = changes.plan_inputs(
+        files, urls, roots, ledger, changes.cleaning_config_hash(cfg), force=force, settle_only=settle_only, row_inputs=storage.inputs_under(roots)
+    )
+    if force or settle_only:
         plan.vanished = []
-    changes.add_cluster_members(plan, storage.cluster_members)
+    changes.add_cluster_members(plan, storage.cluster_members, with_warcs=not settle_only)
     units = plan_units(plan.files, cfg, urls=plan.urls)
     todo = [display_source(f.path) for f in plan.files] + plan.urls + plan.vanished
     warcs = [display_source(f.path) for f in plan.files if f.format == "warc"]
-    known_warcs = ledger.filter(pl.col(S.KIND) == "warc")[S.INPUT].to_list()
+    known_warcs = ledger.filter(pl.col(S.KIND) == "warc")[S.INPUT].to_list() + [v for v in plan.vanished if v.lower().endswith(WARC_SUFFIXES)]
     old_rows = storage.rows_of_inputs(todo, warcs + known_warcs) if todo else pl.DataFrame(schema=OLD_ROWS_SCHEMA)
     return plan, units, old_rows
 
@@ -562,9 +614,22 @@ def ingest_flow(
                 logger.warning("could not read %s: %s %s", source, reason, detail)
         plan, todo, old_rows = plan_run(storage, cfg, inputs, files, web_urls)
         logger.info("run %s: %d input files, %d URLs from %s: %s", run_id, len(files), len(web_urls), inputs, plan.summary())
-        stats, written = clean_and_commit(todo, cfg, storage, old_rows, RunScope(vanished=tuple(plan.vanished)), show_progress)
-        fetch.save_validators(storage.state_dir, [storage.staging_dir(stage_key(u, cfg)) / fetch.VALIDATORS_STAGED for u in todo])
-        storage.drop_staging([stage_key(u, cfg) for u in todo])
+        scope = RunScope(vanished=tuple(plan.vanished), settling=frozenset(plan.members))
+        stats, written = clean_and_commit(todo, cfg, storage, old_rows, scope, show_progress)
+        passes = [todo]
+        for _ in range(MAX_SETTLE_PASSES):  # copies that joined clusters earlier runs published
+            settle, settle_todo, settle_old = plan_run(storage, cfg, inputs, files, web_urls, settle_only=True)
+            if not settle_todo:
+                break
+            logger.info("run %s: settling story clusters: %s", run_id, settle.summary())
+            scope = RunScope(settling=frozenset(settle.replaced | {display_source(f.path) for f in settle.files} | set(settle.urls)))
+            more_stats, more = clean_and_commit(settle_todo, cfg, storage, settle_old, scope)
+            stats, written = stats + more_stats, merge_totals(written, more)
+            plan.reasons.update({f"settle_{k}": v for k, v in settle.reasons.items()})
+            passes.append(settle_todo)
+        done = [u for units_of_pass in passes for u in units_of_pass]
+        fetch.save_validators(storage.state_dir, [storage.staging_dir(stage_key(u, cfg)) / fetch.VALIDATORS_STAGED for u in done])
+        storage.drop_staging([stage_key(u, cfg) for u in done])
         stats = stats + web_stats
     counters = stats.as_dict()
     summary = RunSummary(

@@ -46,7 +46,7 @@ from deltalake.exceptions import DeltaError, TableNotFoundError
 
 from cleaners import dedup, schema
 from flows import writerlock
-from flows.changes import warc_input_of
+from flows.changes import input_of_row
 from flows.failpoints import failpoint
 from flows.writerlock import LockedError as LockedError  # raised by Storage.lock; callers import it from here
 
@@ -247,6 +247,17 @@ class Storage:
             under = under | (pl.col(schema.INPUT) == root) | pl.col(schema.INPUT).str.starts_with(root.rstrip("/") + "/")
         return self.scan("inputs").filter(pl.col(schema.INPUT).is_in(pl.Series(inputs, dtype=pl.String).implode()) | under).collect()
 
+    def inputs_under(self, roots: list[str]) -> list[str]:
+        """The inputs (files and WARC archives, not URLs) of every row under ``roots``."""
+        under = pl.lit(False)
+        for root in roots:
+            under = under | (pl.col(schema.SOURCE) == root) | pl.col(schema.SOURCE).str.starts_with(root.rstrip("/") + "/")
+        found = [
+            self.scan(t).filter(under).select(input_of_row(pl.col(schema.SOURCE)).alias(schema.INPUT)).unique().collect()
+            for t in ROW_TABLES
+        ]
+        return sorted(set(pl.concat(found)[schema.INPUT].to_list()))
+
     def rows_of_inputs(self, inputs: list[str], warc_inputs: list[str]) -> pl.DataFrame:
         """Every row the given inputs hold in the three tables: table, doc_id, input, published,
         cluster_id. A file's or URL's rows have ``source == input``; a WARC file's rows
@@ -257,7 +268,7 @@ class Storage:
         for table in ROW_TABLES:
             columns = self.scan(table).collect_schema().names()
             source = pl.col(schema.SOURCE)
-            from_warc = warc_input_of(source)
+            from_warc = input_of_row(source)
             parts.append(
                 self.scan(table)
                 .filter(source.is_in(names) | from_warc.is_in(warcs))
