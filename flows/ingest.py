@@ -37,7 +37,7 @@ from flows import feeds, fetch, guard, report, warc
 from flows.failpoints import failpoint
 from flows.liveness import exit_with_parent_process
 from flows.runners import default_task_runner
-from flows.sources import Unit, discover_files, iter_unit_pages, plan_units
+from flows.sources import Unit, discover_files, iter_unit_pages, path_of_source, plan_units
 from flows.storage import Storage
 
 
@@ -58,7 +58,7 @@ def stage_key(unit: Unit, cfg: PipelineConfig) -> str:
 def unit_pages(unit: Unit, cfg: PipelineConfig, stats: Stats, storage: Storage, fresh_validators: dict):
     """Pages of a unit; WARC and URL units count skipped records and unchanged (304) URLs in ``stats``."""
     if unit.kind == "warc":
-        return warc.iter_warc_pages(unit.items[0], cfg, stats)
+        return warc.iter_warc_pages(path_of_source(unit.items[0]), cfg, stats)
     if unit.kind == "urls":
         known = fetch.load_validators(storage.state_dir)
         return fetch.fetch_pages(list(unit.items), cfg, stats, validators=known, fresh_validators=fresh_validators)

@@ -12,7 +12,8 @@ with a 2xx status, and a ``LoadFailure`` for every record that should be a page 
 
 Everything else (warcinfo, request, metadata, revisit, resource records, redirects, non-HTML
 payloads) is skipped and counted in ``stats`` as ``warc.skipped_<why>``: they are not pages, so
-they are not rejected rows. The source of a record is ``"<abs path>#<WARC-Record-ID>"``.
+they are not rejected rows. The source of a record is ``"<file's source>#<WARC-Record-ID>"``
+(the file's source as ``flows.sources.source_key`` writes it).
 Memory stays bounded by one record's payload whatever the file size.
 """
 
@@ -31,6 +32,7 @@ from warcio.exceptions import ArchiveLoadFailed
 from cleaners.config import PipelineConfig
 from cleaners.document import LoadFailure, PageError, RawPage, load_failure, redact_url
 from cleaners.steps import Stats
+from flows.sources import source_key, unreadable_detail
 
 GZIP_MAGIC = b"\x1f\x8b\x08"
 WARC_MAGICS = (b"WARC/", b"filedesc://")  # WARC versions; ARC files start with a filedesc record
@@ -195,12 +197,12 @@ def _record_page(rec, source: str, cfg: PipelineConfig, stats: Stats) -> RawPage
 def iter_warc_pages(path: str | Path, cfg: PipelineConfig, stats: Stats | None = None) -> Iterator[RawPage | LoadFailure]:
     """Stream the pages of one WARC file; see the module docstring for what is kept."""
     stats = stats if stats is not None else Stats()
-    file = Path(path).resolve()
-    base = file.as_posix()
+    file = Path(path)
+    base = source_key(file)
     try:
         head = _head(file)
     except OSError as exc:
-        yield load_failure(base, PageError("load", "unreadable", f"{type(exc).__name__}: {exc}"))
+        yield load_failure(base, PageError("load", "unreadable", unreadable_detail(file, exc)))
         return
     if not head.lstrip().startswith(WARC_MAGICS):
         yield load_failure(base, PageError("load", "warc_invalid", "not a WARC/ARC file"))
