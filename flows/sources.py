@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -191,7 +192,10 @@ def read_file_page(item: InputFile, max_bytes: int) -> RawPage:
     if item.format == UNLISTED_FOLDER:
         raise PageError("load", "unreadable", _unlisted_detail(path))
     try:
-        size = path.stat().st_size
+        st = path.stat()
+        if not stat.S_ISREG(st.st_mode):  # opening a fifo would block the run forever
+            raise PageError("load", "unreadable", f"not a regular file (mode {stat.filemode(st.st_mode)})")
+        size = st.st_size
         if size > max_bytes:
             raise PageError("load", "too_large", f"{size} bytes > limit {max_bytes}")
         with path.open("rb") as fh:

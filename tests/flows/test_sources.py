@@ -99,6 +99,16 @@ def test_a_folder_that_cannot_be_listed_is_one_unreadable_row(tmp_path, monkeypa
     assert failure.error.reason == "unreadable" and "PermissionError" in failure.error.detail
 
 
+@pytest.mark.timeout(60)
+def test_a_fifo_is_an_unreadable_row_not_a_hang(tmp_path):
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    os.mkfifo(raw / "pipe.txt")
+    [failure] = _read_all(discover_files([raw]))
+    assert isinstance(failure, LoadFailure) and failure.error.reason == "unreadable"
+    assert failure.error.detail.startswith("not a regular file (mode p")
+
+
 NAMES = [b"caf\xe9.txt", b"caf\xe8.txt", b"caf\\xe9.txt", b"caf%E9.txt", "café.txt".encode()]
 
 
