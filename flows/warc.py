@@ -17,7 +17,8 @@ Everything else (warcinfo, request, metadata, revisit, resource records, redirec
 payloads) is skipped and counted in ``stats`` as ``warc.skipped_<why>``: they are not pages, so
 they are not rejected rows. So is a second copy of a record (same headers and block), as
 ``warc.skipped_duplicate_record_id``: its first copy made the row. The source of a record is
-``"<file's source>#<WARC-Record-ID>"`` (the file's source as ``flows.sources.source_key`` writes it).
+``"<file's source>#<WARC-Record-ID>"`` (the file's source as ``flows.sources.source_key`` writes
+it), or ``"<file's source>#@<offset>"`` for a record without an id and every record of an ARC file.
 Memory stays bounded by one record's payload whatever the file size.
 """
 
@@ -41,7 +42,8 @@ from cleaners.steps import Stats
 from flows.sources import source_key, unreadable_detail
 
 GZIP_MAGIC = b"\x1f\x8b\x08"
-WARC_MAGICS = (b"WARC/", b"filedesc://")  # WARC versions; ARC files start with a filedesc record
+ARC_MAGIC = b"filedesc://"  # an ARC file starts with a filedesc record
+WARC_MAGICS = (b"WARC/", ARC_MAGIC)
 TEXT_TYPES = ("text/plain",)
 # A record header block starts at a line "WARC/1.0" or "WARC/1.1" (resync target in plain files)
 PLAIN_RECORD_START = b"\nWARC/1."
@@ -216,7 +218,7 @@ def iter_warc_pages(path: str | Path, cfg: PipelineConfig, stats: Stats | None =
     with file.open("rb") as raw_fh:
         gz = raw_fh.read(3) == GZIP_MAGIC
         raw_fh.seek(0)
-        yield from _iter_stream(raw_fh, base, gz, cfg, stats, _Records())
+        yield from _iter_stream(raw_fh, base, gz, cfg, stats, _Records(arc=head.lstrip().startswith(ARC_MAGIC)))
 
 
 @dataclass
@@ -229,6 +231,7 @@ class _Records:
     ``replay`` records are the ones the chunked read had handled, in the same order.
     """
 
+    arc: bool = False  # an ARC file: its records have no id (warcio makes a random one on every read)
     handled: int = 0
     replay: int = 0
     fingerprints: dict[str, set[str]] = field(default_factory=dict)  # record id -> its records' contents
@@ -288,7 +291,8 @@ def _iter_stream(fh: BinaryIO, base: str, gz: bool, cfg: PipelineConfig, stats: 
                     continue
                 records.handled += 1
                 stats.add("warc.records")
-                rid = rec.rec_headers.get_header("WARC-Record-ID") or f"@{it.offset}"
+                rid = None if records.arc else rec.rec_headers.get_header("WARC-Record-ID")
+                rid = rid or f"@{it.offset}"  # the record's offset: the same on every read
                 source = f"{base}#{rid}"
                 block = rec.raw_stream = _Hashing(rec.raw_stream)
                 counted = Stats()  # its skip counter, kept only if the record is not an exact repeat

@@ -242,3 +242,24 @@ def test_the_whole_file_gzip_re_read_is_not_a_repeat(tmp_path):
     assert dict(outcome(items)) == {"page": 3, "fail:warc_duplicate_record_id": 1}
     assert sorted(i.url for i in items if isinstance(i, RawPage)) == ["http://s/0", "http://s/1", "http://s/2"]
     assert counters["warc.records"] == 5 and counters["warc.skipped_duplicate_record_id"] == 1
+
+
+def _arc(records: list[tuple[bytes, bytes]]) -> bytes:
+    """An ARC (version 1) file: a filedesc record, then one record per (url, html)."""
+    desc = b"1 0 newsclean\nURL IP-address Archive-date Content-type Archive-length\n"
+    out = b"filedesc://test.arc 0.0.0.0 20240101000000 text/plain %d\n" % len(desc) + desc + b"\n"
+    for url, html in records:
+        http = b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n" + html
+        out += b"%s 192.0.2.1 20240101000000 text/html %d\n" % (url, len(http)) + http + b"\n"
+    return out
+
+
+def test_arc_records_keep_their_source_from_run_to_run(tmp_path):
+    """warcio gives ARC records a random WARC-Record-ID on every read: the offset names them instead."""
+    path = tmp_path / "old.arc"
+    path.write_bytes(_arc([(b"http://s/a", PAGE), (b"http://s/b", PAGE + b"b")]))
+    first, counters = read(path)
+    again, _ = read(path)
+    assert dict(outcome(first)) == {"page": 2} and counters["warc.skipped_warcinfo"] == 1
+    assert [p.source for p in first] == [p.source for p in again]
+    assert all(p.source.startswith(path.resolve().as_posix() + "#@") for p in first)
