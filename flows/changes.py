@@ -36,7 +36,7 @@ import xxhash
 from cleaners import schema as S
 from cleaners.config import PipelineConfig
 from cleaners.document import make_doc_id
-from flows.sources import InputFile, display_source, file_fingerprint, format_of
+from flows.sources import InputFile, file_fingerprint, format_of, path_of_source
 
 # Config sections that do not change what a page becomes (how pages are fetched, batched and
 # guarded): changing them reprocesses nothing.
@@ -79,10 +79,11 @@ def fingerprint_path(path: str | Path, hash_limit: int = MAX_HASHED_BYTES) -> st
     return file_fingerprint(st.st_size, st.st_mtime_ns, data)
 
 
-def unchanged(path: str, recorded: str, committed_at: dt.datetime | None) -> bool:
-    """True when the file still holds what the ledger recorded."""
+def unchanged(source: str, recorded: str, committed_at: dt.datetime | None) -> bool:
+    """True when the file behind ``source`` still holds what the ledger recorded."""
     try:
         size, mtime_ns, digest = recorded.split(":")
+        path = path_of_source(source)
         st = os.stat(path)
     except (ValueError, OSError):
         return False
@@ -96,8 +97,9 @@ def unchanged(path: str, recorded: str, committed_at: dt.datetime | None) -> boo
 
 
 # WARC_RECORD_SUFFIX_RE: the tail a WARC record's source adds to its archive's path: a record id
-# or, for a broken record, its offset. "#<urn:uuid:1>" and "#@512+" match; "#notes.txt" does not
-WARC_RECORD_SUFFIX_RE = r"#(?:<[^<>#]*>|@\d+\+?)$"
+# (with the offset of a later record reusing it), or the offset of a broken or ARC record.
+# "#<urn:uuid:1>", "#<urn:uuid:1>@2048" and "#@512+" match; "#notes.txt" does not
+WARC_RECORD_SUFFIX_RE = r"#(?:<[^<>#]*>(?:@\d+)?|@\d+\+?)$"
 
 
 def input_of_row(source: pl.Expr) -> pl.Expr:
@@ -148,7 +150,7 @@ def plan_inputs(
     plan = Plan()
     todo: dict[str, InputFile] = {}
     for f in files:
-        key = display_source(f.path)
+        key = f.path
         row = by_input.get(key)
         reason = _reason(row, config_hash, force)
         if reason is None and row is not None and not unchanged(f.path, row[S.FINGERPRINT], row[S.COMMITTED_AT]):
@@ -166,7 +168,7 @@ def plan_inputs(
         _take(plan, url, row, reason)
         if reason is not None:
             plan.urls.append(url)
-    present = {display_source(f.path) for f in files}
+    present = {f.path for f in files}
     known = {r[S.INPUT] for r in by_input.values() if r[S.KIND] != "url"} | set(row_inputs)
     plan.vanished = sorted(i for i in known if i not in present and _under(i, roots))
     plan.files = sorted(todo.values(), key=lambda f: f.path)
@@ -197,6 +199,13 @@ def _take(plan: Plan, key: str, row: dict | None, reason: str | None) -> None:
         plan.replaced.add(key)
 
 
+def _exists(source: str) -> bool:
+    try:
+        return os.path.exists(path_of_source(source))
+    except ValueError:  # not a source this version writes
+        return False
+
+
 def add_cluster_members(plan: Plan, members: Callable[[list[str]], list[tuple[str, str]]], with_warcs: bool = True) -> None:
     """Add the current members of every cluster a replaced or vanished input belonged to, so
     each such cluster's canonical and copies are decided again from all its members.
@@ -205,7 +214,7 @@ def add_cluster_members(plan: Plan, members: Callable[[list[str]], list[tuple[st
     ``inputs`` (the storage reads the tables). A member whose file is gone is left as it is, and
     so is a WARC archive without ``with_warcs``.
     """
-    todo = {display_source(f.path): f for f in plan.files}
+    todo = {f.path: f for f in plan.files}
     urls = dict.fromkeys(plan.urls)
     frontier = sorted(plan.replaced | set(plan.vanished))
     for _ in range(MAX_CLOSURE_ROUNDS):
@@ -217,7 +226,7 @@ def add_cluster_members(plan: Plan, members: Callable[[list[str]], list[tuple[st
                 urls[inp] = None
             elif kind == "warc" and not with_warcs:
                 continue
-            elif os.path.exists(inp):
+            elif _exists(inp):
                 todo[inp] = InputFile(inp, "warc" if kind == "warc" else format_of(Path(inp).name) or "sniff")
             else:
                 continue

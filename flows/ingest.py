@@ -40,7 +40,7 @@ from flows import changes, feeds, fetch, guard, report, warc
 from flows.failpoints import failpoint
 from flows.liveness import exit_with_parent_process
 from flows.runners import default_task_runner
-from flows.sources import WARC_SUFFIXES, Unit, discover_files, display_source, file_fingerprint, iter_file_pages, plan_units, source_key
+from flows.sources import WARC_SUFFIXES, Unit, discover_files, file_fingerprint, iter_file_pages, path_of_source, plan_units, source_key
 from flows.storage import ROW_TABLES, Storage
 
 
@@ -66,8 +66,8 @@ def unit_pages(unit: Unit, cfg: PipelineConfig, stats: Stats, fresh_validators: 
     rows are being replaced, and a 304 would leave it without a row.
     """
     if unit.kind == "warc":
-        fingerprints[display_source(unit.items[0])] = warc_fingerprint(unit.items[0])
-        return warc.iter_warc_pages(unit.items[0], cfg, stats)
+        fingerprints[unit.items[0]] = warc_fingerprint(path_of_source(unit.items[0]))
+        return warc.iter_warc_pages(path_of_source(unit.items[0]), cfg, stats)
     if unit.kind == "urls":
         fingerprints.update(dict.fromkeys(unit.items, ""))
         return fetch.fetch_pages(list(unit.items), cfg, stats, fresh_validators=fresh_validators)
@@ -88,7 +88,7 @@ INPUT_KINDS = {"files": "file", "warc": "warc", "urls": "url"}
 
 def unit_inputs(unit: Unit, fingerprints: dict[str, str], transient_sources: set[str]) -> pl.DataFrame:
     """The ledger's view of a unit's inputs: input, kind, fingerprint, retry."""
-    names = [display_source(i) for i in unit.items] if unit.kind != "urls" else list(unit.items)
+    names = list(unit.items)  # file and WARC items are their sources already
     kind = INPUT_KINDS[unit.kind]
     if unit.kind == "warc":  # every record of the archive belongs to the one input
         retry = [bool(transient_sources)]
@@ -343,7 +343,7 @@ class ChunkCommitter:
         self.history = ChunkHistory()
 
     def _old_rows_of(self, unit: Unit) -> pl.DataFrame:
-        names = [display_source(i) for i in unit.items] if unit.kind != "urls" else list(unit.items)
+        names = list(unit.items)  # file and WARC items are their sources already
         parts = [self.old_by_input[(n,)] for n in names if (n,) in self.old_by_input]
         return pl.concat(parts) if parts else pl.DataFrame(schema=OLD_ROWS_SCHEMA)
 
@@ -562,8 +562,8 @@ def plan_run(
     ``settle_only`` plans a run's second pass: the inputs flagged to settle their clusters and
     those clusters' members (WARC archives excepted).
     """
-    roots = [display_source(source_key(Path(p))) for p in inputs]
-    names = [display_source(f.path) for f in files]
+    roots = [source_key(Path(p)) for p in inputs]
+    names = [f.path for f in files]
     ledger = storage.ledger(names + list(urls), roots)
     plan = changes.plan_inputs(
         files, urls, roots, ledger, changes.cleaning_config_hash(cfg), force=force, settle_only=settle_only, row_inputs=storage.inputs_under(roots)
@@ -572,8 +572,8 @@ def plan_run(
         plan.vanished = []
     changes.add_cluster_members(plan, storage.cluster_members, with_warcs=not settle_only)
     units = plan_units(plan.files, cfg, urls=plan.urls)
-    todo = [display_source(f.path) for f in plan.files] + plan.urls + plan.vanished
-    warcs = [display_source(f.path) for f in plan.files if f.format == "warc"]
+    todo = [f.path for f in plan.files] + plan.urls + plan.vanished
+    warcs = [f.path for f in plan.files if f.format == "warc"]
     known_warcs = ledger.filter(pl.col(S.KIND) == "warc")[S.INPUT].to_list() + [v for v in plan.vanished if v.lower().endswith(WARC_SUFFIXES)]
     old_rows = storage.rows_of_inputs(todo, warcs + known_warcs) if todo else pl.DataFrame(schema=OLD_ROWS_SCHEMA)
     return plan, units, old_rows
@@ -622,7 +622,7 @@ def ingest_flow(
             if not settle_todo:
                 break
             logger.info("run %s: settling story clusters: %s", run_id, settle.summary())
-            scope = RunScope(settling=frozenset(settle.replaced | {display_source(f.path) for f in settle.files} | set(settle.urls)))
+            scope = RunScope(settling=frozenset(settle.replaced | {f.path for f in settle.files} | set(settle.urls)))
             more_stats, more = clean_and_commit(settle_todo, cfg, storage, settle_old, scope)
             stats, written = stats + more_stats, merge_totals(written, more)
             plan.reasons.update({f"settle_{k}": v for k, v in settle.reasons.items()})

@@ -9,10 +9,16 @@ with a 2xx status, and a ``LoadFailure`` for every record that should be a page 
 - ``too_large``: the payload is over ``load.max_input_bytes`` (the rest is skipped unread)
 - ``warc_invalid``: a record that cannot be parsed (the reader then resynchronises on the next
   record start), or a file that claims to be a WARC and is not (one row for the file)
+- ``warc_duplicate_record_id``: a record repeating the WARC-Record-ID of an earlier record that
+  made a row, with other content (its source is ``<file>#<id>@<offset>``, the earlier one keeps
+  ``<file>#<id>``)
 
 Everything else (warcinfo, request, metadata, revisit, resource records, redirects, non-HTML
 payloads) is skipped and counted in ``stats`` as ``warc.skipped_<why>``: they are not pages, so
-they are not rejected rows. The source of a record is ``"<abs path>#<WARC-Record-ID>"``.
+they are not rejected rows. So is a second copy of a record (same headers and block), as
+``warc.skipped_duplicate_record_id``: its first copy made the row. The source of a record is
+``"<file's source>#<WARC-Record-ID>"`` (the file's source as ``flows.sources.source_key`` writes
+it), or ``"<file's source>#@<offset>"`` for a record without an id and every record of an ARC file.
 Memory stays bounded by one record's payload whatever the file size.
 """
 
@@ -21,19 +27,23 @@ from __future__ import annotations
 import gzip
 import zlib
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 from urllib.parse import urlsplit
 
+import xxhash
 from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 
 from cleaners.config import PipelineConfig
 from cleaners.document import LoadFailure, PageError, RawPage, load_failure, redact_url
 from cleaners.steps import Stats
+from flows.sources import source_key, unreadable_detail
 
 GZIP_MAGIC = b"\x1f\x8b\x08"
-WARC_MAGICS = (b"WARC/", b"filedesc://")  # WARC versions; ARC files start with a filedesc record
+ARC_MAGIC = b"filedesc://"  # an ARC file starts with a filedesc record
+WARC_MAGICS = (b"WARC/", ARC_MAGIC)
 TEXT_TYPES = ("text/plain",)
 # A record header block starts at a line "WARC/1.0" or "WARC/1.1" (resync target in plain files)
 PLAIN_RECORD_START = b"\nWARC/1."
@@ -195,12 +205,12 @@ def _record_page(rec, source: str, cfg: PipelineConfig, stats: Stats) -> RawPage
 def iter_warc_pages(path: str | Path, cfg: PipelineConfig, stats: Stats | None = None) -> Iterator[RawPage | LoadFailure]:
     """Stream the pages of one WARC file; see the module docstring for what is kept."""
     stats = stats if stats is not None else Stats()
-    file = Path(path).resolve()
-    base = file.as_posix()
+    file = Path(path)
+    base = source_key(file)
     try:
         head = _head(file)
     except OSError as exc:
-        yield load_failure(base, PageError("load", "unreadable", f"{type(exc).__name__}: {exc}"))
+        yield load_failure(base, PageError("load", "unreadable", unreadable_detail(file, exc)))
         return
     if not head.lstrip().startswith(WARC_MAGICS):
         yield load_failure(base, PageError("load", "warc_invalid", "not a WARC/ARC file"))
@@ -208,11 +218,64 @@ def iter_warc_pages(path: str | Path, cfg: PipelineConfig, stats: Stats | None =
     with file.open("rb") as raw_fh:
         gz = raw_fh.read(3) == GZIP_MAGIC
         raw_fh.seek(0)
-        seen: set[str] = set()
-        yield from _iter_stream(raw_fh, base, gz, cfg, stats, seen)
+        yield from _iter_stream(raw_fh, base, gz, cfg, stats, _Records(arc=head.lstrip().startswith(ARC_MAGIC)))
 
 
-def _iter_stream(fh: BinaryIO, base: str, gz: bool, cfg: PipelineConfig, stats: Stats, seen: set[str]) -> Iterator[RawPage | LoadFailure]:
+@dataclass
+class _Records:
+    """What the reader of one WARC file has handled, to tell a record id the file really repeats
+    from a record read again.
+
+    Restarts after a broken record scan forward from it, so they never meet a handled record
+    again; only the whole-file gzip fallback reads the file again from its start, and its first
+    ``replay`` records are the ones the chunked read had handled, in the same order.
+    """
+
+    arc: bool = False  # an ARC file: its records have no id (warcio makes a random one on every read)
+    handled: int = 0
+    replay: int = 0
+    fingerprints: dict[str, set[str]] = field(default_factory=dict)  # record id -> its records' contents
+    row_at: dict[str, int] = field(default_factory=dict)  # record id -> offset of the record whose row is "<file>#<id>"
+
+
+class _Hashing:
+    """A record's raw stream that hashes the bytes read through it (the block as stored)."""
+
+    def __init__(self, stream) -> None:
+        self._stream = stream
+        self.hash = xxhash.xxh3_64()
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._stream.read(size)
+        self.hash.update(data)
+        return data
+
+    def readline(self, size: int = -1) -> bytes:
+        data = self._stream.readline(size)
+        self.hash.update(data)
+        return data
+
+    def __getattr__(self, name: str):
+        return getattr(self._stream, name)  # limit, close, ... of warcio's reader
+
+
+def _fingerprint(rec, block: _Hashing) -> str:
+    """The record's headers and block, hashed: equal for two copies of one record."""
+    http = rec.http_headers
+    head = repr((rec.rec_type, rec.rec_headers.headers, http.statusline if http else None, http.headers if http else None))
+    return f"{xxhash.xxh3_64_hexdigest(head.encode('utf-8', 'surrogatepass'))}-{block.hash.hexdigest()}"
+
+
+def _repeat(item: RawPage | LoadFailure, source: str, rid: str, offset: int, first: int) -> LoadFailure:
+    """The row of a record whose id an earlier record with other content has (and whose row
+    already is ``source``): rejected under a source of its own, saying what it would have been."""
+    page = item.page if isinstance(item, LoadFailure) else item
+    was = f"rejected as {item.error.reason}" if isinstance(item, LoadFailure) else "a page"
+    detail = f"the record at offset {offset} repeats WARC-Record-ID {rid} of the record at offset {first} with other content (it is {was})"
+    return load_failure(f"{source}@{offset}", PageError("load", "warc_duplicate_record_id", detail), url=page.url)
+
+
+def _iter_stream(fh: BinaryIO, base: str, gz: bool, cfg: PipelineConfig, stats: Stats, records: _Records) -> Iterator[RawPage | LoadFailure]:
     start = 0
     while True:
         fh.seek(start)
@@ -223,17 +286,35 @@ def _iter_stream(fh: BinaryIO, base: str, gz: bool, cfg: PipelineConfig, stats: 
         try:
             for rec in it:
                 last_start = it.offset  # absolute: warcio counts from the file position it started at
-                rid = rec.rec_headers.get_header("WARC-Record-ID") or f"@{it.offset}"
-                if rid in seen:  # a restart re-reads records already handled
+                if records.replay:  # the whole-file gzip fallback meets a record the chunked read handled
+                    records.replay -= 1
                     continue
-                seen.add(rid)
+                records.handled += 1
                 stats.add("warc.records")
+                rid = None if records.arc else rec.rec_headers.get_header("WARC-Record-ID")
+                rid = rid or f"@{it.offset}"  # the record's offset: the same on every read
                 source = f"{base}#{rid}"
+                block = rec.raw_stream = _Hashing(rec.raw_stream)
+                counted = Stats()  # its skip counter, kept only if the record is not an exact repeat
+                fingerprint: str | None = None
                 try:
-                    item = _record_page(rec, source, cfg, stats)
-                except READ_ERRORS as exc:
+                    item = _record_page(rec, source, cfg, counted)
+                    _skip_rest(block)  # the whole block, for the fingerprint
+                    fingerprint = _fingerprint(rec, block)
+                except READ_ERRORS as exc:  # a row, so not counted as skipped too
                     item = load_failure(source, PageError("load", "warc_invalid", f"{type(exc).__name__}: {exc}"[:300]))
-                    failed_at = it.offset
+                    counted, failed_at = Stats(), it.offset
+                known = records.fingerprints.setdefault(rid, set())
+                if fingerprint in known:  # the file holds this record twice: its first copy counts
+                    stats.add("warc.skipped_duplicate_record_id")
+                    continue
+                if fingerprint is not None:
+                    known.add(fingerprint)
+                stats.counters.update(counted.counters)
+                if item is not None and rid in records.row_at:
+                    item = _repeat(item, source, rid, it.offset, records.row_at[rid])
+                elif item is not None:
+                    records.row_at[rid] = it.offset
                 last_truncated = isinstance(item, LoadFailure) and item.error.reason == "warc_truncated"
                 if item is not None:
                     yield item
@@ -242,10 +323,12 @@ def _iter_stream(fh: BinaryIO, base: str, gz: bool, cfg: PipelineConfig, stats: 
         except READ_ERRORS as exc:
             message = " ".join(str(exc).split())
             if gz and "non-chunked gzip" in message:
-                # one gzip stream over the whole file: read it inflated (still streamed)
+                # one gzip stream over the whole file: read it inflated (still streamed), skipping
+                # the records the chunked read handled before it met the stream
                 stats.add("warc.whole_file_gzip")
+                records.replay = records.handled
                 with gzip.open(fh.name, "rb") as inflated:
-                    yield from _iter_stream(inflated, base, False, cfg, stats, seen)
+                    yield from _iter_stream(inflated, base, False, cfg, stats, records)
                 return
             failed_at = last_start
             yield load_failure(f"{base}#@{it.offset}", PageError("load", "warc_invalid", f"{type(exc).__name__}: {message}"[:300]))

@@ -88,7 +88,7 @@ def make_hostile(raw: Path) -> dict[str, str | None]:
     odd = os.fsencode(str(raw)) + b"/bad-\xff-bytes.txt"
     with open(odd, "wb") as fh:
         fh.write(good.replace(b"bridge", b"ferry"))
-    expected["bad-\\xff-bytes.txt"] = None
+    expected["bad-%FF-bytes.txt"] = None  # the undecodable byte as display_source writes it
     return expected
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import io
 from collections import Counter
 from pathlib import Path
@@ -126,6 +127,10 @@ def test_broken_record_in_the_middle_is_quarantined_and_the_rest_read(tmp_path, 
     assert got["page"] == 3, got
     assert got["fail:warc_invalid"] == 1
     assert counters["warc.resyncs"] == 1
+    # the restart reads no record twice: each record read is a page or a skip (the bytes warcio
+    # leniently reads as a record after the garbage are a non-HTTP skip), none a repeat
+    skipped = sum(n for key, n in counters.items() if key.startswith("warc.skipped_"))
+    assert counters["warc.records"] == got["page"] + skipped and "warc.skipped_duplicate_record_id" not in counters
 
 
 def test_target_uri_credentials_are_not_kept(tmp_path):
@@ -172,3 +177,93 @@ def test_not_a_warc_is_one_rejected_row(tmp_path, content):
 )
 def test_parse_content_type(value, parsed):
     assert parse_content_type(value) == parsed
+
+
+# --- a record id the file repeats: an exact copy is counted, other content is a rejected row ----
+
+
+def _record_bytes(url: str, body: bytes, rid: str, gz: bool, rec_type: str = "response") -> bytes:
+    """One record with a fixed id and date (so that two calls with the same arguments are one record)."""
+    buf = io.BytesIO()
+    w = WARCWriter(buf, gzip=gz)
+    if rec_type == "response":
+        rec = _response(w, url, body)
+    else:
+        rec = w.create_warc_record(url, rec_type, payload=io.BytesIO(body))
+    rec.rec_headers.replace_header("WARC-Record-ID", rid)
+    rec.rec_headers.replace_header("WARC-Date", "2024-01-01T00:00:00Z")
+    w.write_record(rec)
+    return buf.getvalue()
+
+
+ID_A, ID_B, ID_C = (f"<urn:uuid:00000000-0000-4000-8000-0000000000a{i}>" for i in range(3))
+
+
+@pytest.mark.parametrize("gz", [True, False], ids=["gz", "plain"])
+def test_an_exact_copy_of_a_record_is_counted_not_read_twice(tmp_path, gz):
+    a = _record_bytes("http://s/a", PAGE, ID_A, gz)
+    path = tmp_path / "copy.warc"
+    path.write_bytes(a + _record_bytes("http://s/b", PAGE + b"b", ID_B, gz) + a)
+    items, counters = read(path)
+    assert dict(outcome(items)) == {"page": 2}
+    assert counters["warc.records"] == 3 and counters["warc.skipped_duplicate_record_id"] == 1
+
+
+@pytest.mark.parametrize("gz", [True, False], ids=["gz", "plain"])
+def test_a_repeated_record_id_with_other_content_is_a_rejected_row(tmp_path, gz):
+    first = _record_bytes("http://s/a", PAGE, ID_A, gz)
+    path = tmp_path / "reused.warc"
+    path.write_bytes(first + _record_bytes("http://s/a2", PAGE + b"other", ID_A, gz))
+    items, counters = read(path)
+    assert dict(outcome(items)) == {"page": 1, "fail:warc_duplicate_record_id": 1}
+    page, repeat = items
+    base = path.resolve().as_posix()
+    assert page.source == f"{base}#{ID_A}" and page.data == PAGE
+    assert repeat.page.source == f"{base}#{ID_A}@{len(first)}" and repeat.page.url == "http://s/a2"
+    assert repeat.error.detail == f"the record at offset {len(first)} repeats WARC-Record-ID {ID_A} of the record at offset 0 with other content (it is a page)"
+    assert "warc.skipped_duplicate_record_id" not in counters
+
+
+def test_a_page_sharing_its_id_with_a_skipped_record_is_read(tmp_path):
+    """A request and its response with one id (a crawler's slip): the response is the only row, a page."""
+    path = tmp_path / "shared-id.warc.gz"
+    path.write_bytes(_record_bytes("http://s/a", b"GET /a HTTP/1.1\r\n\r\n", ID_A, True, "request") + _record_bytes("http://s/a", PAGE, ID_A, True))
+    items, counters = read(path)
+    assert dict(outcome(items)) == {"page": 1} and items[0].source.endswith(f"#{ID_A}")
+    assert counters["warc.skipped_request"] == 1 and "warc.skipped_duplicate_record_id" not in counters
+
+
+def test_the_whole_file_gzip_re_read_is_not_a_repeat(tmp_path):
+    """Chunked members, then one gzip stream over several records: the reader starts again on the
+    inflated file; the records it meets again are not repeats, the copies the file holds are."""
+    plain = [_record_bytes(f"http://s/{i}", PAGE + bytes([65 + i]), rid, False) for i, rid in enumerate((ID_A, ID_B, ID_C))]
+    chunked = _record_bytes("http://s/0", PAGE + b"A", ID_A, True)
+    path = tmp_path / "mixed.warc.gz"
+    # members: record A; one stream holding B, C, a copy of A and A with other content
+    path.write_bytes(chunked + gzip.compress(plain[1] + plain[2] + plain[0] + _record_bytes("http://s/x", PAGE + b"X", ID_A, False)))
+    items, counters = read(path)
+    assert counters["warc.whole_file_gzip"] == 1
+    assert dict(outcome(items)) == {"page": 3, "fail:warc_duplicate_record_id": 1}
+    assert sorted(i.url for i in items if isinstance(i, RawPage)) == ["http://s/0", "http://s/1", "http://s/2"]
+    assert counters["warc.records"] == 5 and counters["warc.skipped_duplicate_record_id"] == 1
+
+
+def _arc(records: list[tuple[bytes, bytes]]) -> bytes:
+    """An ARC (version 1) file: a filedesc record, then one record per (url, html)."""
+    desc = b"1 0 newsclean\nURL IP-address Archive-date Content-type Archive-length\n"
+    out = b"filedesc://test.arc 0.0.0.0 20240101000000 text/plain %d\n" % len(desc) + desc + b"\n"
+    for url, html in records:
+        http = b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n" + html
+        out += b"%s 192.0.2.1 20240101000000 text/html %d\n" % (url, len(http)) + http + b"\n"
+    return out
+
+
+def test_arc_records_keep_their_source_from_run_to_run(tmp_path):
+    """warcio gives ARC records a random WARC-Record-ID on every read: the offset names them instead."""
+    path = tmp_path / "old.arc"
+    path.write_bytes(_arc([(b"http://s/a", PAGE), (b"http://s/b", PAGE + b"b")]))
+    first, counters = read(path)
+    again, _ = read(path)
+    assert dict(outcome(first)) == {"page": 2} and counters["warc.skipped_warcinfo"] == 1
+    assert [p.source for p in first] == [p.source for p in again]
+    assert all(p.source.startswith(path.resolve().as_posix() + "#@") for p in first)
