@@ -150,6 +150,33 @@ def _api_for_run():
     return api
 
 
+INTERRUPTED_HELP = "interrupted: the same command again finishes the run (fully staged units are reused); the flow run, if one started, is marked Crashed"
+
+
+@contextlib.contextmanager
+def _interruptible(api) -> Iterator[None]:
+    """Ctrl-C during a flow run: exit 130 in seconds, the run recorded as Crashed in the API.
+
+    A terminal's Ctrl-C signals its whole foreground process group; the temporary server is in
+    a session of its own (flows/server.py), so it is still up when Prefect records the crash,
+    and it is stopped at exit, after Prefect has flushed its logs to it. A second Ctrl-C during
+    that shutdown exits at once (see ``CtrlC``).
+    """
+    from flows.liveness import EXIT_INTERRUPTED, CtrlC
+
+    ctrl_c = CtrlC(last_words=api.abandon)
+    try:
+        yield
+    except (KeyboardInterrupt, Exception) as exc:
+        # after Ctrl-C, an error is its echo (a task pool broken by it, say): still an interrupt
+        if not (isinstance(exc, KeyboardInterrupt) or ctrl_c.pressed):
+            ctrl_c.restore()
+            raise
+        typer.echo(f"\n{INTERRUPTED_HELP}", err=True)
+        raise typer.Exit(EXIT_INTERRUPTED) from None  # the handler stays: a second Ctrl-C exits now
+    ctrl_c.restore()
+
+
 def _runner_spec(runner: str | None, cfg):
     """The runner spec: --runner, else NEWSCLEAN_RUNNER, else run.runner (exit 2 if unknown)."""
     from flows.runners import RUNNER_ENV, RunnerError, parse_runner
@@ -231,8 +258,8 @@ def run(
     from flows.ingest import ingest_flow
     from flows.report import print_summary
 
-    api.wait()
-    with _output_errors():
+    with _output_errors(), _interruptible(api):
+        api.wait()
         summary = ingest_flow.with_options(task_runner=task_runner)(
             inputs=inputs,
             output=str(output),
@@ -283,8 +310,8 @@ def backfill(
     task_runner = _task_runner(spec, cfg)
     from flows.backfill import backfill_flow
 
-    api.wait()
-    with _output_errors():
+    with _output_errors(), _interruptible(api):
+        api.wait()
         res = backfill_flow.with_options(task_runner=task_runner)(since=d0, until=d1, inputs=inputs, output=str(output), config_file=str(config) if config else None, overrides=overrides, show_progress=progress)
     typer.echo(json.dumps(res, indent=2, default=str))
 

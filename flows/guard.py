@@ -129,8 +129,11 @@ class GuardedCleaner:
 
     def _start(self) -> None:
         env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")])))
+        # Its own process group: Ctrl-C in a terminal signals the foreground group, and a worker
+        # killed by it mid-page would turn that page into an extract_crashed row. The task ends
+        # the worker itself (it exits on EOF when the task's process dies).
         self._proc = subprocess.Popen(
-            [sys.executable, "-m", "flows.guard"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, cwd=str(REPO_ROOT), env=env
+            [sys.executable, "-m", "flows.guard"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, cwd=str(REPO_ROOT), env=env, process_group=0
         )
         self.starts += 1
         self._send(self.cfg)

@@ -38,7 +38,7 @@ from cleaners.selection import n_repairs_expr, output_rows, rejected_rows, split
 from cleaners.steps import Stats, merge_stats
 from flows import changes, feeds, fetch, guard, report, warc
 from flows.failpoints import failpoint
-from flows.liveness import exit_with_parent_process
+from flows.liveness import INTERRUPTED, exit_with_parent_process, retry_unless_interrupted, stop_if_interrupted
 from flows.runners import default_task_runner
 from flows.sources import WARC_SUFFIXES, Unit, discover_files, file_fingerprint, iter_file_pages, path_of_source, plan_units, source_key
 from flows.storage import ROW_TABLES, Storage
@@ -113,7 +113,7 @@ def discover_urls(feed_urls: list[str], sitemap_urls: list[str], cfg: PipelineCo
     return {"urls": found.urls, "failures": found.failures, "stats": stats.as_dict()}
 
 
-@task(name="clean-unit", cache_policy=NO_CACHE, retries=1, retry_delay_seconds=2)
+@task(name="clean-unit", cache_policy=NO_CACHE, retries=1, retry_delay_seconds=2, retry_condition_fn=retry_unless_interrupted)
 def clean_unit(unit: Unit, cfg: PipelineConfig, output: str) -> dict:
     """Read and clean one unit in batches of ``run.batch_size`` pages, staging each as Parquet.
 
@@ -141,6 +141,7 @@ def clean_unit(unit: Unit, cfg: PipelineConfig, output: str) -> dict:
 
     with cleaner:
         for page in unit_pages(unit, cfg, stats, fresh_validators, fingerprints):
+            stop_if_interrupted()  # Ctrl-C: the flow is waiting for this task to end
             batch.append(page)
             if len(batch) >= cfg.run.batch_size:
                 flush()
@@ -150,6 +151,7 @@ def clean_unit(unit: Unit, cfg: PipelineConfig, output: str) -> dict:
         (directory / fetch.VALIDATORS_STAGED).write_text(json.dumps(fresh_validators))
     unit_inputs(unit, fingerprints, transient).write_parquet(directory / INPUTS_STAGED)
     result = {"unit": unit.key, "paths": paths, "rows": int(stats.counters.get("pages.read", 0)), "stats": stats.as_dict()}
+    stop_if_interrupted()  # a unit cut short by Ctrl-C (a fetch given up, say) must be redone, not reused
     storage.mark_staged(directory, result)
     return result
 
@@ -505,20 +507,30 @@ def clean_and_commit(
     # Every table exists before the first chunk: readers can open them all during a long first
     # run, and the first chunk meets the (empty) index by the same path as every later one.
     storage.ensure_tables()
+    INTERRUPTED.clear()  # an interrupted earlier run in this process (a notebook) is over
     results = {u.key: staged_result(storage, u, cfg) for u in units}
     committer = ChunkCommitter(units, cfg, storage, old_rows, scope)
     futures = [clean_unit.submit(u, cfg, str(storage.root)) for u in units if results[u.key] is None]
-    with report.progress(total=sum(len(u) for u in units), enabled=show_progress) as advance:
-        for r in results.values():
-            if r is not None:
-                advance(r["rows"])
-        committer.ready(results)
-        for fut in as_completed(futures):
-            res = fut.result()
-            results[res["unit"]] = res
-            advance(res["rows"])
-            failpoint("after_first_unit_staged")
+    try:
+        with report.progress(total=sum(len(u) for u in units), enabled=show_progress) as advance:
+            for r in results.values():
+                if r is not None:
+                    advance(r["rows"])
             committer.ready(results)
+            for fut in as_completed(futures):
+                res = fut.result()
+                results[res["unit"]] = res
+                advance(res["rows"])
+                failpoint("after_first_unit_staged")
+                committer.ready(results)
+    except KeyboardInterrupt:
+        # Ctrl-C: running units stop at their next page (clean_unit checks the flag), and units
+        # still queued must not start (each would only crash at its first page, a task run and
+        # two log lines apiece, until Prefect shuts the runner down)
+        INTERRUPTED.set()
+        for fut in futures:
+            fut.wrapped_future.cancel()
+        raise
     seconds_clean = time.perf_counter() - t0
     written = committer.finish([storage.staging_dir(stage_key(u, cfg)) for u in units])
     written["seconds_clean"] = seconds_clean

@@ -1,5 +1,6 @@
-"""Whether a process is still alive (for lock files and recorded background servers), and
-helpers that end our child processes when the process that started them is killed."""
+"""Whether a process is still alive (for lock files and recorded background servers),
+helpers that end our child processes when the process that started them is killed, and what
+Ctrl-C does to a running flow."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ import multiprocessing
 import multiprocessing.connection
 import os
 import signal
+import sys
 import threading
+from collections.abc import Callable
 
 
 def pid_alive(pid: int, start: int | None = None) -> bool:
@@ -103,3 +106,83 @@ def exit_with_parent_process() -> None:
         os._exit(70)
 
     threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
+
+
+# --- Ctrl-C --------------------------------------------------------------------------------
+
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, what a shell reports for a job ended by Ctrl-C
+
+# Set when the flow's main thread gets KeyboardInterrupt (``clean_and_commit``), or by a pool
+# worker's own SIGINT handler. Python raises KeyboardInterrupt in the main thread only: the clean
+# tasks on the runner's threads would go on to the end of their units (minutes for a batch of
+# URLs) while the flow waits for them. They check this between pages instead.
+INTERRUPTED = threading.Event()
+
+
+class Interrupted(KeyboardInterrupt):
+    """Raised in a clean task after Ctrl-C in the flow's own process: a BaseException, so Prefect
+    marks the task run Crashed (one log line) and does not retry it. The unit has no _SUCCESS
+    yet, so the next run redoes it."""
+
+
+class InterruptedInWorker(RuntimeError):
+    """The same in a process-pool worker, where it must be an ordinary exception: a
+    BaseException sent back from a worker ends the pool's result thread (Prefect 3.8's
+    ProcessPoolTaskRunner chains futures with callbacks that catch only Exception), and the flow
+    process then waits forever at exit for workers nobody tells to stop."""
+
+
+_in_pool_worker = False
+
+
+def stop_if_interrupted() -> None:
+    if INTERRUPTED.is_set():
+        raise (InterruptedInWorker if _in_pool_worker else Interrupted)("stopped by Ctrl-C")
+
+
+def retry_unless_interrupted(task: object, task_run: object, state: object) -> bool:
+    """A task's ``retry_condition_fn``: no retry once Ctrl-C was pressed (in a pool worker the
+    task fails with an ordinary exception, which Prefect would otherwise retry)."""
+    return not INTERRUPTED.is_set()
+
+
+class CtrlC:
+    """The CLI's SIGINT handler while it runs a flow (installed on creation, ``restore()`` ends it).
+
+    The first Ctrl-C raises KeyboardInterrupt in the main thread, as Python's own handler does:
+    Prefect marks the flow run Crashed and the command unwinds. Any later one, while that
+    shutdown is still going (a task finishing its page, Prefect flushing logs to the API),
+    calls ``last_words`` (kill the temporary server) and exits 130 at once, without a traceback
+    from wherever the signal landed.
+    """
+
+    def __init__(self, last_words: Callable[[], None]) -> None:
+        self.pressed = False
+        self.last_words = last_words
+        # only the main thread may set handlers (the CLI called from a thread keeps Python's)
+        self.installed = threading.current_thread() is threading.main_thread()
+        self.previous = signal.signal(signal.SIGINT, self._on_sigint) if self.installed else None
+
+    def _on_sigint(self, signum: int, frame: object) -> None:
+        if not self.pressed:
+            self.pressed = True
+            raise KeyboardInterrupt
+        try:
+            print("\ninterrupted again: exiting now", file=sys.stderr, flush=True)
+            self.last_words()
+        finally:
+            os._exit(EXIT_INTERRUPTED)
+
+    def restore(self) -> None:
+        if self.installed:
+            signal.signal(signal.SIGINT, self.previous)
+
+
+def flag_interrupts_in_worker() -> None:
+    """The process pool's worker initializer: Ctrl-C (a terminal signals the whole process
+    group, the pool's workers too) only sets ``INTERRUPTED``, so the task stops at its next page
+    and the worker ends when the flow process shuts the pool down. A KeyboardInterrupt here
+    would be sent back to the flow process and hang it (see ``InterruptedInWorker``)."""
+    global _in_pool_worker
+    _in_pool_worker = True
+    signal.signal(signal.SIGINT, lambda signum, frame: INTERRUPTED.set())

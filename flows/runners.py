@@ -63,7 +63,9 @@ def make_task_runner(spec: RunnerSpec | str | None, max_workers: int = DEFAULT_W
     if spec.kind == "processes":
         from prefect.task_runners import ProcessPoolTaskRunner
 
-        return ProcessPoolTaskRunner(max_workers=workers)
+        from flows.liveness import flag_interrupts_in_worker
+
+        return ProcessPoolTaskRunner(max_workers=workers, initializer=flag_interrupts_in_worker)
     try:
         from prefect_dask import DaskTaskRunner
     except ImportError as exc:  # pragma: no cover - prefect-dask is a dependency

@@ -8,6 +8,8 @@ import pytest
 from cleaners import schema as S
 from flows.storage import Storage
 
+from lock_contender import contend
+
 
 def _rows(ids):
     return pl.DataFrame({S.DOC_ID: ids, S.TEXT: [f"text {i}" for i in ids], S.SOURCE: [f"/in/{i}.txt" for i in ids]})
@@ -88,35 +90,6 @@ def _lock_record(pid: int, **extra) -> str:
     return json.dumps({"pid": pid, "host": socket.gethostname(), "since": "2020-01-01T00:00:00+00:00", **extra})
 
 
-def _contend(root: str, go: str, log: str, hold: float, retry: bool) -> None:
-    """One contender (a forked process): wait for the start signal, then take the lock (once, or
-    retrying until it gets it), noting when it held it, or that it found the lock taken."""
-    import time
-
-    from flows.storage import LockedError
-
-    while not os.path.exists(go):
-        time.sleep(0.0005)
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with Storage(root).lock():
-                t_in = time.monotonic()
-                time.sleep(hold)
-                t_out = time.monotonic()
-            line = f"held {t_in} {t_out}\n"
-            break
-        except LockedError:
-            line = "locked\n"
-            if not retry or time.monotonic() > deadline:
-                break
-            time.sleep(0.002)
-        except Exception as exc:  # noqa: BLE001 - any other failure is what the test reports
-            line = f"error {exc!r}\n"
-            break
-    with open(log, "a") as fh:  # one short O_APPEND write per process: lines never interleave
-        fh.write(line)
-
 
 @pytest.mark.slow
 @pytest.mark.parametrize("retry", [False, True], ids=["once", "until_held"])
@@ -126,14 +99,17 @@ def test_lock_is_never_held_twice_when_many_take_over_a_stale_lock(tmp_path, ret
     is gone afterwards. (Before: 2 holders at once, and a loser deleted the winner's lock.)"""
     import multiprocessing
 
-    ctx = multiprocessing.get_context("fork")  # the contenders need no imports of their own
+    # fresh processes forked from a clean server: forking this test process, whose polars and
+    # Prefect threads may hold locks, can leave a child dead on arrival late in a suite
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(["lock_contender"])
     n, rounds = 24, 4
     for r in range(rounds):
         root = tmp_path / f"out{r}"
         (root / "_state").mkdir(parents=True)
         (root / "_state" / "lock").write_text(_lock_record(_dead_pid()))
         go, log = tmp_path / f"go{r}", tmp_path / f"log{r}"
-        procs = [ctx.Process(target=_contend, args=(str(root), str(go), str(log), 0.02, retry)) for _ in range(n)]
+        procs = [ctx.Process(target=contend, args=(str(root), str(go), str(log), 0.02, retry)) for _ in range(n)]
         for p in procs:
             p.start()
         time.sleep(0.3)  # all of them waiting on the signal
