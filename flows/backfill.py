@@ -46,6 +46,7 @@ def backfill_flow(
         logger.info("backfill %s..%s: %d units from %s: %s", since, until, len(units), inputs, plan.summary())
         scope = RunScope(replace_range=(since, until), members=frozenset(plan.members))
         stats, written = clean_and_commit(units, cfg, storage, old_rows, scope, show_progress=show_progress)
+        written.pop("placed")
         storage.drop_staging([stage_key(u, cfg) for u in units])
     written.update(
         {

@@ -283,7 +283,9 @@ def merge_totals(a: dict, b: dict) -> dict:
     """Commit totals of two passes of one run, added up."""
     out = dict(a)
     for key, value in b.items():
-        if isinstance(value, dict):
+        if key == "placed":  # doc_id -> table: the later pass's placement wins
+            out[key] = {**a.get(key, {}), **value}
+        elif isinstance(value, dict):
             out[key] = dict(Counter(a.get(key, {})) + Counter(value))
         else:
             out[key] = a.get(key, 0) + value
@@ -343,6 +345,7 @@ class ChunkCommitter:
         self.unplaced: list[pl.DataFrame] = [gone]  # old rows no part goes with (the last chunk's)
         self.total: dict = {"inserted": Counter(), "rejected_by_reason": Counter(), "chunks": 0}
         self.history = ChunkHistory()
+        self.placed: dict[str, str] = {}  # doc_id -> the table its last write this run went to
 
     def _old_rows_of(self, unit: Unit) -> pl.DataFrame:
         names = list(unit.items)  # file and WARC items are their sources already
@@ -374,6 +377,7 @@ class ChunkCommitter:
         total = dict(self.total)
         total["inserted"] = dict(total["inserted"])
         total["rejected_by_reason"] = dict(total["rejected_by_reason"])
+        total["placed"] = self.placed
         return total
 
     def _commit(self, chunk: list[str], ledger: pl.DataFrame | None) -> None:
@@ -386,6 +390,8 @@ class ChunkCommitter:
         release_memory()
         self.history.created |= set(part.pop("created"))
         self.history.joined.update(part.pop("joined"))
+        for table, ids in part.pop("placed").items():
+            self.placed.update(dict.fromkeys(ids, table))
         self.total["chunks"] += 1
         get_run_logger().info(
             "chunk %d: %d pages, dedup %.1f s, write %.1f s, flow process peak RSS so far %d MB",
@@ -429,13 +435,18 @@ def commit_chunk(
         in_range = pl.col(S.PUBLISHED).is_between(*scope.replace_range)
         members = pl.Series(sorted(scope.members), dtype=pl.String).implode()
         of_member = pl.col(S.SOURCE).is_in(members) | changes.input_of_row(pl.col(S.SOURCE)).is_in(members)
-        redo = pl.concat(
+        redo_ids = pl.concat(
             [
                 old_rows.filter(in_range | pl.col(S.INPUT).is_in(members))[S.DOC_ID],
                 kept.filter(in_range | of_member)[S.DOC_ID],
                 dropped.filter(of_member)[S.DOC_ID],
             ]
-        ).unique().implode()
+        ).unique()
+        # a story cluster is redone whole or not at all: a copy redone beside a canonical left in
+        # place (or the reverse) would point at a canonical the index no longer holds
+        touched = old_rows.filter(pl.col(S.DOC_ID).is_in(redo_ids.implode()))[S.CLUSTER_ID].drop_nulls().unique()
+        redo_ids = pl.concat([redo_ids, old_rows.filter(pl.col(S.CLUSTER_ID).is_in(touched.implode()))[S.DOC_ID]]).unique()
+        redo = redo_ids.implode()
         outside_range = kept.height + dropped.height
         kept = kept.filter(pl.col(S.DOC_ID).is_in(redo))
         dropped = dropped.filter(pl.col(S.DOC_ID).is_in(redo))
@@ -472,6 +483,7 @@ def commit_chunk(
         "clusters_with_copies": int((articles[S.N_COPIES] > 1).sum()) if articles.height else 0,
         "rejected_by_reason": dict(Counter(rejected[S.REASON].to_list())),
         "outside_range": outside_range,
+        "placed": {t: frame[S.DOC_ID].to_list() for t, frame in (("articles", articles), ("duplicates", duplicates), ("rejected", rejected))},
     }
     # the commit is on disk now: drop the chunk's frames before the inserts read it back, so
     # the write phase does not hold two copies of every text
@@ -644,6 +656,7 @@ def ingest_flow(
         storage.drop_staging([stage_key(u, cfg) for u in done])
         stats = stats + web_stats
     counters = stats.as_dict()
+    placed = Counter(written.pop("placed").values())
     summary = RunSummary(
         run_id=run_id,
         inputs=inputs,
@@ -653,9 +666,10 @@ def ingest_flow(
         inputs_by_reason=dict(plan.reasons),
         inputs_vanished=len(plan.vanished),
         rows_replaced=written["replaced"],
-        articles=written["articles"],
-        duplicates=written["duplicates"],
-        rejected=written["rejected"],
+        # where the rows this run wrote ended (a settle pass may rewrite a row of the first)
+        articles=placed["articles"],
+        duplicates=placed["duplicates"],
+        rejected=placed["rejected"],
         clusters_with_copies=written["clusters_with_copies"],
         inserted=written["inserted"],
         rejected_by_reason=written["rejected_by_reason"],
