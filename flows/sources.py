@@ -211,17 +211,17 @@ def read_file_page(item: InputFile, max_bytes: int, fingerprints: dict[str, str]
     ``fingerprints`` gets the file's fingerprint under its source, from its stat and the bytes
     read (so it describes exactly what was cleaned).
     """
-    if item.format is None:
-        raise PageError("load", "unsupported_file_type", f"not a page type newsclean reads: {Path(item.path).name}")
     path = Path(path_of_source(item.path))
     if item.format == UNLISTED_FOLDER:
         raise PageError("load", "unreadable", _unlisted_detail(path))
     try:
         st = path.stat()
+        if fingerprints is not None:  # every file that exists gets one, read or not
+            fingerprints[item.path] = file_fingerprint(st.st_size, st.st_mtime_ns, None)
+        if item.format is None:
+            raise PageError("load", "unsupported_file_type", f"not a page type newsclean reads: {Path(item.path).name}")
         if not stat.S_ISREG(st.st_mode):  # opening a fifo would block the run forever
             raise PageError("load", "unreadable", f"not a regular file (mode {stat.filemode(st.st_mode)})")
-        if fingerprints is not None:
-            fingerprints[item.path] = file_fingerprint(st.st_size, st.st_mtime_ns, None)
         size = st.st_size
         if size > max_bytes:
             raise PageError("load", "too_large", f"{size} bytes > limit {max_bytes}")
