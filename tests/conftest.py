@@ -12,11 +12,17 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from shared_data import REQUIRE_SHARED, SEEDS, SHARED, need
 
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("DO_NOT_TRACK", "1")
+
+# Property tests check what code does, not how fast (speed is `make bench`'s job): hypothesis's
+# default 200 ms deadline per example failed them on a loaded 2-core machine.
+settings.register_profile("newsclean", deadline=None)
+settings.load_profile("newsclean")
 
 
 @pytest.hookimpl(hookwrapper=True)
