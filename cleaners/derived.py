@@ -1,7 +1,7 @@
 """Columns derived from a document's final text: one function each, used wherever text changes.
 
 A cleaned row gets them in ``document.clean_decoded``; a canonical whose text consensus repair
-changes gets them again in ``consensus.repair_clusters``. Both call :func:`text_columns`, so the
+changes gets them again in ``dedup.consensus.repair_clusters``. Both call :func:`text_columns`, so the
 exact-duplicate key and the word count can never disagree with the text they describe.
 """
 
