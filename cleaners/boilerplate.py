@@ -50,12 +50,11 @@ from cleaners.lines import (
     STOPWORDS,
     PageLine,
     best_segment,
-    count_words,
     line_features,
     smoothing_features,
     split_lines,
-    words_of,
 )
+from cleaners.words import count_words_cjk, hyphenated_words
 
 MODEL_RESOURCE = "boilerplate_model.json"
 
@@ -173,7 +172,7 @@ def _is_menu_bar(line: PageLine, cfg: BoilerplateConfig) -> bool:
         return False
     if all(item in MENU_ITEMS for item in items):
         return True
-    return items[0] in ("home", "homepage") and all(count_words(item) <= MAX_BREADCRUMB_ITEM_WORDS for item in items)
+    return items[0] in ("home", "homepage") and all(count_words_cjk(item) <= MAX_BREADCRUMB_ITEM_WORDS for item in items)
 
 
 SHARE_TOKENS = (
@@ -350,7 +349,7 @@ def _is_copyright_notice(line: PageLine, cfg: BoilerplateConfig) -> bool:
 
 
 def _max_words(tokens: Sequence[str]) -> int:
-    return max(count_words(t) for t in tokens)
+    return max(count_words_cjk(t) for t in tokens)
 
 
 # Cheap exact guards run before a rule's regex (every line meets every rule): a regex matching
@@ -529,7 +528,7 @@ def default_model() -> LineClassifier | None:
 
 def line_signature(line: str) -> str:
     """Normalised form used to compare lines across pages: casefolded words, single spaces."""
-    return " ".join(words_of(line.casefold()))
+    return " ".join(hyphenated_words(line.casefold()))
 
 
 def find_date(text: str) -> datetime.date | None:
@@ -579,7 +578,7 @@ def _is_comment_start(line: PageLine) -> bool:
 
 
 def _stop_share(line: PageLine) -> float:
-    words = [w.lower() for w in words_of(line.text)]
+    words = [w.lower() for w in hyphenated_words(line.text)]
     return sum(1 for w in words if w in STOPWORDS) / len(words) if words else 0.0
 
 

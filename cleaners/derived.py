@@ -12,7 +12,7 @@ import re
 import xxhash
 
 from cleaners import schema
-from cleaners.filters import count_words
+from cleaners.words import count_words
 
 # NORM_SPACE_RE: runs of white space (the definition make_content_hash folds, by str.split).
 # "a \n b" -> one match between a and b; "ab" none

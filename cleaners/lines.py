@@ -26,6 +26,8 @@ from typing import NamedTuple
 import numpy as np
 from wordfreq import top_n_list
 
+from cleaners.words import CJK_RE, HYPHENATED_WORD_RE, count_words_cjk, hyphenated_words
+
 # Bullet markers that text renderers put before list items ("*", "o", "+", "-", "•", "·", "–").
 BULLET_TOKENS = ("*", "+", "-", "•", "·", "◦", "▪", "–", "o", "#")
 
@@ -42,10 +44,6 @@ MARKER_FIRST_CHARS = frozenset(t[0] for t in BULLET_TOKENS)
 # O_MARKER_RE: "o" as a rendered bullet (before a capital, digit or quote). matches "o News";
 # does not match "o dear".
 O_MARKER_RE = re.compile(r"o\s+[A-Z0-9“\"']")
-
-# WORD_TOKEN_RE: a word for counting (letters/digits with inner apostrophes or hyphens).
-# matches "isn't" in "it isn't"; does not match "--" or "•".
-WORD_TOKEN_RE = re.compile(r"[^\W_]+(?:['’\-][^\W_]+)*")
 
 # PUNCT_CHAR_RE: one punctuation or symbol character. matches "," and "»"; does not match "a" or " ".
 PUNCT_CHAR_RE = re.compile(r"[^\w\s]|_")
@@ -82,9 +80,6 @@ FURNITURE_WORDS = frozenset(
 # covers most of its words. Japanese and Chinese are measured in characters instead (CJK_RE).
 STOPWORD_LANGUAGES = ("en", "de", "fr", "es", "pt", "it", "nl", "ru", "pl", "id", "tr", "sv", "uk", "cs")
 STOPWORD_TOP_N = 120
-# CJK_RE: Japanese kana and CJK ideographs. matches "書" and "の"; does not match "a" or "한".
-CJK_RE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]")
-CJK_CHARS_PER_WORD = 2  # Japanese/Chinese prose: about two characters per word
 # Particles and sentence punctuation of Japanese/Chinese prose (their "stopwords").
 CJK_FUNCTION_CHARS = frozenset("のはがをにでとたてしもな的了是在和也、。，")
 
@@ -100,14 +95,14 @@ class PageLine(NamedTuple):
     indent: int  # leading spaces (tabs count 4)
     marker: str  # list marker or ""
     group: int  # paragraph group: lines with no blank line between them share one
-    n_words: int = 0  # count_words(text), computed once by split_lines
-    words: tuple[str, ...] = ()  # words_of(text), computed once by split_lines
+    n_words: int = 0  # count_words_cjk(text), computed once by split_lines
+    words: tuple[str, ...] = ()  # hyphenated_words(text), computed once by split_lines
 
 
 def split_lines(text: str) -> list[PageLine]:
     """The page's non-blank lines with indentation, list marker and paragraph group."""
     lines: list[PageLine] = []
-    append, findall, make = lines.append, WORD_TOKEN_RE.findall, tuple.__new__  # hot loop: bound once
+    append, findall, make = lines.append, HYPHENATED_WORD_RE.findall, tuple.__new__  # hot loop: bound once
     group = 0
     blank = True
     for raw in text.splitlines():
@@ -133,24 +128,9 @@ def split_lines(text: str) -> list[PageLine]:
                 marker = m.group(1)
                 body = stripped[m.end() :].strip()
         words = tuple(findall(body))
-        n_words = len(words) if body.isascii() else count_words(body)
+        n_words = len(words) if body.isascii() else count_words_cjk(body)
         append(make(PageLine, (len(lines), body, raw, indent, marker, group, n_words, words)))
     return lines
-
-
-def words_of(text: str) -> list[str]:
-    return WORD_TOKEN_RE.findall(text)
-
-
-def count_words(text: str) -> int:
-    """Word count, with Japanese/Chinese runs counted as CJK_CHARS_PER_WORD characters a word."""
-    if text.isascii():
-        return len(WORD_TOKEN_RE.findall(text))
-    cjk = len(CJK_RE.findall(text))
-    if not cjk:
-        return len(words_of(text))
-    latin = len(words_of(CJK_RE.sub(" ", text)))
-    return latin + math.ceil(cjk / CJK_CHARS_PER_WORD)
 
 
 @functools.cache
@@ -259,7 +239,7 @@ def _best_language(masks: np.ndarray) -> int:
 
 def page_stopwords(lines: Sequence[PageLine]) -> frozenset[str]:
     """The stoplist of the STOPWORD_LANGUAGES language that covers most of the page's words."""
-    return _choose_stopwords(_lower_words([w for line in lines for w in words_of(line.text)]))
+    return _choose_stopwords(_lower_words([w for line in lines for w in hyphenated_words(line.text)]))
 
 
 def _own_features(lines: Sequence[PageLine]) -> np.ndarray:

@@ -11,7 +11,7 @@ from cleaners.config import DedupConfig, PipelineConfig
 from cleaners.dedup import assign_clusters, repair_clusters, repair_from_copies
 from cleaners.derived import make_content_hash
 from cleaners.edits import Edit
-from cleaners.filters import count_words
+from cleaners.words import count_words
 
 CFG = DedupConfig()
 

@@ -11,7 +11,6 @@ from hypothesis import strategies as st
 
 from cleaners.lines import (
     CJK_FUNCTION_CHARS,
-    CJK_RE,
     DIGIT_CHAR_RE,
     FEATURE_NAMES,
     PUNCT_CHAR_RE,
@@ -22,13 +21,12 @@ from cleaners.lines import (
     _class_counts,
     _same_indent,
     _window_sum,
-    count_words,
     line_features,
     smoothing_features,
     split_lines,
     stopwords_for,
-    words_of,
 )
+from cleaners.words import CJK_RE, count_words_cjk, hyphenated_words
 
 SPLIT_CASES = [
     ("marker_and_indent", "    * Home", [(4, "*", "Home")]),
@@ -52,8 +50,8 @@ def test_split_lines(text: str, expected: list[tuple[int, str, str]]) -> None:
 )
 def test_split_lines_words_and_counts(text: str) -> None:
     for line in split_lines(f"x\n{text}\ny"):
-        assert line.words == tuple(words_of(line.text))
-        assert line.n_words == count_words(line.text)
+        assert line.words == tuple(hyphenated_words(line.text))
+        assert line.n_words == count_words_cjk(line.text)
 
 
 LINE_TEXTS = st.lists(
