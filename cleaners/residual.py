@@ -11,9 +11,9 @@ shortcode lines. The rule set is ``BoilerplateConfig.html_residual_rules``.
 from __future__ import annotations
 
 from cleaners import boilerplate
+from cleaners.boilerplate.lines import split_lines
 from cleaners.config import BoilerplateConfig
 from cleaners.edits import Edit, clip
-from cleaners.lines import split_lines
 
 
 def strip_residual_with_edits(text: str, cfg: BoilerplateConfig) -> tuple[str, list[Edit]]:

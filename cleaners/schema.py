@@ -114,8 +114,29 @@ REJECTED_SCHEMA = pl.Schema(
     }
 )
 
-# `newsclean dedup` output: every input row plus these columns.
-DEDUP_COLUMNS = {CLUSTER_ID: pl.String(), IS_CANONICAL: pl.Boolean(), SIMILARITY: pl.Float64()}
+# data/clean/inputs (internal): the ledger of committed inputs, one row per input (a file, a WARC
+# file or a URL), written with the last commit of the run that processed it. A run reprocesses an
+# input whose fingerprint or cleaning config differs from its row here, or whose row asks for a
+# retry, and replaces the input's rows in the three tables.
+INPUT = "input"
+KIND = "kind"
+FINGERPRINT = "fingerprint"
+CONFIG_HASH = "config_hash"
+RETRY = "retry"
+SETTLE = "settle"
+COMMITTED_AT = "committed_at"
+INPUTS_SCHEMA = pl.Schema(
+    {
+        DOC_ID: pl.String(),  # xxh3-64 of `input` (the key, like every table's)
+        INPUT: pl.String(),  # the input as the rows' `source` names it (a WARC's rows: `<input>#<record id>`)
+        KIND: pl.String(),  # file | warc | url
+        FINGERPRINT: pl.String(),  # "<size>:<mtime_ns>:<xxh3-128 of the bytes or ->"; "" for URLs
+        CONFIG_HASH: pl.String(),  # the cleaning config the rows were made with
+        RETRY: pl.Boolean(),  # a transient failure (unreadable, timeout, 5xx): try again next run
+        SETTLE: pl.Boolean(),  # joined a story cluster an earlier run published: decide it again with all members
+        COMMITTED_AT: TIMESTAMP,
+    }
+)
 
 
 def empty(schema: pl.Schema) -> pl.DataFrame:

@@ -1,11 +1,13 @@
-"""The date-range flow: reprocess inputs and replace exactly one range of `published`.
+"""The date-range flow: reprocess the given inputs where their rows fall in a range of `published`.
 
 ``newsclean backfill --since 2022-07-01 --until 2022-07-31 [--input PATH ...]`` cleans the
-inputs again (ignoring completion markers), keeps the articles and copies published in the
-range, and replaces that range of the ``articles`` and ``duplicates`` tables with a predicate
-overwrite (one commit per table); every other date is untouched. Rejected inputs are inserted
-as in a normal run. The commit goes through a pending manifest like every run, so a killed
-backfill is completed by the next run on the same output.
+given inputs again (whatever the ledger says) and replaces the rows of those inputs whose old
+or new ``published`` lies in the range: the old row is deleted and the new one written, in
+whichever table it now belongs (an article that now fails a filter moves to ``rejected``).
+Rows of inputs not given stay, whatever their date, and so do the given inputs' rows outside
+the range. The commit goes through a pending manifest like every run, so a killed backfill is
+completed by the next run on the same output. A backfill writes no ledger rows: a later run
+still reprocesses what changed since the ledger's last record.
 """
 
 from __future__ import annotations
@@ -15,9 +17,9 @@ import time
 
 from prefect import flow, get_run_logger
 
-from flows.ingest import clean_and_commit, load_config_file, stage_key
+from flows.ingest import RunScope, clean_and_commit, load_config_file, plan_run, stage_key
 from flows.runners import default_task_runner
-from flows.sources import discover_files, plan_units
+from flows.sources import discover_files
 from flows.storage import Storage
 
 
@@ -40,9 +42,11 @@ def backfill_flow(
     storage = Storage(output)
     with storage.lock():
         storage.recover()
-        units = plan_units(discover_files(inputs), cfg)
-        logger.info("backfill %s..%s: %d units from %s", since, until, len(units), inputs)
-        stats, written = clean_and_commit(units, cfg, storage, show_progress, replace_range=(since, until))
+        plan, units, old_rows = plan_run(storage, cfg, inputs, discover_files(inputs), [], force=True)
+        logger.info("backfill %s..%s: %d units from %s: %s", since, until, len(units), inputs, plan.summary())
+        scope = RunScope(replace_range=(since, until), members=frozenset(plan.members))
+        stats, written = clean_and_commit(units, cfg, storage, old_rows, scope, show_progress=show_progress)
+        written.pop("placed")
         storage.drop_staging([stage_key(u, cfg) for u in units])
     written.update(
         {

@@ -5,7 +5,7 @@ Pages are read as clean_pages reads them (characters fixed, indentation kept:
 (``cleaners.boilerplate.rule_kept_lines``: what the classifier scores). Labels come from the
 gold bodies: a line is "body" when at least half of its word 4-grams
 (all its words, for lines under four words) occur in the page's gold text. The model is an
-L2-regularised logistic regression over ``cleaners.lines.FEATURE_NAMES`` (standardised), fitted
+L2-regularised logistic regression over ``cleaners.boilerplate.features.FEATURE_NAMES`` (standardised), fitted
 by Newton's method with numpy; each line is weighted by its word count, normalised per page so
 every page counts the same (the metric is a macro average over pages).
 
@@ -34,11 +34,12 @@ from typing import NamedTuple
 
 import numpy as np
 
-from cleaners.boilerplate import MODEL_RESOURCE, LineClassifier, LineModel, TreeModel, rule_kept_lines
+from cleaners.boilerplate import MODEL_PATH, LineClassifier, LineModel, TreeModel, rule_kept_lines
+from cleaners.boilerplate.features import FEATURE_NAMES, SMOOTHING_NAMES, line_features, smoothing_features
+from cleaners.boilerplate.lines import split_lines
 from cleaners.chars import fix_characters
 from cleaners.config import BoilerplateConfig
 from cleaners.document import text_page_chars
-from cleaners.lines import FEATURE_NAMES, SMOOTHING_NAMES, line_features, smoothing_features, split_lines
 from cleaners.metrics import macro_prf, shingles
 from cleaners.steps import build_steps
 from cleaners.words import WORD_CHARS_RE
@@ -274,7 +275,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--depth", type=int, default=TreeParams().depth)
     parser.add_argument("--rate", type=float, default=TreeParams().rate)
     parser.add_argument("--no-cv", action="store_true", help="skip cross-validation and split halves")
-    parser.add_argument("--write", action="store_true", help=f"write cleaners/{MODEL_RESOURCE}")
+    parser.add_argument("--write", action="store_true", help=f"write the shipped weights ({MODEL_PATH})")
     args = parser.parse_args(argv)
     cfg = BoilerplateConfig()
     if args.min_keep is not None:
@@ -301,7 +302,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     resub = score_pages(pages, cfg, model)
     print(f"fit all (resub) P {resub['precision']:.4f} R {resub['recall']:.4f} F1 {resub['f1']:.4f}")
     if args.write:
-        out = Path(__file__).resolve().parents[1] / "cleaners" / MODEL_RESOURCE
+        out = MODEL_PATH
         payload = {
             "about": "line classifier for cleaners.boilerplate; refit with python -m flows.fit_boilerplate --write",
             "fit_args": {k: v for k, v in vars(args).items() if k not in ("directory", "write")},

@@ -20,7 +20,7 @@ from __future__ import annotations
 import os
 import re
 import stat
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,12 +50,13 @@ class Unit:
     """One task's worth of input, with a stable key for completion markers."""
 
     kind: str  # "files" | "warc" | "urls"
-    items: tuple[str, ...]  # file paths or URLs
+    items: tuple[str, ...]  # file sources (path_of_source opens them) or URLs
     formats: tuple[str | None, ...] = ()  # per item, for "files"
+    stamp: str = ""  # the items' sizes and mtimes when planned: staged work is reused only for the same files
 
     @property
     def key(self) -> str:
-        digest = xxhash.xxh3_64_hexdigest("\n".join(self.items).encode("utf-8", "surrogateescape"))
+        digest = xxhash.xxh3_64_hexdigest("\n".join((*self.items, self.stamp)).encode("utf-8", "surrogateescape"))
         return f"{self.kind}-{digest}"
 
     def __len__(self) -> int:
@@ -169,6 +170,18 @@ def _walk(top: Path, found: dict[str, InputFile], visited: set[tuple[int, int]])
                 found[key] = InputFile(key, format_of(entry.name))
 
 
+def stat_stamp(sources: Iterable[str]) -> str:
+    """A digest of the files' sizes and mtimes (missing files count as such)."""
+    parts = []
+    for s in sources:
+        try:
+            st = os.stat(path_of_source(s))
+            parts.append(f"{st.st_size}:{st.st_mtime_ns}")
+        except (OSError, ValueError):
+            parts.append("-")
+    return xxhash.xxh3_64_hexdigest("\n".join(parts).encode())
+
+
 def plan_units(files: list[InputFile], cfg: PipelineConfig, urls: list[str] | None = None) -> list[Unit]:
     """Group inputs into units: file batches, one unit per WARC file, URL batches."""
     units: list[Unit] = []
@@ -176,23 +189,37 @@ def plan_units(files: list[InputFile], cfg: PipelineConfig, urls: list[str] | No
     size = cfg.run.batch_size
     for i in range(0, len(pages), size):
         chunk = pages[i : i + size]
-        units.append(Unit("files", tuple(f.path for f in chunk), tuple(f.format for f in chunk)))
-    units += [Unit("warc", (f.path,)) for f in files if f.format == "warc"]
+        items = tuple(f.path for f in chunk)
+        units.append(Unit("files", items, tuple(f.format for f in chunk), stat_stamp(items)))
+    units += [Unit("warc", (f.path,), stamp=stat_stamp([f.path])) for f in files if f.format == "warc"]
     urls = list(dict.fromkeys(urls or []))  # de-duplicated, order kept
     for i in range(0, len(urls), size):
         units.append(Unit("urls", tuple(urls[i : i + size])))
     return units
 
 
-def read_file_page(item: InputFile, max_bytes: int) -> RawPage:
-    """Read one file (bounded); raise PageError(stage='load') with a reason on failure."""
-    if item.format is None:
-        raise PageError("load", "unsupported_file_type", f"not a page type newsclean reads: {Path(item.path).name}")
+def file_fingerprint(size: int, mtime_ns: int, data: bytes | None) -> str:
+    """``<size>:<mtime_ns>:<xxh3-128 of data>`` (``-`` when the bytes were not read): what the
+    ledger records of a file input (flows/changes.py)."""
+    digest = xxhash.xxh3_128_hexdigest(data) if data is not None else "-"
+    return f"{size}:{mtime_ns}:{digest}"
+
+
+def read_file_page(item: InputFile, max_bytes: int, fingerprints: dict[str, str] | None = None) -> RawPage:
+    """Read one file (bounded); raise PageError(stage='load') with a reason on failure.
+
+    ``fingerprints`` gets the file's fingerprint under its source, from its stat and the bytes
+    read (so it describes exactly what was cleaned).
+    """
     path = Path(path_of_source(item.path))
     if item.format == UNLISTED_FOLDER:
         raise PageError("load", "unreadable", _unlisted_detail(path))
     try:
         st = path.stat()
+        if fingerprints is not None:  # every file that exists gets one, read or not
+            fingerprints[item.path] = file_fingerprint(st.st_size, st.st_mtime_ns, None)
+        if item.format is None:
+            raise PageError("load", "unsupported_file_type", f"not a page type newsclean reads: {Path(item.path).name}")
         if not stat.S_ISREG(st.st_mode):  # opening a fifo would block the run forever
             raise PageError("load", "unreadable", f"not a regular file (mode {stat.filemode(st.st_mode)})")
         size = st.st_size
@@ -204,6 +231,8 @@ def read_file_page(item: InputFile, max_bytes: int) -> RawPage:
         raise PageError("load", "unreadable", unreadable_detail(path, exc)) from exc
     if len(data) > max_bytes:
         raise PageError("load", "too_large", f"more than {max_bytes} bytes")
+    if fingerprints is not None:
+        fingerprints[item.path] = file_fingerprint(st.st_size, st.st_mtime_ns, data)
     fmt = None if item.format == "sniff" else item.format
     return RawPage(source=item.path, data=data, name=display_source(path.name), format=fmt)
 
@@ -226,16 +255,16 @@ def _unlisted_detail(path: Path) -> str:
     return "folder not listed when the inputs were discovered, its files not read"
 
 
-def _iter_files(unit: Unit, cfg: PipelineConfig) -> Iterator[RawPage | LoadFailure]:
+def iter_file_pages(unit: Unit, cfg: PipelineConfig, fingerprints: dict[str, str] | None = None) -> Iterator[RawPage | LoadFailure]:
     for path, fmt in zip(unit.items, unit.formats):
         try:
-            yield read_file_page(InputFile(path, fmt), cfg.load.max_input_bytes)
+            yield read_file_page(InputFile(path, fmt), cfg.load.max_input_bytes, fingerprints)
         except PageError as err:
             yield load_failure(path, err)
 
 
 def _unit_readers() -> dict[str, Callable[[Unit, PipelineConfig], Iterator[RawPage | LoadFailure]]]:
-    readers: dict[str, Callable] = {"files": _iter_files}
+    readers: dict[str, Callable] = {"files": iter_file_pages}
     try:  # web sources and WARC arrive in their own modules
         from flows import warc
 

@@ -10,7 +10,8 @@ Layout under the output directory::
       lock.guard             flock'd for the milliseconds it takes to change the lock
       staging/<unit>-<cfg>/  cleaned batches of a unit (Parquet) + _SUCCESS once complete
       pending/<commit>/      the computed table changes of one commit + _READY
-      done/<unit>            completion marker of an input unit, written after its commit
+    dedup_index/  Delta table (internal): fingerprints of every written page, for later runs
+    inputs/       Delta table (internal): the ledger of committed inputs (flows/changes.py)
 
 Guarantees (see README "Guarantees and recovery"):
 - every table write casts the frame to its schema and inserts only rows whose ``doc_id`` the
@@ -19,8 +20,9 @@ Guarantees (see README "Guarantees and recovery"):
 - the changes of one commit (articles, duplicates, rejected) are first written to
   ``pending/`` and marked ``_READY``; then each table is merged. A run killed in between
   replays the pending commit on the next start, so the tables end as if nothing happened;
-- a unit's completion marker is written only after its rows are committed, so a rerun skips
-  finished inputs and redoes unfinished ones;
+- an input's ledger row (``inputs``) is written by the run's last commit, after its rows, so a
+  rerun skips finished inputs and redoes unfinished ones; a commit that replaces an input's
+  rows deletes the old ones (every table, keyed by ``doc_id``) before inserting the new.
 - a write that fails raises ``StorageWriteError`` naming what was written, where, and the OS
   reason; a commit it interrupts stays pending and is replayed by the next run.
 """
@@ -44,6 +46,7 @@ from deltalake.exceptions import DeltaError, TableNotFoundError
 
 from cleaners import dedup, schema
 from flows import writerlock
+from flows.changes import input_of_row
 from flows.failpoints import failpoint
 from flows.writerlock import LockedError as LockedError  # raised by Storage.lock; callers import it from here
 
@@ -52,11 +55,14 @@ TABLES = {
     "duplicates": schema.DUPLICATES_SCHEMA,
     "rejected": schema.REJECTED_SCHEMA,
     "dedup_index": dedup.INDEX_SCHEMA,  # internal: the persistent fingerprint index
+    "inputs": schema.INPUTS_SCHEMA,  # internal: the ledger of committed inputs
 }
 PUBLIC_TABLES = ("articles", "duplicates", "rejected")
-PARTITIONS = {"articles": [schema.PUBLISHED], "duplicates": [schema.PUBLISHED], "rejected": None, "dedup_index": None}
-# commit order: the quarantine and the copies first, then the index, the articles last
-COMMIT_ORDER = ("rejected", "duplicates", "dedup_index", "articles")
+PARTITIONS = {"articles": [schema.PUBLISHED], "duplicates": [schema.PUBLISHED], "rejected": None, "dedup_index": None, "inputs": None}
+# commit order: the quarantine and the copies first, then the index, the articles, and last the
+# ledger that tells the next run these inputs are done
+COMMIT_ORDER = ("rejected", "duplicates", "dedup_index", "articles", "inputs")
+ROW_TABLES = ("articles", "duplicates", "rejected")  # the tables whose rows name their input in `source`
 
 # Delta has no unsigned integers: the index's hash lists are stored bit-for-bit as signed.
 _UNSIGNED_LISTS = {"dedup_index": ("shingles", "band_keys")}
@@ -199,23 +205,10 @@ class Storage:
         with _write_errors("stage cleaned pages", directory):
             (directory / "_SUCCESS").write_text(json.dumps(result))
 
-    def is_done(self, unit_key: str) -> bool:
-        return (self.state_dir / "done" / unit_key).exists()
-
-    def mark_done(self, unit_keys: list[str], info: dict) -> None:
-        d = self.state_dir / "done"
-        with _write_errors("write completion markers", d):
-            d.mkdir(parents=True, exist_ok=True)
-            for key in unit_keys:
-                tmp = d / f".{key}.tmp"
-                tmp.write_text(json.dumps(info, default=str))
-                tmp.replace(d / key)
-
-    def clear_done_if_tables_missing(self) -> bool:
-        """Completion markers without tables (the user deleted them) mean nothing: forget them."""
-        done = self.state_dir / "done"
-        if done.exists() and not self.exists("articles"):
-            shutil.rmtree(done, ignore_errors=True)
+    def forget_ledger_if_tables_missing(self) -> bool:
+        """A ledger without its tables (the user deleted them) means nothing: forget it."""
+        if self.exists("inputs") and not all(self.exists(t) for t in PUBLIC_TABLES):
+            shutil.rmtree(self.root / "inputs", ignore_errors=True)
             return True
         return False
 
@@ -246,6 +239,78 @@ class Storage:
         if not self.exists(table):
             return schema.empty(TABLES[table]).lazy()
         return _decode(table, pl.scan_delta(self.uri(table)))
+
+    def ledger(self, inputs: list[str], roots: list[str]) -> pl.DataFrame:
+        """Ledger rows of ``inputs`` and of every input at or under one of ``roots``."""
+        under = pl.lit(False)
+        for root in roots:
+            under = under | (pl.col(schema.INPUT) == root) | pl.col(schema.INPUT).str.starts_with(root.rstrip("/") + "/")
+        return self.scan("inputs").filter(pl.col(schema.INPUT).is_in(pl.Series(inputs, dtype=pl.String).implode()) | under).collect()
+
+    def inputs_under(self, roots: list[str]) -> list[str]:
+        """The inputs (files and WARC archives, not URLs) of every row under ``roots``."""
+        under = pl.lit(False)
+        for root in roots:
+            under = under | (pl.col(schema.SOURCE) == root) | pl.col(schema.SOURCE).str.starts_with(root.rstrip("/") + "/")
+        found = [
+            self.scan(t).filter(under).select(input_of_row(pl.col(schema.SOURCE)).alias(schema.INPUT)).unique().collect()
+            for t in ROW_TABLES
+        ]
+        return sorted(set(pl.concat(found)[schema.INPUT].to_list()))
+
+    def rows_of_inputs(self, inputs: list[str], warc_inputs: list[str]) -> pl.DataFrame:
+        """Every row the given inputs hold in the three tables: table, doc_id, input, published,
+        cluster_id. A file's or URL's rows have ``source == input``; a WARC file's rows
+        ``source == <input>#<record id>``."""
+        names = pl.Series(inputs, dtype=pl.String).implode()
+        warcs = pl.Series(warc_inputs, dtype=pl.String).implode()
+        parts = []
+        for table in ROW_TABLES:
+            columns = self.scan(table).collect_schema().names()
+            source = pl.col(schema.SOURCE)
+            from_warc = input_of_row(source)
+            parts.append(
+                self.scan(table)
+                .filter(source.is_in(names) | from_warc.is_in(warcs))
+                .select(
+                    pl.lit(table).alias("table"),
+                    schema.DOC_ID,
+                    pl.when(source.is_in(names)).then(source).otherwise(from_warc).alias(schema.INPUT),
+                    (pl.col(schema.PUBLISHED) if schema.PUBLISHED in columns else pl.lit(None, pl.Date)).alias(schema.PUBLISHED),
+                    (pl.col(schema.CLUSTER_ID) if schema.CLUSTER_ID in columns else pl.lit(None, pl.String)).alias(schema.CLUSTER_ID),
+                )
+                .collect()
+            )
+        return pl.concat(parts, how="vertical_relaxed")
+
+    def cluster_members(self, inputs: list[str]) -> list[tuple[str, str]]:
+        """``(input, kind)`` of every row sharing a story cluster with a row of ``inputs``."""
+        if not inputs:
+            return []
+        known = self.scan("inputs").select(schema.INPUT, schema.KIND)
+        warcs = known.filter(pl.col(schema.KIND) == "warc").select(schema.INPUT).collect()[schema.INPUT].to_list()
+        clusters = self.rows_of_inputs(inputs, warcs)[schema.CLUSTER_ID].drop_nulls().unique()
+        if clusters.is_empty():
+            return []
+        sources = pl.concat(
+            [
+                self.scan(t).filter(pl.col(schema.CLUSTER_ID).is_in(clusters.implode())).select(schema.SOURCE).collect()
+                for t in ("articles", "duplicates")
+            ]
+        )[schema.SOURCE]
+        ledger = known.collect()
+        kind_of = dict(zip(ledger[schema.INPUT].to_list(), ledger[schema.KIND].to_list()))
+        out: dict[str, str] = {}
+        for source in sources.to_list():
+            if source in kind_of:
+                out[source] = kind_of[source]
+                continue
+            warc = source.rsplit("#", 1)[0]
+            if kind_of.get(warc) == "warc":
+                out[warc] = "warc"
+            else:  # a row whose input's ledger row was not written (a killed run)
+                out[source] = "url" if "://" in source else "file"
+        return sorted(out.items())
 
     def version(self, table: str) -> int | None:
         return DeltaTable(self.uri(table)).version() if self.exists(table) else None
@@ -303,20 +368,6 @@ class Storage:
             )
         return int(metrics.get("num_target_rows_deleted", 0))
 
-    def replace_range(self, table: str, df: pl.DataFrame, since: dt.date, until: dt.date) -> WriteResult:
-        """Replace exactly the ``published`` range [since, until] of a table in one commit."""
-        if since > until:
-            raise ValueError(f"empty range: since {since} is after until {until}")
-        df = schema.conform(df, TABLES[table]).unique(subset=[schema.DOC_ID], keep="first", maintain_order=True)
-        outside = df.filter(~pl.col(schema.PUBLISHED).is_between(since, until) | pl.col(schema.PUBLISHED).is_null())
-        if outside.height:
-            raise ValueError(f"{outside.height} rows fall outside {since}..{until}; refusing to write them in a range replace")
-        self.ensure_tables()
-        predicate = f"{schema.PUBLISHED} >= '{since.isoformat()}' AND {schema.PUBLISHED} <= '{until.isoformat()}'"
-        with _write_errors(f"write table {table}", self.uri(table)):
-            write_deltalake(self.uri(table), _arrow(df), mode="overwrite", predicate=predicate, partition_by=PARTITIONS[table])
-        return WriteResult(table, df.height, df.height)
-
     # --- maintenance -------------------------------------------------------------------
     def compact(self) -> dict[str, dict]:
         """Rewrite small files into larger ones (a new table version; readers are not disturbed)."""
@@ -365,13 +416,11 @@ class Storage:
         return out
 
     # --- commits through pending manifests ---------------------------------------------
-    def stage_commit(
-        self, frames: dict[str, pl.DataFrame], unit_keys: list[str], info: dict, replace_range: tuple[dt.date, dt.date] | None = None
-    ) -> Path:
+    def stage_commit(self, frames: dict[str, pl.DataFrame], info: dict) -> Path:
         """Write a commit's table changes to pending/<id>/ and mark it _READY.
 
-        With ``replace_range=(since, until)`` the commit is a backfill: articles and duplicates
-        replace exactly that range of ``published`` (inclusive); rejected rows are inserted.
+        ``frames`` maps a table to the rows to insert and ``<table>_delete`` to a frame of the
+        ``doc_id``s to delete from it first (an input's old rows being replaced).
         """
         d = self.state_dir / "pending" / (dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8])
         # a commit that fails here has no _READY: the next run discards it (see recover)
@@ -380,39 +429,32 @@ class Storage:
             for table, frame in frames.items():
                 frame_path = d / f"{table}.parquet"
                 tmp = d / f"{table}.tmp"
-                (schema.conform(frame, TABLES[table]) if table in TABLES else frame).write_parquet(tmp)
+                (schema.conform(frame, TABLES[table]) if table in TABLES else frame.select(schema.DOC_ID)).write_parquet(tmp)
                 tmp.replace(frame_path)
-            mode = {"since": replace_range[0].isoformat(), "until": replace_range[1].isoformat()} if replace_range else None
-            (d / "units.json").write_text(json.dumps({"units": unit_keys, "info": info, "replace_range": mode}, default=str))
+            (d / "commit.json").write_text(json.dumps({"info": info}, default=str))
             (d / "_READY").write_text("")
         return d
 
     def apply_commit(self, pending: Path) -> dict[str, WriteResult]:
-        """Merge a pending commit into the tables (idempotent), mark its units done, remove it.
+        """Apply a pending commit (idempotent): per table, delete the listed ``doc_id``s, then
+        insert the new rows; the ledger last. Replaying a half-applied commit deletes what it
+        had inserted and inserts it again, so the tables end the same.
 
         A write that fails raises ``StorageWriteError`` and leaves the commit pending and READY:
-        the next run on this output replays it (tables already merged insert nothing again).
+        the next run on this output replays it.
         """
-        meta = json.loads((pending / "units.json").read_text())
-        rng = meta.get("replace_range")
         results = {}
         for table in COMMIT_ORDER:
             if table == "articles":
                 failpoint("mid_commit")
-            path = pending / f"{table}.parquet"
-            if not path.exists():
-                continue
-            frame = pl.read_parquet(path)
+            if table == "inputs":
+                failpoint("before_markers")
             deletions = pending / f"{table}_delete.parquet"
-            if deletions.exists():  # a backfill: forget the replaced range's index rows first
+            if deletions.exists():
                 self.delete_ids(table, pl.read_parquet(deletions)[schema.DOC_ID])
-            if rng and PARTITIONS[table]:
-                since, until = dt.date.fromisoformat(rng["since"]), dt.date.fromisoformat(rng["until"])
-                results[table] = self.replace_range(table, frame, since, until)
-            else:
-                results[table] = self.insert_new(table, frame)
-        failpoint("before_markers")
-        self.mark_done(meta["units"], meta.get("info", {}))
+            path = pending / f"{table}.parquet"
+            if path.exists():
+                results[table] = self.insert_new(table, pl.read_parquet(path))
         shutil.rmtree(pending, ignore_errors=True)
         return results
 

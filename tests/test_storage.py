@@ -266,18 +266,19 @@ def test_failed_table_write_names_table_path_and_os_reason_and_the_commit_stays_
     st.ensure_tables()
     articles = S.conform(_rows(["a", "b"]).with_columns(pl.lit(dt.date(2024, 1, 1)).alias(S.PUBLISHED)), S.ARTICLES_SCHEMA)
     rejected = pl.DataFrame({S.DOC_ID: ["r"], S.SOURCE: ["/in/r"], S.REASON: ["too_short"]})
-    pending = st.stage_commit({"rejected": rejected, "articles": articles}, ["unit-1"], {})
+    ledger = pl.DataFrame({S.DOC_ID: ["u1"], S.INPUT: ["/in/unit-1"], S.KIND: ["file"], S.FINGERPRINT: [""], S.RETRY: [False]})
+    pending = st.stage_commit({"rejected": rejected, "articles": articles, "inputs": ledger}, {})
     obstacle = tmp_path / "articles" / "published=2024-01-01"
     obstacle.write_text("not a folder")  # the partition folder cannot be created
     with pytest.raises(StorageWriteError) as err:
         st.apply_commit(pending)
     assert str(err.value) == f"cannot write table articles at {tmp_path / 'articles'}: Not a directory (errno 20)"
-    assert (pending / "_READY").exists() and not st.is_done("unit-1")
+    assert (pending / "_READY").exists() and st.read("inputs").height == 0
     assert st.read("rejected").height == 1  # written before the failure
     obstacle.unlink()
     st.recover()
     assert sorted(st.read("articles")[S.DOC_ID].to_list()) == ["a", "b"]
-    assert st.read("rejected").height == 1 and st.is_done("unit-1") and not pending.exists()
+    assert st.read("rejected").height == 1 and st.read("inputs").height == 1 and not pending.exists()
 
 
 def test_write_error_without_an_os_reason_gets_one_from_the_folder(tmp_path):
@@ -298,7 +299,7 @@ def test_failed_state_write_is_a_storage_error(tmp_path):
     (tmp_path / "_state").mkdir()
     (tmp_path / "_state" / "pending").write_text("not a folder")
     with pytest.raises(StorageWriteError, match=r"^cannot stage a commit at .*/_state/pending/\S+: Not a directory \(errno 20\)$"):
-        st.stage_commit({"rejected": pl.DataFrame({S.DOC_ID: ["r"], S.SOURCE: ["/in/r"], S.REASON: ["too_short"]})}, ["u"], {})
+        st.stage_commit({"rejected": pl.DataFrame({S.DOC_ID: ["r"], S.SOURCE: ["/in/r"], S.REASON: ["too_short"]})}, {})
 
 
 def test_lock_that_cannot_be_written_is_a_storage_error(tmp_path):

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from cleaners.boilerplate import (
-    MODEL_RESOURCE,
+    MODEL_PATH,
     LineClassifier,
     LineModel,
     TextPage,
@@ -27,10 +27,11 @@ from cleaners.boilerplate import (
     strip_boilerplate,
     strip_boilerplate_with_edits,
 )
+from cleaners.boilerplate.features import FEATURE_NAMES, SMOOTHING_NAMES
+from cleaners.boilerplate.lines import split_lines
 from cleaners.chars import fix_characters
 from cleaners.config import BoilerplateConfig, PipelineConfig
 from cleaners.document import text_page_chars
-from cleaners.lines import FEATURE_NAMES, SMOOTHING_NAMES, split_lines
 
 from shared_data import need
 
@@ -245,8 +246,7 @@ def test_golden_known_failures(case: dict) -> None:
 
 
 def test_shipped_model_is_small_and_matches_features() -> None:
-    path = Path(__file__).resolve().parents[2] / "cleaners" / MODEL_RESOURCE
-    assert path.stat().st_size < 20_000
+    assert MODEL_PATH.stat().st_size < 20_000
     model = default_model()
     assert model is not None
     assert model.stage1.features == FEATURE_NAMES

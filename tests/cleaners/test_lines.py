@@ -1,4 +1,4 @@
-"""cleaners.lines: page lines, the vectorised feature helpers against plain loops, features."""
+"""cleaners.boilerplate.lines and .features: page lines, the vectorised feature helpers against plain loops, features."""
 
 from __future__ import annotations
 
@@ -9,23 +9,24 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cleaners.lines import (
+from cleaners.boilerplate.features import (
     CJK_FUNCTION_CHARS,
     DIGIT_CHAR_RE,
     FEATURE_NAMES,
     PUNCT_CHAR_RE,
     SEPARATOR_CHARS,
     SMOOTHING_NAMES,
-    STOPWORDS,
-    _choose_stopwords,
+    STOPWORD_LANGUAGES,
+    _best_language,
     _class_counts,
     _same_indent,
     _window_sum,
+    _word_masks,
     line_features,
     smoothing_features,
-    split_lines,
     stopwords_for,
 )
+from cleaners.boilerplate.lines import split_lines
 from cleaners.words import CJK_RE, count_words_cjk, hyphenated_words
 
 SPLIT_CASES = [
@@ -99,10 +100,14 @@ def test_same_indent_is_the_plain_loop(indents: list[int], width: int) -> None:
 
 
 def test_stoplist_follows_the_page_language() -> None:
-    german = "Die Regierung hat am Dienstag mitgeteilt, dass sie sich aus dem Projekt zurückzieht und nicht mehr".lower()
-    assert _choose_stopwords(german.split()) == stopwords_for("de")
-    assert _choose_stopwords("the station is to be left by them".split()) == stopwords_for("en")
-    assert _choose_stopwords([]) == STOPWORDS
+    german = "Die Regierung hat am Dienstag mitgeteilt, dass sie sich aus dem Projekt zurückzieht und nicht mehr."
+    english = "the station is to be left by them"
+    assert STOPWORD_LANGUAGES[_best_language(_word_masks(german.lower().split()))] == "de"
+    assert STOPWORD_LANGUAGES[_best_language(_word_masks(english.split()))] == "en"
+    # the stop_density feature counts the page language's stoplist
+    words = [w.lower() for w in hyphenated_words(german)]
+    density = line_features(split_lines(german))[0, FEATURE_NAMES.index("stop_density")]
+    assert density == sum(w in stopwords_for("de") for w in words) / len(words) > 0.3
 
 
 def test_feature_matrices_have_the_named_columns() -> None:

@@ -58,20 +58,55 @@ def test_backfill_replaces_only_its_range(dated, tmp_path):
     st = Storage(out)
     before = st.read("articles").sort("published")
     assert before["published"].cast(pl.String).to_list() == ["2022-07-01", "2022-07-15", "2022-08-01"]
-    # the July 15 page is corrected at its source; a normal rerun must not change the table
+    # the July 15 and August 1 pages are corrected at their source; the backfill of July redoes
+    # the July page only
     (dated / "b.txt").write_text(_page("b", "Herring catch falls again in the north", "July 15, 2022", "Bravo corrected."))
-    ingest_flow(inputs=[str(dated)], output=str(out), overrides=SHORT_OK)
-    assert "Bravo corrected." not in " ".join(st.read("articles")["text"].to_list())
+    (dated / "c.txt").write_text(_page("c", "Clock museum reopens after restoration", "August 1, 2022", "Charlie corrected."))
     res = backfill_flow(since=dt.date(2022, 7, 10), until=dt.date(2022, 7, 31), inputs=[str(dated)], output=str(out), overrides=SHORT_OK)
     assert res["articles"] == 1 and res["outside_range"] == 2
     after = st.read("articles").sort("published")
     assert after.height == 3
     texts = dict(zip(after["published"].cast(pl.String), after["text"]))
-    assert "Bravo corrected." in texts["2022-07-15"]
+    assert "Bravo corrected." in texts["2022-07-15"] and "Charlie corrected." not in texts["2022-08-01"]
     # other dates untouched, row for row (ingested_at included)
     untouched = ["2022-07-01", "2022-08-01"]
     keep = pl.col("published").cast(pl.String).is_in(untouched)
     assert after.filter(keep).equals(before.filter(keep))
+    # the backfill wrote no ledger rows: a normal run still sees c.txt changed and redoes it
+    ingest_flow(inputs=[str(dated)], output=str(out), overrides=SHORT_OK)
+    assert "Charlie corrected." in " ".join(st.read("articles")["text"].to_list())
+
+
+def test_backfill_keeps_rows_of_inputs_it_was_not_given(dated, tmp_path):
+    """Regression (issue 12): a backfill of one folder deleted every row of its range."""
+    copies = tmp_path / "copies"
+    copies.mkdir()
+    (copies / "d.txt").write_text(_page("a", "Budget vote reported by a second paper", "July 20, 2022", "Delta copy."))
+    (copies / "e.txt").write_text(_page("c", "Clocks back on show for the public", "July 21, 2022", "Echo copy."))
+    out = tmp_path / "clean"
+    ingest_flow(inputs=[str(dated)], output=str(out), overrides=SHORT_OK)
+    ingest_flow(inputs=[str(copies)], output=str(out), overrides=SHORT_OK)
+    st = Storage(out)
+
+    def rows() -> dict[str, str]:
+        return {r["source"]: t for t in ("articles", "duplicates", "rejected") for r in st.read(t).iter_rows(named=True)}
+
+    before = rows()
+    assert len(before) == 5
+    backfill_flow(since=dt.date(2022, 7, 1), until=dt.date(2022, 7, 31), inputs=[str(dated)], output=str(out), overrides=SHORT_OK)
+    after = rows()
+    # every input still holds exactly one row; the copies' clusters were decided again from all
+    # their members (d.txt, the longer copy of a.txt, is now the canonical, as a fresh run has it)
+    assert sorted(after) == sorted(before)
+    counts = [sum(r["source"] == s for t in ("articles", "duplicates", "rejected") for r in st.read(t).iter_rows(named=True)) for s in after]
+    assert counts == [1] * 5
+    articles = st.read("articles")
+    for dup in st.read("duplicates").iter_rows(named=True):
+        assert dup["canonical_doc_id"] in articles["doc_id"].to_list()
+        assert articles.filter(pl.col("doc_id") == dup["canonical_doc_id"])["cluster_id"].item() == dup["cluster_id"]
+    # and a later run over the copies has nothing to redo
+    summary = ingest_flow(inputs=[str(copies)], output=str(out), overrides=SHORT_OK)
+    assert summary["inputs_already_done"] == 2 and summary["pages_read"] == 0
 
 
 def test_backfill_cli_validates_dates(tmp_path):

@@ -82,10 +82,10 @@ RULE_LINES = st.one_of(
 def test_rule_word_bounds_skip_only_rules_that_cannot_match(text: str) -> None:
     """The word-count tiers of the named rules give the same first matching rule as trying
     every rule (the bounds are exact, not a heuristic)."""
-    from cleaners.boilerplate import LINE_RULES, _rules_for
-    from cleaners.lines import split_lines
+    from cleaners.boilerplate.lines import split_lines
+    from cleaners.boilerplate.rules import LINE_RULES, rules_for
 
     for line in split_lines(text):
         every = next((kind for kind, rule in LINE_RULES if rule(line, CFG)), None)
-        tiered = next((kind for kind, rule in _rules_for(line.n_words) if rule(line, CFG)), None)
+        tiered = next((kind for kind, rule in rules_for(line.n_words) if rule(line, CFG)), None)
         assert tiered == every

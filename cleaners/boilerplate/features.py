@@ -1,15 +1,13 @@
-"""Line model and line features for plain-text pages (used by cleaners.boilerplate).
+"""Line features for the boilerplate classifier (``model.py``).
 
-A plain-text page (a ``.txt`` dump or an HTML page rendered to text) is read as a list of
-``PageLine``: the text without its indentation and list marker, the indentation width, the
-marker, and the paragraph group (lines not separated by a blank line share a group).
-
-``line_features(lines)`` turns the lines into one numeric vector each (``FEATURE_NAMES``), the
-input of the logistic line classifier whose weights ship in ``boilerplate_model.json``. The
-features follow jusText adapted to text lines: length in words, stopword density, punctuation,
-digit and capital density, sentence-final punctuation, list markers, indentation relative to
-the page's prose indentation, position, and the same signals averaged over the neighbours so a
-short line between good paragraphs can stay. Pure functions; no I/O.
+``line_features(lines)`` turns a page's lines (``lines.PageLine``) into one numeric vector each
+(``FEATURE_NAMES``), the input of the logistic line classifier whose weights ship in
+``model.json``. The features follow jusText adapted to text lines: length in words, stopword
+density, punctuation, digit and capital density, sentence-final punctuation, list markers,
+indentation relative to the page's prose indentation, position, and the same signals averaged
+over the neighbours so a short line between good paragraphs can stay. ``smoothing_features``
+are the second stage's: a line's first-stage probability beside its neighbours' and its place
+relative to the page's main text. Pure functions; no I/O.
 """
 
 from __future__ import annotations
@@ -21,38 +19,17 @@ import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from types import MappingProxyType
-from typing import NamedTuple
 
 import numpy as np
 from wordfreq import top_n_list
 
-from cleaners.words import CJK_RE, HYPHENATED_WORD_RE, count_words_cjk, hyphenated_words
-
-# Bullet markers that text renderers put before list items ("*", "o", "+", "-", "•", "·", "–").
-BULLET_TOKENS = ("*", "+", "-", "•", "·", "◦", "▪", "–", "o", "#")
-
-# LIST_MARKER_RE: a list marker and its spaces at the start of an unindented line.
-# matches "* Barron's" (group 1 "*"); does not match "*Emphasis*" or "Over there".
-LIST_MARKER_RE = re.compile(
-    r"^(" + "|".join(re.escape(t) for t in BULLET_TOKENS) + r"|\d{1,2}[.)])(?:\s+|$)"
-)
-
-# The bullets a LIST_MARKER_RE match can start with; with str.isdigit (wider than \d) a cheap
-# guard that never turns away a match.
-MARKER_FIRST_CHARS = frozenset(t[0] for t in BULLET_TOKENS)
-
-# O_MARKER_RE: "o" as a rendered bullet (before a capital, digit or quote). matches "o News";
-# does not match "o dear".
-O_MARKER_RE = re.compile(r"o\s+[A-Z0-9“\"']")
+from cleaners.boilerplate.lines import SENTENCE_END_RE, PageLine
+from cleaners.words import CJK_RE
 
 # PUNCT_CHAR_RE: one punctuation or symbol character. matches "," and "»"; does not match "a" or " ".
 PUNCT_CHAR_RE = re.compile(r"[^\w\s]|_")
 # DIGIT_CHAR_RE: one decimal digit. matches "7" and "٣"; does not match "x".
 DIGIT_CHAR_RE = re.compile(r"\d")
-
-# SENTENCE_END_RE: the line ends like a sentence, closing quotes and brackets allowed.
-# matches 'He said “yes.”'; does not match "Read more" or "Sign In »".
-SENTENCE_END_RE = re.compile(r"[.!?…:;。！？][\"'”’»)\]」』]*$")
 
 # English function words (the head of jusText's English stoplist): the density of these words
 # separates running prose from menus, labels and link lists.
@@ -86,51 +63,6 @@ CJK_FUNCTION_CHARS = frozenset("のはがをにでとたてしもな的了是在
 REGION_LINES = 10  # half-width of the window measuring where the page's prose mass is
 WINDOW_LINES = 3  # neighbours on each side averaged into the context features
 BLOCK_GAP_LINES = 3  # this many dropped lines in a row end a block of text
-
-
-class PageLine(NamedTuple):
-    index: int  # type: ignore[assignment]  # position among the page's non-blank lines (shadows tuple.index)
-    text: str  # stripped, list marker removed
-    raw: str  # the original line
-    indent: int  # leading spaces (tabs count 4)
-    marker: str  # list marker or ""
-    group: int  # paragraph group: lines with no blank line between them share one
-    n_words: int = 0  # count_words_cjk(text), computed once by split_lines
-    words: tuple[str, ...] = ()  # hyphenated_words(text), computed once by split_lines
-
-
-def split_lines(text: str) -> list[PageLine]:
-    """The page's non-blank lines with indentation, list marker and paragraph group."""
-    lines: list[PageLine] = []
-    append, findall, make = lines.append, HYPHENATED_WORD_RE.findall, tuple.__new__  # hot loop: bound once
-    group = 0
-    blank = True
-    for raw in text.splitlines():
-        stripped = raw.strip()
-        if not stripped:
-            if not blank:
-                group += 1
-            blank = True
-            continue
-        blank = False
-        if "\t" in raw:
-            expanded = raw.replace("\t", "    ")
-            indent = len(expanded) - len(expanded.lstrip())
-        else:
-            indent = len(raw) - len(raw.lstrip())
-        marker = ""
-        body = stripped
-        first = stripped[0]
-        if first in MARKER_FIRST_CHARS or first.isdigit():
-            m = LIST_MARKER_RE.match(stripped)
-            # "o" counts as a marker only before a capital or digit ("o News" yes, "o dear" no)
-            if m and not (m.group(1) == "o" and not O_MARKER_RE.match(stripped)):
-                marker = m.group(1)
-                body = stripped[m.end() :].strip()
-        words = tuple(findall(body))
-        n_words = len(words) if body.isascii() else count_words_cjk(body)
-        append(make(PageLine, (len(lines), body, raw, indent, marker, group, n_words, words)))
-    return lines
 
 
 @functools.cache
@@ -206,13 +138,6 @@ def _stopword_languages() -> Mapping[str, tuple[int, ...]]:
     return MappingProxyType({w: tuple(ks) for w, ks in index.items()})
 
 
-def _choose_stopwords(lower: Sequence[str]) -> frozenset[str]:
-    """The STOPWORD_LANGUAGES stoplist covering most of ``lower`` (the page's lower-cased words)."""
-    if not lower:
-        return STOPWORDS
-    return stopwords_for(STOPWORD_LANGUAGES[_best_language(_word_masks(lower))])
-
-
 FURNITURE_BIT = 1 << len(STOPWORD_LANGUAGES)  # after one bit per stoplist
 
 
@@ -235,11 +160,6 @@ def _best_language(masks: np.ndarray) -> int:
     """Index of the stoplist holding most of the words (the first one on ties)."""
     score = [int(np.count_nonzero(masks & (1 << k))) for k in range(len(STOPWORD_LANGUAGES))]
     return max(range(len(score)), key=score.__getitem__)
-
-
-def page_stopwords(lines: Sequence[PageLine]) -> frozenset[str]:
-    """The stoplist of the STOPWORD_LANGUAGES language that covers most of the page's words."""
-    return _choose_stopwords(_lower_words([w for line in lines for w in hyphenated_words(line.text)]))
 
 
 def _own_features(lines: Sequence[PageLine]) -> np.ndarray:
@@ -538,7 +458,6 @@ def smoothing_features(lines: Sequence[PageLine], feats: np.ndarray, probs: Sequ
             block_of > main_block,
         )
     ).astype(float)
-
 
 
 SMOOTHING_NAMES = (
