@@ -20,6 +20,7 @@ import functools
 import shutil
 import sys
 import time
+import types
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -30,9 +31,16 @@ sys.path.insert(0, str(ROOT / "bench"))
 import flows  # noqa: E402,F401 - sets the allocator environment before polars loads
 
 OUT = ROOT / "bench" / "out" / "profile-chunks"
+# Each function is named by the module that defines it; wrap() replaces it in every module that
+# imported it too, so calls from sibling modules are measured as well.
 PHASES = {
-    "cleaners.dedup": ["_prepare", "_shingle_sets", "_boilerplate_mask", "_regroup", "_minhash", "_candidate_pairs", "_verify", "_link_clusters", "candidate_index_query", "_match_index", "_index_frame"],
-    "cleaners.consensus": ["repair_clusters"],
+    "cleaners.dedup.batch": ["prepare_batch", "_regroup"],
+    "cleaners.dedup.minhash": ["shingle_sets", "minhash"],
+    "cleaners.dedup.furniture": ["furniture_mask"],
+    "cleaners.dedup.candidates": ["candidate_pairs", "verify"],
+    "cleaners.dedup.cluster": ["link_clusters"],
+    "cleaners.dedup.index": ["candidate_index_query", "match_index", "index_frame"],
+    "cleaners.dedup.consensus": ["repair_clusters"],
     "flows.ingest": ["cluster_run", "output_rows"],
 }
 STORAGE_PHASES = ["stage_commit", "insert_new"]
@@ -70,6 +78,10 @@ class PhasePeaks:
                 self.stack.pop()
 
         setattr(owner, name, timed)
+        if isinstance(owner, types.ModuleType):
+            for module in list(sys.modules.values()):
+                if getattr(module, name, None) is fn:
+                    setattr(module, name, timed)
 
 
 def _stage_job(args: tuple[int, int, str]) -> int:

@@ -449,7 +449,7 @@ class DedupConfig(Section):
     min_weak_size_ratio: float = setting(0.3, share())
     min_links_per_member: float = setting(2.0, number(0))  # weak edges between two groups per member of the smaller
     max_merge_rounds: int = setting(2, integer(0))  # rounds of group merging by weak edges
-    # consensus repair of the canonical text from its copies (cleaners.consensus)
+    # consensus repair of the canonical text from its copies (cleaners.dedup.consensus)
     consensus_repair: bool = setting(True, flag())
     # copies that must agree on a reading (and be a majority of those covering it)
     min_consensus_copies: int = setting(2, integer(1))

@@ -1,7 +1,7 @@
 """Columns derived from a document's final text: one function each, used wherever text changes.
 
 A cleaned row gets them in ``document.clean_decoded``; a canonical whose text consensus repair
-changes gets them again in ``consensus.repair_clusters``. Both call :func:`text_columns`, so the
+changes gets them again in ``dedup.consensus.repair_clusters``. Both call :func:`text_columns`, so the
 exact-duplicate key and the word count can never disagree with the text they describe.
 """
 
@@ -12,7 +12,7 @@ import re
 import xxhash
 
 from cleaners import schema
-from cleaners.filters import count_words
+from cleaners.words import count_words
 
 # NORM_SPACE_RE: runs of white space (the definition make_content_hash folds, by str.split).
 # "a \n b" -> one match between a and b; "ab" none

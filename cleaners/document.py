@@ -23,8 +23,8 @@ from cleaners import boilerplate, chars, decode, extract, residual, schema
 from cleaners.config import CharsConfig, PipelineConfig
 from cleaners.derived import text_columns
 from cleaners.edits import Edit, merge_edits
-from cleaners.filters import count_words
 from cleaners.steps import Stats, Step, apply_filters, apply_steps, build_filters, build_steps
+from cleaners.words import count_words
 
 
 @dataclass(frozen=True)

@@ -30,13 +30,12 @@ from wordfreq import zipf_frequency
 
 from cleaners.config import EntitiesConfig
 from cleaners.edits import Edit, merge_edits
+from cleaners.words import WORD_CHARS_RE
 
 EDIT_KIND = "name_typo"
 
 # A run of letters not glued to other word characters. "Rogzonin" in "Rogzonin’s" matches; "B2B" does not.
 LETTER_RUN_RE = re.compile(r"(?<![\w])[^\W\d_]+(?![\w])")
-# A maximal run of word characters. "B2B" and "Rogzonin" in "Rogzonin’s" match; "’" does not.
-WORD_CHARS_RE = re.compile(r"\w+")
 # Letters only, as LETTER_RUN_RE counts them. "Rogozin" matches; "B2B", "snake_case" do not.
 LETTERS_ONLY_RE = re.compile(r"[^\W\d_]+")
 

@@ -8,12 +8,9 @@ from __future__ import annotations
 
 import re
 import string
-from functools import lru_cache
 
 from cleaners.config import FilterConfig
-
-# WORD_RE: a word token. "Roscosmos’ top" -> ["Roscosmos", "top"]; "---" -> []
-WORD_RE = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
+from cleaners.words import count_words
 
 # ALPHA_RE: one letter. "a" matches, "7" does not
 ALPHA_RE = re.compile(r"[^\W\d_]")
@@ -24,12 +21,6 @@ NOT_ASCII_LETTER_BYTES = bytes(c for c in range(128) if chr(c) not in string.asc
 
 # NON_SPACE_RE: one visible character. "x" matches, " " does not
 NON_SPACE_RE = re.compile(r"\S")
-
-
-@lru_cache(maxsize=8)
-def count_words(text: str) -> int:
-    """Number of WORD_RE words; cached because the word filters and the row all ask for one text."""
-    return len(WORD_RE.findall(text))
 
 
 def count_letters(text: str) -> int:

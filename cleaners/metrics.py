@@ -7,18 +7,16 @@ macro-averaged over pages, and F1 is the harmonic mean of the two averages.
 from __future__ import annotations
 
 import math
-import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-# WORD_RE: a run of word characters. "it's 2024!" -> ["it", "s", "2024"]; "--" -> []
-WORD_RE = re.compile(r"\w+", re.UNICODE)
+from cleaners.words import WORD_CHARS_RE
 
 
 def shingles(text: str, n: int = 4) -> Counter:
     """Bag (multiset) of lower-cased word n-grams; texts shorter than n give one short gram."""
-    words = WORD_RE.findall(text.lower())
+    words = WORD_CHARS_RE.findall(text.lower())
     if len(words) < n:
         return Counter([tuple(words)]) if words else Counter()
     return Counter(tuple(words[i : i + n]) for i in range(len(words) - n + 1))

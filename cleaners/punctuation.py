@@ -21,6 +21,7 @@ from typing import NamedTuple
 
 from cleaners.config import PunctuationConfig
 from cleaners.edits import Edit, merge_edits
+from cleaners.words import LOOSE_WORD_RE
 
 EDIT_KIND = "semicolon_repair"
 
@@ -76,8 +77,6 @@ RELATIVE_MARKERS = ("who", "whom", "whose", "which", "that", "where", "when")
 SEMICOLON_RE = re.compile(r"(?<=[\w)\]’'”\".%])(?<!&amp)(?<!&quot)(?<!&gt)(?<!&lt);(?=[^\S\n]+[\w“\"‘'(])")
 # Anything that ends a chunk when scanning back from a semicolon. ", " matches; "-" does not.
 CHUNK_BOUNDARY_RE = re.compile(r"[,;:.!?“”\"()\n\u2014]")
-# A word, apostrophes and hyphens included. "Borisov’s" matches; "--" does not.
-WORD_RE = re.compile(r"\w(?:[\w’'-]*\w)?")
 # A possessive or contraction tail to ignore when comparing words. "’s" matches; "s" does not.
 POSSESSIVE_RE = re.compile(r"[’']s$")
 # A sentence or quote opening right before a chunk: ". " / "“" match; ", " does not.
@@ -151,7 +150,7 @@ def _opens_clause_after_comma(text: str, index: int) -> bool:
     end = CHUNK_BOUNDARY_RE.search(text, index + 1, index + 400)
     if end is None or end.group() != ",":
         return False
-    following = WORD_RE.findall(_segment_after(text, end.start()))
+    following = LOOSE_WORD_RE.findall(_segment_after(text, end.start()))
     return bool(following) and _bare(following[0]) not in RELATIVE_MARKERS  # "..., which means" continues
 
 
@@ -168,14 +167,14 @@ def _closes_appositive(text: str, index: int, cfg: PunctuationConfig) -> bool:
     chunk, boundary, at = _chunk_before(text, index)
     if boundary != "," or at <= 0:
         return False
-    raw = WORD_RE.findall(chunk)
+    raw = LOOSE_WORD_RE.findall(chunk)
     words = [_bare(w) for w in raw]
     if not words or len(words) > cfg.max_appositive_words or any(w in FINITE_MARKERS for w in words):
         return False
     if not (words[0] in SUBJECT_DETERMINERS or raw[0][0].isupper() or raw[0][0].isdigit()):
         return False  # an appositive is a noun phrase: "the director of ...", "DC", "Borisov's ..."
     head_chunk, head_boundary, _ = _chunk_before(text, at)
-    head_words = WORD_RE.findall(head_chunk)
+    head_words = LOOSE_WORD_RE.findall(head_chunk)
     if not head_words or not _is_capitalised(head_words[-1]):
         return False
     # a sentence-initial single word ("However, ...") is an introducer, not a name
@@ -187,13 +186,13 @@ def _is_vocative(text: str, index: int, next_word: str, cfg: PunctuationConfig) 
     chunk, boundary, _ = _chunk_before(text, index)
     if boundary not in ("“", '"') and not (boundary in ("", *SENTENCE_OPEN_CHARS) and next_word in ADDRESS_WORDS):
         return False
-    words = WORD_RE.findall(chunk)
+    words = LOOSE_WORD_RE.findall(chunk)
     return 0 < len(words) <= cfg.max_vocative_words and all(_is_capitalised(w) for w in words)
 
 
 def choose_semicolon_repair(text: str, index: int, cfg: PunctuationConfig) -> tuple[str, bool]:
     """Classify the semicolon at ``text[index]``: (keep | comma | drop, strong stray evidence)."""
-    raw_after = WORD_RE.findall(_segment_after(text, index))
+    raw_after = LOOSE_WORD_RE.findall(_segment_after(text, index))
     after_words = [_bare(w) for w in raw_after]
     nxt = after_words[0] if after_words else ""
     next_is_lower = bool(raw_after) and raw_after[0][0].islower()
@@ -230,10 +229,10 @@ def assess_semicolons(text: str, cfg: PunctuationConfig) -> SemicolonAssessment:
     for m in SEMICOLON_RE.finditer(text):
         i = m.start()
         choice, strong = choose_semicolon_repair(text, i, cfg)
-        before = WORD_RE.findall(text[max(0, i - 60) : i])
-        after = WORD_RE.findall(text[i + 1 : i + 60])
+        before = LOOSE_WORD_RE.findall(text[max(0, i - 60) : i])
+        after = LOOSE_WORD_RE.findall(text[i + 1 : i + 60])
         sites.append(SemicolonSite(i, choice, strong, before[-1] if before else "", after[0] if after else ""))
-    n_words = len(WORD_RE.findall(text)) if sites else 0
+    n_words = len(LOOSE_WORD_RE.findall(text)) if sites else 0
     n_strong = sum(s.strong for s in sites)
     anomalous = bool(sites) and (
         n_strong >= cfg.min_stray_semicolons

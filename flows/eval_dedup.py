@@ -171,7 +171,7 @@ def two_runs(path: str | Path, cfg: DedupConfig) -> dict:
 def _token_distance(a: str, b: str) -> int:
     from rapidfuzz.distance import Levenshtein
 
-    from cleaners.consensus import TOKEN_RE
+    from cleaners.dedup.consensus import TOKEN_RE
 
     return Levenshtein.distance(TOKEN_RE.findall(a), TOKEN_RE.findall(b))
 
@@ -187,7 +187,7 @@ def consensus_check(path: str | Path, cfg: DedupConfig, with_source: bool = True
     change there is damage). ``with_source=False`` removes source rows before clustering (copies
     only: the wire original is not in the batch).
     """
-    from cleaners.consensus import repair_clusters
+    from cleaners.dedup import repair_clusters
 
     df = pl.read_parquet(path)
     sources = df.filter("is_source").select("cluster_id", pl.col("text").alias("source_text"))

@@ -40,8 +40,9 @@ from cleaners.boilerplate.lines import split_lines
 from cleaners.chars import fix_characters
 from cleaners.config import BoilerplateConfig
 from cleaners.document import text_page_chars
-from cleaners.metrics import WORD_RE, macro_prf, shingles
+from cleaners.metrics import macro_prf, shingles
 from cleaners.steps import build_steps
+from cleaners.words import WORD_CHARS_RE
 from flows.eval_textmode import DEFAULT_DIR, load_pages, pipeline_body, pipeline_config, score_pages
 
 L2 = 1.0  # ridge strength on the standardised weights (per unit of total sample weight)
@@ -64,7 +65,7 @@ def label_lines(text: str, gold: str, cfg: BoilerplateConfig | None = None) -> L
     lines = rule_kept_lines(split_lines(text), cfg or BoilerplateConfig())
     feats = line_features(lines)
     gold_grams = set(shingles(gold))
-    gold_words = set(WORD_RE.findall(gold.lower()))
+    gold_words = set(WORD_CHARS_RE.findall(gold.lower()))
     labels, weights = [], []
     for line in lines:
         grams = shingles(line.text)
@@ -73,7 +74,7 @@ def label_lines(text: str, gold: str, cfg: BoilerplateConfig | None = None) -> L
             v for g, v in grams.items() if g in gold_grams or (len(g) < 4 and all(w in gold_words for w in g))
         )
         labels.append(int(total > 0 and hit / total >= MIN_GOLD_SHARE))
-        weights.append(1.0 + len(WORD_RE.findall(line.text)))
+        weights.append(1.0 + len(WORD_CHARS_RE.findall(line.text)))
     page_total = sum(weights) or 1.0
     return Labelled(lines, feats, labels, [w / page_total for w in weights])
 

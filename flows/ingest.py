@@ -30,7 +30,7 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.futures import as_completed
 
-from cleaners import consensus, dedup
+from cleaners import dedup
 from cleaners import schema as S
 from cleaners.config import PipelineConfig, parse_config
 from cleaners.document import make_doc_id
@@ -188,7 +188,7 @@ def cluster_run(kept: pl.DataFrame, storage: Storage, cfg: PipelineConfig, forge
         index_scan = index_scan.filter(~pl.col(S.DOC_ID).is_in(forget.implode()))
     # the scan is filtered inside: only indexed copies of these pages and their candidates load
     clustered, new_index = dedup.cluster_and_index(kept, cfg.dedup, index_scan)
-    repaired = consensus.repair_clusters(clustered, cfg.dedup)  # re-derives a repaired text's columns
+    repaired = dedup.repair_clusters(clustered, cfg.dedup)  # re-derives a repaired text's columns
     local = repaired.filter(pl.col(S.IS_CANONICAL)).select(S.CLUSTER_ID, pl.col(S.DOC_ID).alias(S.CANONICAL_DOC_ID))
     joined = repaired.filter(~pl.col(S.CLUSTER_ID).is_in(local[S.CLUSTER_ID].implode()))[S.CLUSTER_ID].unique()
     earlier = (  # canonicals written by earlier runs, for copies that joined their clusters

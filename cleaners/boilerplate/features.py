@@ -23,7 +23,8 @@ from types import MappingProxyType
 import numpy as np
 from wordfreq import top_n_list
 
-from cleaners.boilerplate.lines import CJK_RE, SENTENCE_END_RE, PageLine
+from cleaners.boilerplate.lines import SENTENCE_END_RE, PageLine
+from cleaners.words import CJK_RE
 
 # PUNCT_CHAR_RE: one punctuation or symbol character. matches "," and "»"; does not match "a" or " ".
 PUNCT_CHAR_RE = re.compile(r"[^\w\s]|_")

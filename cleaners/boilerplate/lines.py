@@ -3,14 +3,16 @@
 A plain-text page (a ``.txt`` dump or an HTML page rendered to text) is read as a list of
 ``PageLine``: the text without its indentation and list marker, the indentation width, the
 marker, and the paragraph group (lines not separated by a blank line share a group), with the
-line's words counted once. Pure functions; no I/O.
+line's words (``cleaners.words``: hyphenated words, CJK by characters) counted once. Pure
+functions; no I/O.
 """
 
 from __future__ import annotations
 
-import math
 import re
 from typing import NamedTuple
+
+from cleaners.words import HYPHENATED_WORD_RE, count_words_cjk
 
 # Bullet markers that text renderers put before list items ("*", "o", "+", "-", "•", "·", "–").
 BULLET_TOKENS = ("*", "+", "-", "•", "·", "◦", "▪", "–", "o", "#")
@@ -29,17 +31,10 @@ MARKER_FIRST_CHARS = frozenset(t[0] for t in BULLET_TOKENS)
 # does not match "o dear".
 O_MARKER_RE = re.compile(r"o\s+[A-Z0-9“\"']")
 
-# WORD_TOKEN_RE: a word for counting (letters/digits with inner apostrophes or hyphens).
-# matches "isn't" in "it isn't"; does not match "--" or "•".
-WORD_TOKEN_RE = re.compile(r"[^\W_]+(?:['’\-][^\W_]+)*")
-
 # SENTENCE_END_RE: the line ends like a sentence, closing quotes and brackets allowed.
 # matches 'He said “yes.”'; does not match "Read more" or "Sign In »".
 SENTENCE_END_RE = re.compile(r"[.!?…:;。！？][\"'”’»)\]」』]*$")
 
-# CJK_RE: Japanese kana and CJK ideographs. matches "書" and "の"; does not match "a" or "한".
-CJK_RE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]")
-CJK_CHARS_PER_WORD = 2  # Japanese/Chinese prose: about two characters per word
 
 
 class PageLine(NamedTuple):
@@ -49,14 +44,14 @@ class PageLine(NamedTuple):
     indent: int  # leading spaces (tabs count 4)
     marker: str  # list marker or ""
     group: int  # paragraph group: lines with no blank line between them share one
-    n_words: int = 0  # count_words(text), computed once by split_lines
-    words: tuple[str, ...] = ()  # words_of(text), computed once by split_lines
+    n_words: int = 0  # words.count_words_cjk(text), computed once by split_lines
+    words: tuple[str, ...] = ()  # words.hyphenated_words(text), computed once by split_lines
 
 
 def split_lines(text: str) -> list[PageLine]:
     """The page's non-blank lines with indentation, list marker and paragraph group."""
     lines: list[PageLine] = []
-    append, findall, make = lines.append, WORD_TOKEN_RE.findall, tuple.__new__  # hot loop: bound once
+    append, findall, make = lines.append, HYPHENATED_WORD_RE.findall, tuple.__new__  # hot loop: bound once
     group = 0
     blank = True
     for raw in text.splitlines():
@@ -82,21 +77,7 @@ def split_lines(text: str) -> list[PageLine]:
                 marker = m.group(1)
                 body = stripped[m.end() :].strip()
         words = tuple(findall(body))
-        n_words = len(words) if body.isascii() else count_words(body)
+        n_words = len(words) if body.isascii() else count_words_cjk(body)
         append(make(PageLine, (len(lines), body, raw, indent, marker, group, n_words, words)))
     return lines
 
-
-def words_of(text: str) -> list[str]:
-    return WORD_TOKEN_RE.findall(text)
-
-
-def count_words(text: str) -> int:
-    """Word count, with Japanese/Chinese runs counted as CJK_CHARS_PER_WORD characters a word."""
-    if text.isascii():
-        return len(WORD_TOKEN_RE.findall(text))
-    cjk = len(CJK_RE.findall(text))
-    if not cjk:
-        return len(words_of(text))
-    latin = len(words_of(CJK_RE.sub(" ", text)))
-    return latin + math.ceil(cjk / CJK_CHARS_PER_WORD)

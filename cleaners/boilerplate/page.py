@@ -54,7 +54,7 @@ from collections.abc import Sequence
 from typing import NamedTuple
 
 from cleaners.boilerplate.features import STOPWORDS, best_segment
-from cleaners.boilerplate.lines import SENTENCE_END_RE, PageLine, split_lines, words_of
+from cleaners.boilerplate.lines import SENTENCE_END_RE, PageLine, split_lines
 from cleaners.boilerplate.model import LineClassifier, default_model
 from cleaners.boilerplate.rules import max_token_words, rules_for
 from cleaners.boilerplate.vocab import (
@@ -76,6 +76,7 @@ from cleaners.boilerplate.vocab import (
 )
 from cleaners.config import BoilerplateConfig
 from cleaners.edits import Edit, clip
+from cleaners.words import hyphenated_words
 
 MIN_PROSE_WORDS = 8  # a sentence-like line this long is prose (shorter: labels, headings, bylines)
 MAX_DATE_LINE_WORDS = 14  # "Associated Press November 19, 2019, 9:02 AM" is a date line; prose is longer
@@ -97,7 +98,7 @@ class TextPage(NamedTuple):
 
 def line_signature(line: str) -> str:
     """Normalised form used to compare lines across pages: casefolded words, single spaces."""
-    return " ".join(words_of(line.casefold()))
+    return " ".join(hyphenated_words(line.casefold()))
 
 
 def find_date(text: str) -> datetime.date | None:
@@ -147,7 +148,7 @@ def _is_comment_start(line: PageLine) -> bool:
 
 
 def _stop_share(line: PageLine) -> float:
-    words = [w.lower() for w in words_of(line.text)]
+    words = [w.lower() for w in hyphenated_words(line.text)]
     return sum(1 for w in words if w in STOPWORDS) / len(words) if words else 0.0
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from cleaners.boilerplate.lines import PageLine, count_words
+from cleaners.boilerplate.lines import PageLine
 from cleaners.boilerplate.vocab import (
     AD_BANNER_RE,
     ATTRIBUTION_RE,
@@ -40,6 +40,7 @@ from cleaners.boilerplate.vocab import (
     TEASER_RE,
 )
 from cleaners.config import BoilerplateConfig
+from cleaners.words import count_words_cjk
 
 LineRule = Callable[[PageLine, BoilerplateConfig], bool]
 
@@ -49,7 +50,7 @@ MAX_FOLLOW_CALL_WORDS = 20  # a follow call is one short line; a longer one open
 
 def max_token_words(tokens: Sequence[str]) -> int:
     """Words in the longest of ``tokens`` (a word-count guard for a regex of those tokens)."""
-    return max(count_words(t) for t in tokens)
+    return max(count_words_cjk(t) for t in tokens)
 
 
 # Cheap exact guards run before a rule's regex (every line meets every rule): a regex matching
@@ -73,7 +74,7 @@ def _is_menu_bar(line: PageLine, cfg: BoilerplateConfig) -> bool:
         return False
     if all(item in MENU_ITEMS for item in items):
         return True
-    return items[0] in ("home", "homepage") and all(count_words(item) <= MAX_BREADCRUMB_ITEM_WORDS for item in items)
+    return items[0] in ("home", "homepage") and all(count_words_cjk(item) <= MAX_BREADCRUMB_ITEM_WORDS for item in items)
 
 
 def _is_caption(line: PageLine, cfg: BoilerplateConfig) -> bool:

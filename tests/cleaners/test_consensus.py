@@ -1,4 +1,4 @@
-"""cleaners.consensus: repair the canonical text where its copies agree."""
+"""cleaners.dedup.consensus: repair the canonical text where its copies agree."""
 
 from __future__ import annotations
 
@@ -8,11 +8,10 @@ import polars as pl
 import pytest
 
 from cleaners.config import DedupConfig, PipelineConfig
-from cleaners.consensus import repair_clusters, repair_from_copies
-from cleaners.dedup import assign_clusters
+from cleaners.dedup import assign_clusters, repair_clusters, repair_from_copies
 from cleaners.derived import make_content_hash
 from cleaners.edits import Edit
-from cleaners.filters import count_words
+from cleaners.words import count_words
 
 CFG = DedupConfig()
 

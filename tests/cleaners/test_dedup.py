@@ -1,4 +1,4 @@
-"""cleaners.dedup: normalisation, fingerprints, band keys and clustering."""
+"""cleaners.dedup: normalisation, fingerprints, band keys, clustering and the persistent index."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import xxhash
 
 from cleaners import dedup
 from cleaners.config import DedupConfig
-from cleaners.dedup import assign_clusters, band_keys, fingerprint, normalize_for_fingerprint
+from cleaners.dedup import assign_clusters, band_keys, batch, cluster, fingerprint, furniture, minhash, normalize_for_fingerprint
 from cleaners.metrics import cluster_scores
 
 from shared_data import need
@@ -137,8 +137,8 @@ def test_minhash_estimates_jaccard() -> None:
     errors = []
     for k in range(1, 8):
         other = abridged(base, k / 8) + "\n\n" + story(100 + k, 3)
-        sa = dedup._shingle_sets(dedup._normalize(pl.Series([base])), cfg)[0]
-        sb = dedup._shingle_sets(dedup._normalize(pl.Series([other])), cfg)[0]
+        sa = minhash.shingle_sets(minhash._normalize(pl.Series([base])), cfg)[0]
+        sb = minhash.shingle_sets(minhash._normalize(pl.Series([other])), cfg)[0]
         exact = len(np.intersect1d(sa, sb)) / len(np.union1d(sa, sb))
         fa, fb = fingerprint(base, cfg), fingerprint(other, cfg)
         estimate = np.mean(np.array(fa.signature) == np.array(fb.signature))
@@ -329,7 +329,7 @@ def test_components_match_union_find() -> None:
             rx, ry = find(x), find(y)
             parent[max(rx, ry)] = min(rx, ry)
         expected = [find(x) for x in range(n)]
-        assert dedup._components(n, a, b).tolist() == expected
+        assert cluster._components(n, a, b).tolist() == expected
 
 
 # ------------------------------------------------------------------ shared data
@@ -451,7 +451,7 @@ def test_syndication_dev_two_runs(shared_dir) -> None:
 
 
 def ngram_hashes_reference(word_h: np.ndarray, doc_of: np.ndarray, ends: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """The plain per-position n-gram hashing that ``dedup._ngram_hashes`` computes faster."""
+    """The plain per-position n-gram hashing that ``minhash._ngram_hashes`` computes faster."""
     m = len(word_h)
     pos = np.arange(m, dtype=np.int64)
     room = ends[doc_of] - pos  # words left in the document from here, >= 1
@@ -461,8 +461,8 @@ def ngram_hashes_reference(word_h: np.ndarray, doc_of: np.ndarray, ends: np.ndar
             nxt = np.zeros(m, dtype=np.uint64)
             if j < m:
                 nxt[: m - j] = word_h[j:]
-            g = np.where(room > j, (g * dedup._GOLDEN) ^ (nxt + np.uint64(j)), g)
-        g = dedup._splitmix(g)
+            g = np.where(room > j, (g * minhash._GOLDEN) ^ (nxt + np.uint64(j)), g)
+        g = minhash._splitmix(g)
     lengths = np.diff(np.concatenate(([0], ends)))
     keep = room >= n
     short = np.flatnonzero((lengths > 0) & (lengths < n))
@@ -480,7 +480,7 @@ def test_ngram_hashes_equal_the_per_position_reference() -> None:
         words = rng.integers(0, 2**63, int(ends[-1]), dtype=np.uint64)
         doc_of = np.repeat(np.arange(len(lengths)), lengths)
         for n in range(1, 6):
-            got, want = dedup._ngram_hashes(words, doc_of, ends, n), ngram_hashes_reference(words, doc_of, ends, n)
+            got, want = minhash._ngram_hashes(words, doc_of, ends, n), ngram_hashes_reference(words, doc_of, ends, n)
             assert np.array_equal(got[0], want[0]) and np.array_equal(got[1], want[1])
 
 
@@ -490,17 +490,17 @@ def test_frequent_and_member_equal_numpy_set_operations() -> None:
         values = rng.integers(0, 20, int(rng.integers(0, 60))).astype(np.uint32)
         k = int(rng.integers(0, 8))
         uniq, counts = np.unique(values, return_counts=True)
-        common = dedup._frequent(values, k)
+        common = furniture._frequent(values, k)
         assert np.array_equal(common, uniq[counts >= k])
-        assert np.array_equal(dedup._member(values, common), np.isin(values, common))
+        assert np.array_equal(furniture._member(values, common), np.isin(values, common))
         copy = values.astype(np.uint64)
-        assert np.array_equal(dedup._frequent(copy, k, in_place=True), uniq[counts >= k].astype(np.uint64))
+        assert np.array_equal(furniture._frequent(copy, k, in_place=True), uniq[counts >= k].astype(np.uint64))
 
 
 def test_regroup_equals_the_one_shot_gather(monkeypatch) -> None:
     """Blocked regrouping moves the same runs as one gather over all positions (empty documents included)."""
     rng = np.random.default_rng(5)
-    monkeypatch.setattr(dedup, "_REGROUP_BLOCK_DOCS", 3)
+    monkeypatch.setattr(batch, "_REGROUP_BLOCK_DOCS", 3)
     for _ in range(200):
         sizes = rng.integers(0, 6, int(rng.integers(1, 25)))
         g = rng.integers(0, 2**32, int(sizes.sum()), dtype=np.uint64).astype(np.uint32)
@@ -508,7 +508,7 @@ def test_regroup_equals_the_one_shot_gather(monkeypatch) -> None:
         old_start = np.concatenate(([0], np.cumsum(sizes)[:-1]))
         run = sizes[old_of_new]
         order = np.repeat(old_start[old_of_new] - np.concatenate(([0], np.cumsum(run)[:-1])), run) + np.arange(run.sum())
-        assert np.array_equal(dedup._regroup(g, sizes, old_of_new), g[order])
+        assert np.array_equal(batch._regroup(g, sizes, old_of_new), g[order])
 
 
 def test_concat_consuming_equals_concatenate() -> None:
@@ -516,7 +516,7 @@ def test_concat_consuming_equals_concatenate() -> None:
     for n_parts in (1, 2, 5):
         parts = [rng.integers(0, 100, int(rng.integers(0, 10))).astype(np.int32) for _ in range(n_parts)]
         want = np.concatenate(parts)
-        got = dedup._concat_consuming(list(parts))
+        got = minhash._concat_consuming(list(parts))
         assert np.array_equal(got, want) and got.dtype == want.dtype
 
 
@@ -525,14 +525,14 @@ def test_shingle_block_word_hashes_equal_a_python_reference() -> None:
     per-document computation (repeated words, one-word, empty and short documents)."""
     cfg = DedupConfig()
     texts = ["a b c d a b c d", "word", "", "x y", "the cat sat on the mat the cat sat", "b a b a b a"]
-    norm = dedup._normalize(pl.Series(texts))
-    g, gdoc = dedup._shingle_block(norm, cfg)
+    norm = minhash._normalize(pl.Series(texts))
+    g, gdoc = minhash._shingle_block(norm, cfg)
     for i, text in enumerate(norm.to_list()):
         words = text.split(" ") if text else []
         if not words:
-            want = np.array([dedup._EMPTY_SHINGLE], dtype=np.uint64)
+            want = np.array([minhash._EMPTY_SHINGLE], dtype=np.uint64)
         else:
-            h = dedup._word_hashes(words)
-            want, _ = dedup._ngram_hashes(h, np.zeros(len(h), dtype=np.int64), np.array([len(h)]), cfg.shingle_words)
-        want = np.unique(dedup._high32(want) if len(words) else want.astype(np.uint32))
+            h = minhash._word_hashes(words)
+            want, _ = minhash._ngram_hashes(h, np.zeros(len(h), dtype=np.int64), np.array([len(h)]), cfg.shingle_words)
+        want = np.unique(minhash._high32(want) if len(words) else want.astype(np.uint32))
         assert np.array_equal(g[gdoc == i], want.astype(np.uint32)), text

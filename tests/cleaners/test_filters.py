@@ -1,7 +1,8 @@
 import pytest
 
 from cleaners.config import FilterConfig
-from cleaners.filters import FILTERS, check_alpha_ratio, check_empty, check_max_words, check_min_words, count_words
+from cleaners.filters import FILTERS, check_alpha_ratio, check_empty, check_max_words, check_min_words
+from cleaners.words import count_words
 
 CFG = FilterConfig(min_words=5, max_words=20, min_alpha_ratio=0.5)
 PROSE = "The station has been operating since 1998 with partners."

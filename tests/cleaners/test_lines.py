@@ -26,7 +26,8 @@ from cleaners.boilerplate.features import (
     smoothing_features,
     stopwords_for,
 )
-from cleaners.boilerplate.lines import CJK_RE, count_words, split_lines, words_of
+from cleaners.boilerplate.lines import split_lines
+from cleaners.words import CJK_RE, count_words_cjk, hyphenated_words
 
 SPLIT_CASES = [
     ("marker_and_indent", "    * Home", [(4, "*", "Home")]),
@@ -50,8 +51,8 @@ def test_split_lines(text: str, expected: list[tuple[int, str, str]]) -> None:
 )
 def test_split_lines_words_and_counts(text: str) -> None:
     for line in split_lines(f"x\n{text}\ny"):
-        assert line.words == tuple(words_of(line.text))
-        assert line.n_words == count_words(line.text)
+        assert line.words == tuple(hyphenated_words(line.text))
+        assert line.n_words == count_words_cjk(line.text)
 
 
 LINE_TEXTS = st.lists(
@@ -104,7 +105,7 @@ def test_stoplist_follows_the_page_language() -> None:
     assert STOPWORD_LANGUAGES[_best_language(_word_masks(german.lower().split()))] == "de"
     assert STOPWORD_LANGUAGES[_best_language(_word_masks(english.split()))] == "en"
     # the stop_density feature counts the page language's stoplist
-    words = [w.lower() for w in words_of(german)]
+    words = [w.lower() for w in hyphenated_words(german)]
     density = line_features(split_lines(german))[0, FEATURE_NAMES.index("stop_density")]
     assert density == sum(w in stopwords_for("de") for w in words) / len(words) > 0.3
 

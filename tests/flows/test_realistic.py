@@ -22,8 +22,8 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from cleaners.derived import make_content_hash
-from cleaners.filters import count_words
 from cleaners.metrics import cluster_scores
+from cleaners.words import count_words
 from flows.cli import app
 
 from shared_data import SHARED, need

@@ -67,7 +67,7 @@ def test_order_independent(df: pl.DataFrame, rnd) -> None:
 @settings(max_examples=80, deadline=None)
 @given(TEXT, st.lists(TEXT, max_size=4))
 def test_consensus_total_and_idempotent(canonical: str, copies: list[str]) -> None:
-    from cleaners.consensus import repair_from_copies
+    from cleaners.dedup import repair_from_copies
 
     text, edits = repair_from_copies(canonical, copies, CFG)
     assert (text == canonical) == (not edits)

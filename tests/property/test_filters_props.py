@@ -1,11 +1,12 @@
-"""Property checks for cleaners.filters: the fast counts equal their regex definitions."""
+"""Property checks for cleaners.filters and cleaners.words: the fast counts equal their regex definitions."""
 
 from __future__ import annotations
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cleaners.filters import ALPHA_RE, NON_SPACE_RE, WORD_RE, count_letters, count_visible, count_words
+from cleaners.filters import ALPHA_RE, NON_SPACE_RE, count_letters, count_visible
+from cleaners.words import WORD_RE, count_words
 
 # ASCII-heavy text with the characters where the definitions could part: digits that are not
 # decimal ("²", "½"), "_", NBSP, the \x1c-\x1f separators str.split treats as space

@@ -123,8 +123,8 @@ def _delete_span(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
-def repair_from_copies_with_edits(canonical: str, copies: Sequence[str], cfg: DedupConfig) -> tuple[str, list[Edit]]:
-    """``canonical`` with tokens replaced/deleted where its copies agree otherwise; the edits made."""
+def repair_from_copies(canonical: str, copies: Sequence[str], cfg: DedupConfig) -> tuple[str, list[Edit]]:
+    """``canonical`` with tokens replaced/deleted where its ``copies`` agree otherwise; the edits made."""
     if len(copies) < cfg.min_consensus_copies or not canonical:
         return canonical, []
     spans, surface, folded = _tokens(canonical)
@@ -173,14 +173,6 @@ def repair_from_copies_with_edits(canonical: str, copies: Sequence[str], cfg: De
         last = end
     out.append(canonical[last:])
     return "".join(out), merge_edits(edits)
-
-
-def repair_from_copies(canonical: str, copies: Sequence[str], cfg: DedupConfig) -> tuple[str, list[Edit]]:
-    """Repair ``canonical`` from its ``copies`` where they agree; returns the text and its edits.
-
-    The same as :func:`repair_from_copies_with_edits` (the API named in the design takes both).
-    """
-    return repair_from_copies_with_edits(canonical, copies, cfg)
 
 
 def repair_clusters(clustered_df: pl.DataFrame, cfg: DedupConfig) -> pl.DataFrame:
