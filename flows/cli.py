@@ -248,7 +248,7 @@ def run(
     task_runner = _task_runner(spec, cfg)
     url_list, feeds, sitemaps = _without_credentials(url_list), _without_credentials(feeds), _without_credentials(sitemaps)
     from flows.ingest import ingest_flow
-    from flows.report import print_summary
+    from reports.summary import print_summary
 
     with _output_errors(), _interruptible(api):
         api.wait()
@@ -468,7 +468,7 @@ def report(
     recent: Annotated[int, typer.Option(help="Rows in the recent-articles table.")] = 20,
 ) -> None:
     """Write a self-contained HTML page (inline SVG plots, no network) about the tables under DIR."""
-    from flows.report_html import write_report
+    from flows.report import write_report
 
     if not output.is_dir():
         typer.echo(f"error: output directory does not exist: {output}", err=True)
