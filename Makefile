@@ -28,7 +28,7 @@ run: setup
 
 # The gates (pyflakes and friends via ruff, mypy over cleaners/), then every test.
 lint: setup
-	$(BIN)/ruff check cleaners flows tests bench
+	$(BIN)/ruff check cleaners flows evals reports tests bench
 	$(BIN)/mypy
 
 test: lint

@@ -34,6 +34,7 @@ sys.path.insert(0, str(ROOT))
 
 from cleaners.config import PipelineConfig  # noqa: E402
 from cleaners.document import RawPage, clean_pages  # noqa: E402
+from evals import data  # noqa: E402
 from flows.storage import Storage  # noqa: E402
 
 BOILER = [
@@ -176,7 +177,7 @@ def html_pages(n: int) -> list[RawPage]:
     """``n`` real news pages: the extract-dev set (../shared) repeated, each with its own source."""
     import gzip
 
-    d = ROOT / ".." / "shared" / "eval" / "extract-dev" / "html"
+    d = data.shared(data.EXTRACT_PAGES)
     files = sorted(d.glob("*.html.gz")) if d.is_dir() else []
     if not files:
         return []
@@ -208,7 +209,7 @@ def bench_html(n: int, repeats: int = HTML_REPEATS) -> dict:
     logging.getLogger("trafilatura").setLevel(logging.ERROR)
     pages = html_pages(n)
     if not pages:
-        return {"skipped": "../shared/eval/extract-dev is absent"}
+        return {"skipped": f"{data.shared(data.EXTRACT_DEV)} is absent"}
     cfg = PipelineConfig()
     texts = [decode_bytes(p.data, cfg.load).text for p in pages]
     guard = GuardedCleaner(cfg)

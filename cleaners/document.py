@@ -142,6 +142,39 @@ def text_page_chars(cfg: PipelineConfig) -> CharsConfig:
     return dataclasses.replace(cfg.chars, keep_leading_indent=keep)
 
 
+def clean_text_page_with_model(
+    text: str,
+    cfg: PipelineConfig,
+    steps: Sequence[Step],
+    stats: Stats,
+    repeated: frozenset[str] = frozenset(),
+    model: boilerplate.LineClassifier | None = None,
+) -> boilerplate.TextPage:
+    """Headline, stated date, cleaned body and edits of a plain-text page, with ``model`` as the
+    boilerplate classifier (None: named rules only).
+
+    Characters first, so the boilerplate rules see clean text; then boilerplate removal; then the
+    other fixers of ``steps``. The indentation stays for boilerplate removal (nesting marks
+    menus); the body it returns has none, and its whitespace is already what the chars step
+    makes of it, so the chars step is not run again.
+    """
+    char_steps = [Step("chars", partial(chars.fix_characters_with_edits, cfg=text_page_chars(cfg)))]
+    text, char_edits = apply_steps(text, char_steps, stats)
+    parsed = boilerplate.parse_text_page_with_model(text, cfg.boilerplate, repeated, model)
+    stats.add("boilerplate.total")
+    body, fix_edits = apply_steps(parsed.body, [s for s in steps if s.name != "chars"], stats)
+    return boilerplate.TextPage(parsed.title, parsed.published, body, char_edits + parsed.edits + fix_edits)
+
+
+def clean_text_page(
+    text: str, cfg: PipelineConfig, steps: Sequence[Step], stats: Stats, repeated: frozenset[str] = frozenset()
+) -> boilerplate.TextPage:
+    """``clean_text_page_with_model`` with the shipped classifier, or none when
+    ``boilerplate.use_classifier`` is off: what ``clean_pages`` does to a text page."""
+    model = boilerplate.default_model() if cfg.boilerplate.use_classifier else None
+    return clean_text_page_with_model(text, cfg, steps, stats, repeated, model)
+
+
 def clean_decoded(
     doc: Decoded,
     cfg: PipelineConfig,
@@ -166,21 +199,13 @@ def clean_decoded(
         row[schema.SITE] = row[schema.SITE] or ex.site or site_of(ex.url)
         # trafilatura output still carries residual boilerplate lines, captions, shortcodes
         body, bp_edits = residual.strip_residual_with_edits(body, cfg.boilerplate)
-        edits.extend(bp_edits)
+        stats.add("boilerplate.total")
+        body, fix_edits = apply_steps(body, steps, stats)
+        edits.extend(bp_edits + fix_edits)
     else:
-        # characters first, so the boilerplate rules see clean text; then the other fixers. The
-        # indentation stays for boilerplate removal (nesting marks menus); the body it returns
-        # has none, and its whitespace is already what the chars step makes of it
-        char_steps = [Step("chars", partial(chars.fix_characters_with_edits, cfg=text_page_chars(cfg)))]
-        text, char_edits = apply_steps(doc.text, char_steps, stats)
-        parsed = boilerplate.parse_text_page(text, cfg.boilerplate, repeated)
-        body, title, published = parsed.body, parsed.title, parsed.published
-        edits.extend(char_edits)
-        edits.extend(parsed.edits)
-        steps = [s for s in steps if s.name != "chars"]
-    stats.add("boilerplate.total")
-    body, fix_edits = apply_steps(body, steps, stats)
-    edits.extend(fix_edits)
+        text_page = clean_text_page(doc.text, cfg, steps, stats, repeated)
+        body, title, published = text_page.body, text_page.title, text_page.published
+        edits.extend(text_page.edits)
     reason = apply_filters(body, checks, stats)
     edits = merge_edits(edits)
     for e in edits:

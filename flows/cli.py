@@ -4,7 +4,7 @@
     newsclean dedup   --input IN.parquet --output OUT.parquet [--config FILE]
     newsclean serve   --cron "0 * * * *" [--input PATH]... [--feed URL]... [--output DIR]
     newsclean server  start | stop | status
-    newsclean eval    text | extract | dedup | repairs
+    newsclean eval    text | extract | dedup | repairs          (evals/cli.py)
 """
 
 from __future__ import annotations
@@ -13,15 +13,15 @@ import contextlib
 import datetime as dt
 import json
 import os
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
 import typer
 
+from evals.cli import app as eval_app
+
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="newsclean: clean news pages into Delta tables.")
-eval_app = typer.Typer(no_args_is_help=True, help="Measure quality on labelled sets.")
 app.add_typer(eval_app, name="eval")
 server_app = typer.Typer(no_args_is_help=True, help="A background Prefect server that later runs reuse (URL kept under PREFECT_HOME).")
 app.add_typer(server_app, name="server")
@@ -104,14 +104,6 @@ def _output_errors() -> Iterator[None]:
         _fail(str(exc), 3)
     except StorageWriteError as exc:
         _fail(str(exc), 2)
-
-
-def _require_eval_data(**paths: Path) -> None:
-    """Exit 2 naming every labelled-data path an eval command needs and cannot find."""
-    missing = [f"{name} ({path})" for name, path in paths.items() if not Path(path).exists()]
-    if missing:
-        typer.echo(f"error: evaluation data not found: {'; '.join(missing)}", err=True)
-        raise typer.Exit(2)
 
 
 def _require_paths(paths: list[Path]) -> list[str]:
@@ -256,7 +248,7 @@ def run(
     task_runner = _task_runner(spec, cfg)
     url_list, feeds, sitemaps = _without_credentials(url_list), _without_credentials(feeds), _without_credentials(sitemaps)
     from flows.ingest import ingest_flow
-    from flows.report import print_summary
+    from reports.summary import print_summary
 
     with _output_errors(), _interruptible(api):
         api.wait()
@@ -476,7 +468,7 @@ def report(
     recent: Annotated[int, typer.Option(help="Rows in the recent-articles table.")] = 20,
 ) -> None:
     """Write a self-contained HTML page (inline SVG plots, no network) about the tables under DIR."""
-    from flows.report_html import write_report
+    from flows.report import write_report
 
     if not output.is_dir():
         typer.echo(f"error: output directory does not exist: {output}", err=True)
@@ -526,61 +518,6 @@ def dedup_cmd(
     n_clusters = out["cluster_id"].n_unique()
     kept = f"; earlier {', '.join(earlier)} kept as {', '.join(earlier.values())}" if earlier else ""
     typer.echo(f"{df.height} rows -> {n_clusters} clusters ({df.height - n_clusters} copies) in {dt_s:.2f} s; wrote {output}{kept}")
-
-
-@eval_app.command("text")
-def eval_text(
-    pages: Annotated[Path, typer.Option(help="Folder of <id>.txt pages with <id>.gold.txt bodies.")] = Path("../shared/eval/textmode-dev"),
-    config: ConfigOpt = None,
-) -> None:
-    """F1 of plain-text page cleaning against gold bodies."""
-    from flows import eval_textmode
-
-    _require_eval_data(pages=pages)
-    if not any(Path(pages).glob("*.gold.txt")):
-        typer.echo(f"error: evaluation data not found: no <id>.gold.txt pages in {pages}", err=True)
-        raise typer.Exit(2)
-    cfg = _config(config, {})
-    result = eval_textmode.evaluate_textmode(pages, cfg)
-    typer.echo(json.dumps({k: v for k, v in result.items() if k != "pages_detail"}, indent=2, default=str))
-
-
-@eval_app.command("extract")
-def eval_extract(
-    gold: Annotated[Path, typer.Option(help="ground-truth.json {id: {articleBody, url}}.")] = Path("../shared/eval/extract-dev/ground-truth.json"),
-    pages: Annotated[Path, typer.Option(help="Folder of <id>.html(.gz) pages.")] = Path("../shared/eval/extract-dev/html"),
-    config: ConfigOpt = None,
-) -> None:
-    """F1 of HTML extraction, beside trafilatura alone measured in the same run."""
-    from flows import eval_extract as ev
-
-    _require_eval_data(gold=gold, pages=pages)
-    cfg = _config(config, {})
-    result = ev.evaluate_extract(gold, pages, cfg)
-    typer.echo(json.dumps({k: v for k, v in result.items() if k != "pages_detail"}, indent=2, default=str))
-
-
-@eval_app.command("dedup")
-def eval_dedup(
-    input: Annotated[Path, typer.Option("--input", "-i", help="Labelled Parquet with doc_id, text, cluster_id.")] = Path("../shared/eval/syndication/dev.parquet"),
-    config: ConfigOpt = None,
-) -> None:
-    """Adjusted Rand index, pairwise precision/recall and docs/s of the dedup stage."""
-    from flows import eval_dedup as ev
-
-    _require_eval_data(input=input)
-    cfg = _config(config, {})
-    result = ev.evaluate_dedup(input, cfg.dedup)
-    typer.echo(json.dumps(result, indent=2, default=str))
-
-
-@eval_app.command("repairs")
-def eval_repairs() -> None:
-    """Semicolon and name-typo repair figures (seed precision, false corrections on clean prose)."""
-    from flows import eval_repairs as ev
-
-    _require_eval_data(**ev.required_data())
-    sys.exit(ev.main([]) or 0)
 
 
 if __name__ == "__main__":

@@ -86,9 +86,9 @@ def test_eval_text_on_a_folder_without_pages_is_a_clear_error(tmp_path):
 
 
 def test_eval_repairs_names_missing_data(tmp_path, monkeypatch):
-    from flows import eval_repairs
+    from evals import data
 
-    monkeypatch.setattr(eval_repairs, "SHARED", tmp_path / "no-shared")
+    monkeypatch.setattr(data, "SHARED", tmp_path / "no-shared")
     res = runner.invoke(app, ["eval", "repairs"])
     assert res.exit_code == 2, res.output
     assert "seeds" in res.output and "syndication" in res.output

@@ -14,10 +14,12 @@ from lxml import html as lxml_html
 from typer.testing import CliRunner
 
 from cleaners import schema as S
-from flows import report_html as R
 from flows.cli import app
-from flows.report import summary_table
 from flows.storage import Storage
+from reports import model, queries
+from reports import page as html_page
+from reports.summary import summary_table
+from reports.svg import nice_step
 
 from browser.synthetic import synthetic_frames, write_synthetic_tables
 
@@ -46,7 +48,7 @@ def tiny() -> pl.DataFrame:
 
 
 def test_articles_per_day_fills_gaps_and_counts_undated(tiny):
-    s = R.articles_per_day(tiny)
+    s = queries.articles_per_day(tiny)
     assert [lbl[-10:] for lbl in s.labels] == ["2024-05-01", "2024-05-02", "2024-05-03", "2024-05-04"]
     assert s.values == (1, 0, 0, 2)
     assert s.ticks[0].endswith("2024") and not s.ticks[1].endswith("2024")
@@ -55,11 +57,11 @@ def test_articles_per_day_fills_gaps_and_counts_undated(tiny):
 
 def test_articles_per_day_switches_to_weeks_then_months():
     days = [dt.date(2020, 1, 1) + dt.timedelta(days=k) for k in (0, 200)]
-    weekly = R.articles_per_day(_articles([{S.DOC_ID: str(i), S.PUBLISHED: d} for i, d in enumerate(days)]))
+    weekly = queries.articles_per_day(_articles([{S.DOC_ID: str(i), S.PUBLISHED: d} for i, d in enumerate(days)]))
     assert weekly.labels[0].startswith("week of") and sum(weekly.values) == 2 and len(weekly.values) == 29
-    assert weekly.title == "Articles per week" and "<h2>Articles per week</h2>" in R._panel("articles_per_day", "x", "y", weekly)
+    assert weekly.title == "Articles per week" and "<h2>Articles per week</h2>" in html_page._panel("articles_per_day", "x", "y", weekly)
     days = [dt.date(2020, 1, 15), dt.date(2023, 6, 1)]
-    monthly = R.articles_per_day(_articles([{S.DOC_ID: str(i), S.PUBLISHED: d} for i, d in enumerate(days)]))
+    monthly = queries.articles_per_day(_articles([{S.DOC_ID: str(i), S.PUBLISHED: d} for i, d in enumerate(days)]))
     assert monthly.labels[0] == "2020-01" and monthly.labels[-1] == "2023-06" and sum(monthly.values) == 2
     assert monthly.title == "Articles per month"
 
@@ -72,36 +74,36 @@ def test_articles_per_day_switches_to_weeks_then_months():
     ],
 )
 def test_articles_per_site(tiny, top_n, labels, values):
-    s = R.articles_per_site(tiny, top_n)
+    s = queries.articles_per_site(tiny, top_n)
     assert (s.labels, s.values) == (labels, values)
 
 
 def test_cluster_sizes_buckets(tiny):
-    s = R.cluster_sizes(tiny)
+    s = queries.cluster_sizes(tiny)
     got = dict(zip(s.labels, s.values))
     assert got["1"] == 2 and got["3"] == 1 and got["20+"] == 1 and sum(s.values) == tiny.height
     assert "2 of 4 stories" in s.note
 
 
 def test_edits_by_kind_explodes_and_sums(tiny):
-    s = R.edits_by_kind(tiny)
+    s = queries.edits_by_kind(tiny)
     assert s.labels == ("boilerplate_comments", "boilerplate_nav", "whitespace", "semicolon_repair")
     assert s.values == (10, 4, 2, 1)
     assert s.groups == ("boilerplate", "boilerplate", "characters", "repairs")
-    assert R.edits_by_kind(tiny, top_n=2).labels[-1] == "other (2 kinds)"
+    assert queries.edits_by_kind(tiny, top_n=2).labels[-1] == "other (2 kinds)"
 
 
 def test_boilerplate_lines_per_article(tiny):
-    per_doc = dict(R.boilerplate_lines_per_article(tiny).iter_rows())
+    per_doc = dict(queries.boilerplate_lines_per_article(tiny).iter_rows())
     assert per_doc == {"a": 3, "b": 11, "c": 0, "d": 0}
-    s = R.boilerplate_lines(tiny)
+    s = queries.boilerplate_lines(tiny)
     got = dict(zip(s.labels, s.values))
     assert got["0"] == 2 and got["3-4"] == 1 and got["10-19"] == 1 and sum(s.values) == 4
 
 
 def test_rejects_by_reason_sorted_with_stage():
     rej = pl.DataFrame({S.REASON: ["too_short", "not_english", "too_short", None], S.STAGE: ["filter", "filter", "filter", "load"]})
-    s = R.rejects_by_reason(rej)
+    s = queries.rejects_by_reason(rej)
     assert s.labels[0] == "too_short" and set(s.labels) == {"too_short", "not_english", "(no reason)"}
     assert s.values[0] == 2 and sum(s.values) == 4 and s.groups[0] == "filter"
 
@@ -111,26 +113,26 @@ def test_rejects_by_reason_sorted_with_stage():
     [pytest.param(0, 1, id="empty"), pytest.param(3, 1, id="small"), pytest.param(17, 5, id="tens"), pytest.param(1680, 500, id="thousands")],
 )
 def test_nice_step(max_value, step):
-    assert R.nice_step(max_value) == step
+    assert nice_step(max_value) == step
 
 
-def _page(report: R.Report):
-    return lxml_html.fromstring(R.render_html(report))
+def _page(report: model.Report):
+    return lxml_html.fromstring(html_page.render_html(report))
 
 
 def test_empty_tables_give_no_data_panels(tmp_path):
-    report = R.build_report(R.load_tables(tmp_path / "missing"), output="x")
+    report = queries.build_report(queries.load_tables(Storage(tmp_path / "missing")), output="x")
     assert all(s.empty for s in report.plots.values())
     page = _page(report)
     assert page.xpath("//svg") == []
-    assert sorted(el.get("data-plot") for el in page.xpath("//div[@class='nodata']")) == sorted([*R.PLOT_KEYS, "recent"])
+    assert sorted(el.get("data-plot") for el in page.xpath("//div[@class='nodata']")) == sorted([*model.PLOT_KEYS, "recent"])
 
 
 @pytest.fixture(scope="module")
 def synthetic(tmp_path_factory):
     root = tmp_path_factory.mktemp("synthetic")
     frames = write_synthetic_tables(root, n_articles=300, seed=3)
-    return root, frames, R.build_report(R.load_tables(root), output=str(root), top_sites=8, recent=12)
+    return root, frames, queries.build_report(queries.load_tables(Storage(root)), output=str(root), top_sites=8, recent=12)
 
 
 def test_plots_add_up_to_the_tables(synthetic):
@@ -151,7 +153,7 @@ def test_plots_add_up_to_the_tables(synthetic):
 
 def test_page_is_self_contained_and_escaped(synthetic):
     _, _, report = synthetic
-    text = R.render_html(report)
+    text = html_page.render_html(report)
     page = lxml_html.fromstring(text)
     # nothing is fetched: no external scripts, styles, images, frames, CSS urls or imports
     assert page.xpath("//*[@src]") == [] and page.xpath("//link") == []
@@ -167,7 +169,7 @@ def test_every_plot_is_an_svg_with_one_mark_per_bar(synthetic):
     _, _, report = synthetic
     page = _page(report)
     svgs = {svg.get("data-plot"): svg for svg in page.xpath("//svg[@class='plot']")}
-    assert set(svgs) == set(R.PLOT_KEYS)
+    assert set(svgs) == set(model.PLOT_KEYS)
     for key, svg in svgs.items():
         marks = svg.xpath(".//rect[@class='mark']")
         assert len(marks) == len(report.plots[key].values) == int(svg.get("data-bars")), key

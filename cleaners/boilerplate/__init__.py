@@ -13,7 +13,7 @@
   steps in order).
 
 ``cleaners.residual`` applies some of ``LINE_RULES`` to text extracted from HTML;
-``flows/fit_boilerplate.py`` fits the classifier and writes ``model.MODEL_PATH``.
+``evals/fit_boilerplate.py`` fits the classifier and writes ``model.MODEL_PATH``.
 """
 
 from cleaners.boilerplate.model import (

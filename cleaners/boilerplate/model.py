@@ -5,7 +5,7 @@ stage 1 from each line's own and window features (``features.FEATURE_NAMES``), s
 its stage-1 probability beside its neighbours' and its place relative to the page's main text
 (``features.SMOOTHING_NAMES``). Either stage is a standardised logistic regression
 (``LineModel``) or gradient-boosted trees (``TreeModel``), fitted with numpy by
-``flows/fit_boilerplate.py``, which writes ``MODEL_PATH``; ``default_model()`` reads it once.
+``evals/fit_boilerplate.py``, which writes ``MODEL_PATH``; ``default_model()`` reads it once.
 """
 
 from __future__ import annotations

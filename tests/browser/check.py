@@ -15,7 +15,7 @@ import tempfile
 from dataclasses import asdict
 from pathlib import Path
 
-from flows.report_html import write_report
+from flows.report import write_report
 
 from browser.chromium import check_plots, dump_dom, find_chromium, screenshot
 from browser.synthetic import write_synthetic_tables

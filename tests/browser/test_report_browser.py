@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from flows.report_html import PLOT_KEYS, write_report
+from flows.report import write_report
+from reports.model import PLOT_KEYS
 
 from browser.chromium import check_plots, dump_dom, find_chromium, screenshot
 from browser.synthetic import write_synthetic_tables

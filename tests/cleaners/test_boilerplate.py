@@ -388,12 +388,12 @@ def test_seed_article_sentences_all_kept(seeds_dir: Path, prefix: str) -> None:
 # --- text-mode benchmark floor ---------------------------------------------------------------
 
 # clean_pages F1 0.940 when pinned (halves 0.926 / 0.954); held out: 5-fold CV 0.9405,
-# fit-even/score-odd 0.950, fit-odd/score-even 0.923 (python -m flows.fit_boilerplate)
+# fit-even/score-odd 0.950, fit-odd/score-even 0.923 (python -m evals.fit_boilerplate)
 TEXTMODE_F1_FLOOR = 0.93
 
 
 def test_textmode_dev_floor(shared_dir: Path) -> None:
-    from flows.eval_textmode import evaluate_textmode
+    from evals.textmode import evaluate_textmode
 
     directory = need(shared_dir / "eval" / "textmode-dev", "textmode-dev")
     result = evaluate_textmode(directory, CFG)

@@ -107,7 +107,7 @@ def test_seed_003_typo_fixed() -> None:
 
 def test_clean_news_false_corrections_near_zero() -> None:
     """Acceptance: on clean Reuters wire text, audited false corrections stay under 2 per 1,000 docs."""
-    from flows import eval_repairs
+    from evals import repairs as eval_repairs
 
     docs = eval_repairs.load_clean_corpora_one("syndication_source")
     if not docs:

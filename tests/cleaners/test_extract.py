@@ -112,7 +112,7 @@ def test_wrong_language_reason() -> None:
 
 def test_eval_floor_on_extract_dev(shared_dir: Path) -> None:
     """Our pipeline must beat trafilatura alone on the dev pages, on both halves."""
-    from flows.eval_extract import evaluate_extract
+    from evals.extract import evaluate_extract
 
     root = shared_dir / "eval" / "extract-dev"
     need(root / "ground-truth.json", "extract-dev")

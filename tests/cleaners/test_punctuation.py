@@ -124,7 +124,7 @@ def test_seed_002_labels() -> None:
 @pytest.mark.parametrize("name", ["lee", "syndication_source", "textmode_gold"])
 def test_real_prose_semicolons_untouched(name: str) -> None:
     """Acceptance: at most 1% of legitimate semicolons in real prose are touched."""
-    from flows import eval_repairs
+    from evals import repairs as eval_repairs
 
     docs = eval_repairs.load_clean_corpora_one(name)
     if not docs:

@@ -10,7 +10,8 @@ from prefect import flow
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 
-from flows.report import MARKDOWN_ARTIFACT_KEY, TABLE_ARTIFACT_KEY, publish_artifacts, summary_table
+from flows.report import MARKDOWN_ARTIFACT_KEY, TABLE_ARTIFACT_KEY, publish_artifacts
+from reports.summary import summary_table
 
 pytestmark = pytest.mark.flows
 

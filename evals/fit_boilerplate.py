@@ -14,12 +14,13 @@ Held-out figures are printed before the final fit on all pages: k-fold cross-val
 score odd, and the reverse). All are full-pipeline F1 (rules + classifier + title/date).
 
 Each stage may instead be gradient-boosted trees (``--trees1 N`` / ``--trees2 N``, numpy-only
-fitter, shipped as ``TreeModel``). Before text pages kept their indentation they scored lower
-held out (5-fold CV 0.905-0.917) than logistic regression (0.924); now ``--trees2 60`` scores
-about the same (CV 0.941, halves 0.949 / 0.925) as logistic (CV 0.9405, halves 0.950 / 0.923),
-so the shipped model stays logistic (smaller, and no better held out).
+fitter, shipped as ``TreeModel``). The shipped model is logistic: trees score no better held
+out, and it is smaller (the figures: README, "Quality figures").
 
-    python -m flows.fit_boilerplate [DIR] [--folds 5] [--trees2 60] [--write]
+    python -m evals.fit_boilerplate [DIR] [--folds 5] [--trees2 60] [--write [--out PATH]]
+
+``--write`` writes the fitted model to ``--out`` (default: the shipped weights,
+``cleaners.boilerplate.MODEL_PATH``, which ``clean_pages`` reads).
 """
 
 from __future__ import annotations
@@ -43,7 +44,8 @@ from cleaners.document import text_page_chars
 from cleaners.metrics import macro_prf, shingles
 from cleaners.steps import build_steps
 from cleaners.words import WORD_CHARS_RE
-from flows.eval_textmode import DEFAULT_DIR, load_pages, pipeline_body, pipeline_config, score_pages
+from evals import data
+from evals.textmode import load_pages, pipeline_body, pipeline_config, score_pages
 
 L2 = 1.0  # ridge strength on the standardised weights (per unit of total sample weight)
 MIN_GOLD_SHARE = 0.5  # share of a line's 4-grams found in gold for it to count as body
@@ -265,7 +267,7 @@ def _model_dict(model: LineModel | TreeModel) -> dict:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("directory", nargs="?", type=Path, default=DEFAULT_DIR)
+    parser.add_argument("directory", nargs="?", type=Path, default=data.shared(data.TEXTMODE_DEV))
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--l2", type=float, default=L2)
     parser.add_argument("--min-keep", type=float, default=None, help="override min_keep_probability")
@@ -275,7 +277,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--depth", type=int, default=TreeParams().depth)
     parser.add_argument("--rate", type=float, default=TreeParams().rate)
     parser.add_argument("--no-cv", action="store_true", help="skip cross-validation and split halves")
-    parser.add_argument("--write", action="store_true", help=f"write the shipped weights ({MODEL_PATH})")
+    parser.add_argument("--write", action="store_true", help="write the fitted model to --out")
+    parser.add_argument("--out", type=Path, default=MODEL_PATH, help="where --write writes (default: the shipped weights, %(default)s)")
     args = parser.parse_args(argv)
     cfg = BoilerplateConfig()
     if args.min_keep is not None:
@@ -302,10 +305,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     resub = score_pages(pages, cfg, model)
     print(f"fit all (resub) P {resub['precision']:.4f} R {resub['recall']:.4f} F1 {resub['f1']:.4f}")
     if args.write:
-        out = MODEL_PATH
         payload = {
-            "about": "line classifier for cleaners.boilerplate; refit with python -m flows.fit_boilerplate --write",
-            "fit_args": {k: v for k, v in vars(args).items() if k not in ("directory", "write")},
+            "about": "line classifier for cleaners.boilerplate; refit with python -m evals.fit_boilerplate --write",
+            "fit_args": {k: v for k, v in vars(args).items() if k not in ("directory", "write", "out")},
             "stage1": _model_dict(model.stage1),
             "stage2": _model_dict(model.stage2) if model.stage2 else None,
             "pages": len(pages),
@@ -313,8 +315,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             "folds": args.folds,
             "split_half_f1": [round(a["f1"], 4), round(b["f1"], 4)],
         }
-        out.write_text(json.dumps(payload, indent=1) + "\n", encoding="utf-8")
-        print(f"wrote {out}")
+        args.out.write_text(json.dumps(payload, indent=1) + "\n", encoding="utf-8")
+        print(f"wrote {args.out}")
     return 0
 
 

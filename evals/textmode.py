@@ -10,9 +10,10 @@ produced). Besides the whole set, the split halves (even and odd positions of th
 are scored separately, so a figure on one half can be compared with a held-out half.
 
 ``pipeline_body(text, cfg, model, steps)`` is the same path with an explicit boilerplate
-classifier, used by ``flows.fit_boilerplate`` to score models it has just fitted.
+classifier (``cleaners.document.clean_text_page_with_model``), used by ``evals.fit_boilerplate``
+to score models it has just fitted.
 
-    python -m flows.eval_textmode [DIR] [--rows] [--rules-only] [--json]
+    python -m evals.textmode [DIR] [--rows] [--rules-only] [--json]
 """
 
 from __future__ import annotations
@@ -26,14 +27,12 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from cleaners import schema
-from cleaners.boilerplate import LineClassifier, parse_text_page_with_model
-from cleaners.chars import fix_characters_with_edits
+from cleaners.boilerplate import LineClassifier
 from cleaners.config import BoilerplateConfig, PipelineConfig
-from cleaners.document import RawPage, clean_pages, text_page_chars
+from cleaners.document import RawPage, clean_pages, clean_text_page_with_model
 from cleaners.metrics import macro_prf, page_precision_recall
-from cleaners.steps import Stats, apply_steps, build_steps
-
-DEFAULT_DIR = Path(__file__).resolve().parents[1] / ".." / "shared" / "eval" / "textmode-dev"
+from cleaners.steps import Stats, build_steps
+from evals import data
 
 
 def load_pages(directory: Path) -> list[tuple[str, str, str]]:
@@ -60,14 +59,9 @@ def pipeline_config(cfg: PipelineConfig | BoilerplateConfig | None) -> PipelineC
 
 def pipeline_body(text: str, cfg: PipelineConfig, model: LineClassifier | None, steps=None) -> str:
     """The body ``clean_pages`` gives a text page (no site repeats), with ``model`` as the
-    boilerplate classifier: characters (indentation kept, ``text_page_chars``),
-    ``parse_text_page_with_model``, the other fixers."""
+    boilerplate classifier (None: named rules only)."""
     steps = build_steps(cfg) if steps is None else steps
-    stats = Stats()
-    text, _ = fix_characters_with_edits(text, text_page_chars(cfg))
-    body = parse_text_page_with_model(text, cfg.boilerplate, frozenset(), model).body
-    body, _ = apply_steps(body, [s for s in steps if s.name != "chars"], stats)
-    return body
+    return clean_text_page_with_model(text, cfg, steps, Stats(), model=model).body
 
 
 def _summary(page_ids: Sequence[str], bodies: Sequence[str], golds: Sequence[str], extra: Sequence[dict]) -> dict:
@@ -126,7 +120,7 @@ def _fmt(d: dict) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("directory", nargs="?", type=Path, default=DEFAULT_DIR)
+    parser.add_argument("directory", nargs="?", type=Path, default=data.shared(data.TEXTMODE_DEV))
     parser.add_argument("--rows", action="store_true", help="print per-page rows, worst first")
     parser.add_argument("--rules-only", action="store_true", help="named rules without the classifier")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")

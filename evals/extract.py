@@ -10,7 +10,7 @@ Scores are macro precision/recall/F1 of word 4-gram bags (cleaners.metrics.macro
 pages and for the two halves of the sorted ids (even / odd positions), so a rule fitted on one
 half can be checked on the other. Both systems get the same text from ``decode_bytes``.
 
-Run: ``python -m flows.eval_extract [extract-dev dir]`` (default ``../shared/eval/extract-dev``).
+Run: ``python -m evals.extract [extract-dev dir]`` (default: ``evals.data.EXTRACT_DEV``).
 """
 
 from __future__ import annotations
@@ -27,8 +27,8 @@ from cleaners.decode import DecodeError, decode_bytes
 from cleaners.document import RawPage, clean_pages
 from cleaners.metrics import macro_prf
 from cleaners.schema import TEXT
+from evals import data
 
-DEFAULT_DIR = Path(__file__).resolve().parents[1] / ".." / "shared" / "eval" / "extract-dev"
 SPLITS = ("all", "even", "odd")
 
 
@@ -103,11 +103,11 @@ def format_table(result: dict) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    root = Path(argv[0]) if argv else DEFAULT_DIR
-    if not (root / "ground-truth.json").exists():
-        print(f"no ground-truth.json under {root}", file=sys.stderr)
+    root = Path(argv[0]) if argv else data.shared(data.EXTRACT_DEV)
+    if not (root / data.GOLD_FILE).exists():
+        print(f"no {data.GOLD_FILE} under {root}", file=sys.stderr)
         return 2
-    result = evaluate_extract(root / "ground-truth.json", root / "html")
+    result = evaluate_extract(root / data.GOLD_FILE, root / data.PAGES_DIR)
     print(format_table(result))
     return 0
 

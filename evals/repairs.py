@@ -1,15 +1,13 @@
 """Reproducible measurement of the semicolon and name-typo repairs (the I/O side).
 
-Run: ``.venv/bin/python -m flows.eval_repairs`` (``--json`` for machine-readable output).
+Run: ``.venv/bin/python -m evals.repairs`` (``--json`` for machine-readable output).
 
-Corpora (all read-only, none downloaded):
+Corpora (all read-only, none downloaded; paths in ``evals.data``):
 
-- ``seed002``: ``../shared/seeds/002_*.txt`` with hand labels in
-  ``tests/golden/punctuation/seed_002_labels.json``.
-- ``lee``: gensim's bundled Lee news corpus (``lee_background.cor`` + ``lee.cor``, one doc a line).
-- ``textmode_gold``: ``../shared/eval/textmode-dev/*.gold.txt`` real article bodies.
-- ``syndication_source``: ``../shared/eval/syndication/dev.parquet`` rows with ``is_source``
-  (clean Reuters wire text).
+- ``seed002``: the seed page ``002_*.txt`` with hand labels (``SEED_LABELS``).
+- ``lee``: gensim's bundled Lee news corpus (``LEE_FILES``, one doc a line).
+- ``textmode_gold``: the ``*.gold.txt`` article bodies of the text-mode set.
+- ``syndication_source``: the syndication rows with ``is_source`` (clean Reuters wire text).
 - ``enwiki``: the Wikipedia article sample bundled with gensim's tests, markup stripped with
   ``gensim.corpora.wikicorpus.filter_wiki`` (real encyclopedic prose, rich in semicolons).
 
@@ -37,52 +35,40 @@ from pathlib import Path
 from cleaners.config import EntitiesConfig, PunctuationConfig
 from cleaners.entities import LETTER_RUN_RE, fix_entity_typos_with_edits, is_name_token
 from cleaners.punctuation import COMMA, DROP, KEEP, SEMICOLON_RE, assess_semicolons, repair_semicolons
+from evals import data
 
-ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT / ".." / "shared"
-SEED_LABELS = ROOT / "tests" / "golden" / "punctuation" / "seed_002_labels.json"
-NAME_AUDIT = ROOT / "tests" / "golden" / "entities" / "clean_news_audit.json"
 SYNTH_SEED = 20240607
 # A comma that separates words (not digits): ", the" matches; "1,076" does not.
 WORD_COMMA_RE = re.compile(r"(?<=[^\W\d]),(?= [^\W\d])")
 
 
-def _gensim_data() -> Path | None:
-    try:
-        import gensim
-    except ImportError:
-        return None
-    path = Path(gensim.__file__).parent / "test" / "test_data"
-    return path if path.is_dir() else None
-
-
 def required_data() -> dict[str, Path]:
     """What the harness reads, by name (the CLI exits 2 naming any that is missing)."""
-    gensim = _gensim_data()
+    gensim = data.gensim_test_data()
     return {
-        "seeds": SHARED / "seeds",
-        "textmode_gold": SHARED / "eval" / "textmode-dev",
-        "syndication": SHARED / "eval" / "syndication" / "dev.parquet",
-        "lee (the gensim wheel's test data)": gensim / "lee_background.cor" if gensim else Path("gensim/test/test_data"),
+        "seeds": data.shared(data.SEED_PAGES),
+        "textmode_gold": data.shared(data.TEXTMODE_DEV),
+        "syndication": data.shared(data.SYNDICATION_DEV),
+        "lee (the gensim wheel's test data)": gensim / data.LEE_FILES[0] if gensim else Path("gensim/test/test_data"),
     }
 
 
 def load_lee() -> list[str]:
-    data = _gensim_data()
-    if data is None:
+    gensim = data.gensim_test_data()
+    if gensim is None:
         return []
     docs: list[str] = []
-    for name in ("lee_background.cor", "lee.cor"):
-        docs += [line.strip() for line in (data / name).read_text(encoding="latin-1").splitlines() if line.strip()]
+    for name in data.LEE_FILES:
+        docs += [line.strip() for line in (gensim / name).read_text(encoding="latin-1").splitlines() if line.strip()]
     return docs
 
 
 def load_textmode_gold() -> list[str]:
-    return [p.read_text(encoding="utf-8") for p in sorted((SHARED / "eval" / "textmode-dev").glob("*.gold.txt"))]
+    return [p.read_text(encoding="utf-8") for p in sorted(data.shared(data.TEXTMODE_DEV).glob("*.gold.txt"))]
 
 
 def load_syndication_source() -> list[str]:
-    path = SHARED / "eval" / "syndication" / "dev.parquet"
+    path = data.shared(data.SYNDICATION_DEV)
     if not path.exists():
         return []
     import polars as pl
@@ -91,8 +77,8 @@ def load_syndication_source() -> list[str]:
 
 
 def load_enwiki() -> list[str]:
-    data = _gensim_data()
-    path = data / "enwiki-latest-pages-articles1.xml-p000000010p000030302-shortened.bz2" if data else None
+    gensim = data.gensim_test_data()
+    path = gensim / data.ENWIKI_SAMPLE if gensim else None
     if path is None or not path.exists():
         return []
     from gensim.corpora.wikicorpus import extract_pages, filter_wiki
@@ -118,12 +104,7 @@ def load_clean_corpora_one(name: str) -> list[str]:
 
 
 def load_clean_corpora() -> dict[str, list[str]]:
-    return {
-        "lee": load_lee(),
-        "textmode_gold": load_textmode_gold(),
-        "syndication_source": load_syndication_source(),
-        "enwiki": load_enwiki(),
-    }
+    return {name: load() for name, load in CORPUS_LOADERS.items()}
 
 
 # --- semicolons ---------------------------------------------------------------------------
@@ -131,8 +112,8 @@ def load_clean_corpora() -> dict[str, list[str]]:
 
 def seed_semicolon_accuracy(cfg: PunctuationConfig) -> dict:
     """Per-semicolon choice on seed 002 against the hand labels."""
-    seed = SHARED / json.loads(SEED_LABELS.read_text())["seed"]
-    labels = json.loads(SEED_LABELS.read_text())["labels"]
+    seed = data.shared(json.loads(data.SEED_LABELS.read_text())["seed"])
+    labels = json.loads(data.SEED_LABELS.read_text())["labels"]
     text = seed.read_text(encoding="utf-8")
     assessment = assess_semicolons(text, cfg)
     predicted = [s.choice if assessment.anomalous else KEEP for s in assessment.sites]
@@ -251,7 +232,7 @@ def synthetic_semicolon_check(docs: list[str], cfg: PunctuationConfig, seed: int
 
 
 def seed_name_fix(cfg: EntitiesConfig) -> dict:
-    path = next((SHARED / "seeds").glob("003_*.txt"))
+    path = next(data.shared(data.SEED_PAGES).glob("003_*.txt"))
     text = path.read_text(encoding="utf-8")
     out, edits = fix_entity_typos_with_edits(text, cfg)
     return {
@@ -262,9 +243,9 @@ def seed_name_fix(cfg: EntitiesConfig) -> dict:
 
 def load_name_audit() -> dict[tuple[str, int, str], str]:
     """(corpus, doc index, "Typo -> Name") -> genuine_typo | false, from the hand audit."""
-    if not NAME_AUDIT.exists():
+    if not data.NAME_AUDIT.exists():
         return {}
-    rows = json.loads(NAME_AUDIT.read_text(encoding="utf-8"))["audit"]
+    rows = json.loads(data.NAME_AUDIT.read_text(encoding="utf-8"))["audit"]
     return {(r["corpus"], r["doc"], r["edit"]): r["verdict"] for r in rows}
 
 

@@ -1,10 +1,10 @@
 """Measure the dedup stage on the labelled syndication set.
 
-    .venv/bin/python -m flows.eval_dedup                 # full dev set, default DedupConfig
-    .venv/bin/python -m flows.eval_dedup --split-half    # + tune on one half of the clusters, score the other
-    .venv/bin/python -m flows.eval_dedup --shingle-sweep # + word n-gram size by measurement
-    .venv/bin/python -m flows.eval_dedup --two-runs      # + incremental: half, then half + index
-    .venv/bin/python -m flows.eval_dedup --consensus     # + consensus repair of canonicals vs sources
+    .venv/bin/python -m evals.dedup                 # full dev set, default DedupConfig
+    .venv/bin/python -m evals.dedup --split-half    # + tune on one half of the clusters, score the other
+    .venv/bin/python -m evals.dedup --shingle-sweep # + word n-gram size by measurement
+    .venv/bin/python -m evals.dedup --two-runs      # + incremental: half, then half + index
+    .venv/bin/python -m evals.dedup --consensus     # + consensus repair of canonicals vs sources
 
 Scores are the adjusted Rand index and pairwise precision/recall of the predicted clusters against
 the ``cluster_id`` labels (``cleaners.metrics.cluster_scores``); docs/s is the wall time of
@@ -32,8 +32,8 @@ from cleaners import dedup
 from cleaners.config import DedupConfig
 from cleaners.dedup import assign_clusters
 from cleaners.metrics import cluster_scores
+from evals import data
 
-DEV_PATH = Path(__file__).resolve().parents[1] / ".." / "shared" / "eval" / "syndication" / "dev.parquet"
 INPUT_COLUMNS = ("doc_id", "text", "title", "site")
 MIN_PRECISION = 0.95  # tuning picks the best ARI among configs at or above this pairwise precision
 
@@ -231,7 +231,7 @@ def consensus_check(path: str | Path, cfg: DedupConfig, with_source: bool = True
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--path", default=str(DEV_PATH))
+    parser.add_argument("--path", default=str(data.shared(data.SYNDICATION_DEV)))
     parser.add_argument("--split-half", action="store_true")
     parser.add_argument("--shingle-sweep", action="store_true")
     parser.add_argument("--two-runs", action="store_true")

@@ -1,0 +1,105 @@
+"""``newsclean eval text | extract | dedup | repairs``: the evaluation commands (``flows.cli`` mounts
+this app as ``eval``). Defaults are the sets of ``evals.data``; each command exits 2 naming the
+data it needs and cannot find, and prints its figures as JSON (``repairs``: one line a figure).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, NoReturn
+
+import typer
+
+from evals import data
+
+if TYPE_CHECKING:
+    from cleaners.config import PipelineConfig
+
+app = typer.Typer(no_args_is_help=True, help="Measure quality on labelled sets.")
+
+# The defaults, shown by --help: the labelled sets of evals.data
+TEXT_PAGES = data.shared(data.TEXTMODE_DEV)
+GOLD = data.shared(data.EXTRACT_GOLD)
+HTML_PAGES = data.shared(data.EXTRACT_PAGES)
+SYNDICATION = data.shared(data.SYNDICATION_DEV)
+
+ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", help="TOML config file (tables mirror cleaners/config.py).")]
+
+
+def _fail(message: str) -> NoReturn:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(2)
+
+
+def _config(config: Path | None) -> PipelineConfig:
+    """The checked config of ``--config`` (the defaults without one); exit 2 with the reason if it is bad."""
+    from cleaners.config import ConfigError, parse_config  # here: ``newsclean`` imports this module at start-up
+
+    try:
+        return parse_config(config.read_text(encoding="utf-8") if config else None, {})
+    except ConfigError as exc:
+        _fail(str(exc))
+    except (OSError, UnicodeDecodeError) as exc:
+        _fail(f"cannot read config file {config}: {exc}")
+
+
+def _require_eval_data(**paths: Path) -> None:
+    """Exit 2 naming every labelled-data path an eval command needs and cannot find."""
+    missing = [f"{name} ({path})" for name, path in paths.items() if not Path(path).exists()]
+    if missing:
+        _fail(f"evaluation data not found: {'; '.join(missing)}")
+
+
+def _print_figures(result: dict) -> None:
+    typer.echo(json.dumps({k: v for k, v in result.items() if k != "pages_detail"}, indent=2, default=str))
+
+
+@app.command("text")
+def eval_text(
+    pages: Annotated[Path, typer.Option(help="Folder of <id>.txt pages with <id>.gold.txt bodies.")] = TEXT_PAGES,
+    config: ConfigOpt = None,
+) -> None:
+    """F1 of plain-text page cleaning against gold bodies."""
+    from evals import textmode
+
+    _require_eval_data(pages=pages)
+    if not any(Path(pages).glob("*.gold.txt")):
+        _fail(f"evaluation data not found: no <id>.gold.txt pages in {pages}")
+    _print_figures(textmode.evaluate_textmode(pages, _config(config)))
+
+
+@app.command("extract")
+def eval_extract(
+    gold: Annotated[Path, typer.Option(help="ground-truth.json {id: {articleBody, url}}.")] = GOLD,
+    pages: Annotated[Path, typer.Option(help="Folder of <id>.html(.gz) pages.")] = HTML_PAGES,
+    config: ConfigOpt = None,
+) -> None:
+    """F1 of HTML extraction, beside trafilatura alone measured in the same run."""
+    from evals import extract
+
+    _require_eval_data(gold=gold, pages=pages)
+    _print_figures(extract.evaluate_extract(gold, pages, _config(config)))
+
+
+@app.command("dedup")
+def eval_dedup(
+    input: Annotated[Path, typer.Option("--input", "-i", help="Labelled Parquet with doc_id, text, cluster_id.")] = SYNDICATION,
+    config: ConfigOpt = None,
+) -> None:
+    """Adjusted Rand index, pairwise precision/recall and docs/s of the dedup stage."""
+    from evals import dedup
+
+    _require_eval_data(input=input)
+    result = dedup.evaluate_dedup(input, _config(config).dedup)
+    typer.echo(json.dumps(result, indent=2, default=str))
+
+
+@app.command("repairs")
+def eval_repairs() -> None:
+    """Semicolon and name-typo repair figures (seed precision, false corrections on clean prose)."""
+    from evals import repairs
+
+    _require_eval_data(**repairs.required_data())
+    sys.exit(repairs.main([]) or 0)
