@@ -206,3 +206,14 @@ def test_compact_whose_lock_cannot_be_written_exits_2(tmp_path):
     res = runner.invoke(app, ["compact", "--output", str(tmp_path)])
     assert res.exit_code == 2, res.output
     assert _one_error_line(res) == f"error: cannot take the writer lock at {tmp_path / '_state'}: File exists (errno 17)"
+
+
+def test_python_dash_m_flows_is_the_cli():
+    """``python -m flows`` runs the CLI (it replaced ``python -m flows.ingest``, whose ``main``
+    made flows.ingest and flows.cli import each other)."""
+    import subprocess
+    import sys
+
+    res = subprocess.run([sys.executable, "-m", "flows", "run", "--help"], capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0, res.stderr
+    assert "--input" in res.stdout
