@@ -1,5 +1,8 @@
 """One frozen configuration object for the whole pipeline.
 
+Longer than 500 lines on purpose: one declaration (default and accepted values) per setting and
+one check per section, so each setting is read in one place.
+
 Defaults live here in code. ``parse_config(toml_text, overrides)`` parses an optional TOML document whose
 tables mirror the dataclasses (``[punctuation]``, ``[dedup]``, ...) and then applies flat
 overrides such as ``{"dedup.seed": 7}`` from the CLI. Change a config with

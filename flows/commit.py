@@ -103,7 +103,7 @@ def release_memory() -> None:
 
     numpy's large temporaries come from glibc malloc, whose mmap threshold rises after the first
     big free, so later ones are carved from the heap and stay resident after they are freed: the
-    flow process held ~200 MB more after its first chunk than before. No-op off glibc.
+    flow process held more after its first chunk than before (README, benchmarks). No-op off glibc.
     """
     gc.collect()
     try:

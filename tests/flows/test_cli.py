@@ -69,11 +69,11 @@ def test_dedup_command_missing_column(tmp_path):
 def test_urls_lose_their_credentials_before_the_flow_with_a_warning(capsys):
     """``run`` and ``serve`` strip user:password@ before the URLs become flow parameters
     (which Prefect stores and shows), and say so: the credentials will not be sent."""
-    from flows.cli import _without_credentials
+    from flows.cli_checks import without_credentials
 
-    assert _without_credentials(["http://reader:s3cret@h/feed", "http://h/other"]) == ["http://h/feed", "http://h/other"]
+    assert without_credentials(["http://reader:s3cret@h/feed", "http://h/other"]) == ["http://h/feed", "http://h/other"]
     assert "credentials removed from 1 URL(s)" in capsys.readouterr().err
-    assert _without_credentials(["http://h/other"]) == ["http://h/other"]
+    assert without_credentials(["http://h/other"]) == ["http://h/other"]
     assert capsys.readouterr().err == ""
 
 
