@@ -138,7 +138,7 @@ def test_run_whose_lock_is_taken_after_the_early_look_exits_3(live_lock, monkeyp
     """The flow takes the lock itself; the CLI turns its LockedError into exit 3 too."""
     import flows.cli
 
-    monkeypatch.setattr(flows.cli, "_refuse_if_locked", lambda output: None)
+    monkeypatch.setattr(flows.cli, "refuse_if_locked", lambda output: None)
     res = runner.invoke(app, ["run", "--input", RAW, "--output", str(live_lock), "--no-progress"])
     assert res.exit_code == 3, res.output
     assert res.stderr.strip().splitlines()[-1].startswith(f"error: output {live_lock} is locked by another newsclean run")
