@@ -4,7 +4,7 @@
 
 Generates and cleans ``chunks * chunk-pages`` 10 KB text pages (bench/run.py::make_pages, the
 pages of bench_e2e.py), staged as Parquet parts of ``run.batch_size`` rows under
-``bench/out/profile-chunks/`` (reused on the next call), then runs ``flows.ingest.commit_chunk``
+``bench/out/profile-chunks/`` (reused on the next call), then runs ``flows.commit.commit_chunk``
 chunk by chunk into a fresh output, as a run's ``ChunkCommitter`` does. Each named phase (the
 dedup stages, consensus repair, staging and the Delta inserts) reports the process's exact peak
 RSS inside it: the kernel's high-water mark (VmHWM) is read and reset (``/proc/self/clear_refs``)
@@ -41,7 +41,7 @@ PHASES = {
     "cleaners.dedup.cluster": ["link_clusters"],
     "cleaners.dedup.index": ["candidate_index_query", "match_index", "index_frame"],
     "cleaners.dedup.consensus": ["repair_clusters"],
-    "flows.ingest": ["cluster_run", "output_rows"],
+    "flows.commit": ["cluster_run", "output_rows"],
 }
 STORAGE_PHASES = ["stage_commit", "insert_new"]
 
@@ -121,8 +121,10 @@ def main(argv: list[str] | None = None) -> int:
 
     import importlib
 
+    import polars as pl
+
     from cleaners.config import PipelineConfig
-    from flows import ingest
+    from flows import commit
     from flows.storage import Storage
 
     cfg = PipelineConfig()
@@ -146,10 +148,10 @@ def main(argv: list[str] | None = None) -> int:
         chunk[0] = c + 1
         peaks.stack.append(f"{c + 1}:commit_chunk")
         t0 = time.perf_counter()
-        result = ingest.commit_chunk(parts[c * per_chunk : (c + 1) * per_chunk], [], cfg, storage, None)
+        result = commit.commit_chunk(parts[c * per_chunk : (c + 1) * per_chunk], pl.DataFrame(schema=commit.OLD_ROWS_SCHEMA), None, cfg, storage, commit.RunScope())
         peaks.boundary()
         peaks.stack.pop()
-        ingest.release_memory()
+        commit.release_memory()
         print(f"chunk {c + 1}: {time.perf_counter() - t0:.1f} s (dedup {result['seconds_dedup']:.1f}, write {result['seconds_write']:.1f})", _status("RssAnon", "RssFile"))
     peaks.boundary()
     by_chunk: dict[str, int] = {}

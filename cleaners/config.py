@@ -1,5 +1,8 @@
 """One frozen configuration object for the whole pipeline.
 
+Longer than 500 lines on purpose: one declaration (default and accepted values) per setting and
+one check per section, so each setting is read in one place.
+
 Defaults live here in code. ``parse_config(toml_text, overrides)`` parses an optional TOML document whose
 tables mirror the dataclasses (``[punctuation]``, ``[dedup]``, ...) and then applies flat
 overrides such as ``{"dedup.seed": 7}`` from the CLI. Change a config with
@@ -40,7 +43,7 @@ LINE_RULE_NAMES = (
     "bullet", "ad_banner", "crawl_date", "nav", "share", "menu", "cookie", "follow", "related", "attribution", "copyright", "teaser", "shortcode", "caption",
 )
 
-# MEDIA_TYPE_RE: a lower-case type/subtype, as flows/warc.parse_content_type reports them.
+# MEDIA_TYPE_RE: a lower-case type/subtype, as flows/http.parse_content_type reports them.
 # matches: "text/html", "application/xhtml+xml" ; does not match: "Text/HTML", "text", "text/html; charset=utf-8"
 MEDIA_TYPE_RE = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*")
 # USER_AGENT_RE: a product token (the robots.txt agent), then printable ASCII only (no header injection).

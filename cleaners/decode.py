@@ -20,6 +20,7 @@ from typing import Literal
 from charset_normalizer import from_bytes
 
 from cleaners.config import LoadConfig
+from cleaners.errors import DecodeError
 
 GZIP_MAGIC = b"\x1f\x8b"
 INFLATE_CHUNK_BYTES = 64 * 1024
@@ -69,15 +70,6 @@ HTML_SUFFIXES = (".html", ".htm", ".xhtml", ".shtml")
 TEXT_SUFFIXES = (".txt", ".text", ".md")
 
 Method = Literal["bom", "declared", "utf8", "detected", "fallback"]
-
-
-class DecodeError(ValueError):
-    """Bytes that cannot become text; ``reason`` is a stable snake_case drop reason."""
-
-    def __init__(self, reason: str, detail: str = "") -> None:
-        super().__init__(f"{reason}: {detail}" if detail else reason)
-        self.reason = reason
-        self.detail = detail
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from cleaners import boilerplate, chars, decode, extract, residual, schema
 from cleaners.config import CharsConfig, PipelineConfig
 from cleaners.derived import text_columns
 from cleaners.edits import Edit, merge_edits
+from cleaners.errors import PageError
 from cleaners.steps import Stats, Step, apply_filters, apply_steps, build_filters, build_steps
 from cleaners.words import count_words
 
@@ -38,14 +39,6 @@ class RawPage:
     site: str | None = None
     declared_charset: str | None = None  # from an HTTP header or WARC record
     format: str | None = None  # "html" | "text"; None = sniff
-
-
-class PageError(Exception):
-    """An expected, recordable reason a page cannot become an article."""
-
-    def __init__(self, stage: str, reason: str, detail: str = "") -> None:
-        super().__init__(f"{stage}/{reason}: {detail}")
-        self.stage, self.reason, self.detail = stage, reason, detail
 
 
 
@@ -104,11 +97,8 @@ class Decoded:
 
 def decode_page(page: RawPage, cfg: PipelineConfig) -> Decoded:
     """gunzip (bounded), decode to str, sniff html/text; raise PageError(stage='decode')."""
-    try:
-        data = decode.maybe_gunzip(page.data, cfg.load.max_inflated_bytes)
-        decoded = decode.decode_bytes(data, cfg.load, declared=page.declared_charset)
-    except decode.DecodeError as exc:
-        raise PageError("decode", exc.reason, str(exc)) from exc
+    data = decode.maybe_gunzip(page.data, cfg.load.max_inflated_bytes)
+    decoded = decode.decode_bytes(data, cfg.load, declared=page.declared_charset)
     fmt = page.format or decode.sniff_format(page.name.removesuffix(".gz"), decoded.text)
     limit = cfg.load.max_html_chars if fmt == "html" else cfg.load.max_text_chars
     if len(decoded.text) > limit:
@@ -190,10 +180,7 @@ def clean_decoded(
     title = author = language = None
     published: dt.date | None = None
     if doc.format == "html":
-        try:
-            ex = extract.extract_html(doc.text, cfg.extract, url=page.url)
-        except extract.ExtractError as exc:
-            raise PageError("extract", exc.reason, str(exc)) from exc
+        ex = extract.extract_html(doc.text, cfg.extract, url=page.url)  # raises ExtractError, a PageError
         body, title, author, published, language = ex.text, ex.title, ex.author, ex.published, ex.language
         row[schema.URL] = row[schema.URL] or redact_url(ex.url)  # a canonical link may carry credentials too
         row[schema.SITE] = row[schema.SITE] or ex.site or site_of(ex.url)

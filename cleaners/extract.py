@@ -42,6 +42,7 @@ from trafilatura.settings import DEFAULT_CONFIG, Document, set_date_params
 from trafilatura.utils import line_processing, load_html
 
 from cleaners.config import ExtractConfig
+from cleaners.errors import ExtractError
 
 # LANG_CODE_RE: the primary subtag of a language tag. matches: "en-US" -> "en", "pt_BR" -> "pt" ; does not match: "1x"
 LANG_CODE_RE = re.compile(r"^\s*([A-Za-z]{2,3})(?:[-_][A-Za-z0-9]+)*\s*$")
@@ -68,15 +69,6 @@ LANGUAGE_XPATHS = (
     '//meta[@http-equiv="content-language" or @http-equiv="Content-Language"]/@content',
     '//meta[@property="og:locale"]/@content',
 )
-
-
-class ExtractError(ValueError):
-    """HTML that yields no article text; ``reason`` is a stable snake_case drop reason."""
-
-    def __init__(self, reason: str, detail: str = "") -> None:
-        super().__init__(f"{reason}: {detail}" if detail else reason)
-        self.reason = reason
-        self.detail = detail
 
 
 @dataclass(frozen=True)

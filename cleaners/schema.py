@@ -1,14 +1,13 @@
 """Column names and the polars schema of every table newsclean writes.
 
 Every read and write goes through ``flows/storage.py``, which casts frames to these schemas.
-Renaming a column or a drop reason is a schema change: bump ``SCHEMA_VERSION``.
+Renaming a column or a drop reason is a schema change: bump ``PIPELINE_VERSION`` (cleaners/config.py),
+which every row records, so readers can tell old rows from new.
 """
 
 from __future__ import annotations
 
 import polars as pl
-
-SCHEMA_VERSION = 2  # 2: articles.n_words_raw
 
 # column names
 DOC_ID = "doc_id"

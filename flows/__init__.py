@@ -4,8 +4,8 @@ import os
 
 # polars allocates with jemalloc, which by default keeps the pages a thread freed for a while in
 # that thread's arena. A run's dedup chunks allocate on many polars threads, so the flow process
-# kept ~200 MB more after its first chunk than before it and its peak crept up with the run.
-# Returning freed pages at once costs under 2% of dedup time (measured on 10k 10 KB pages).
+# kept memory after its first chunk and its peak crept up with the run. Returning freed pages at
+# once costs little dedup time (figures: README, benchmarks).
 # Set before polars is loaded (here: before any flows module imports it). A decay the user set
 # wins; the default polars itself exports (a parent process that imported polars passes it on)
 # does not count as one.

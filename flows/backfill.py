@@ -17,9 +17,11 @@ import time
 
 from prefect import flow, get_run_logger
 
-from flows.ingest import RunScope, clean_and_commit, load_config_file, plan_run, stage_key
+from flows.commit import RunScope
+from flows.ingest import clean_and_commit, load_config_file, plan_run
 from flows.runners import default_task_runner
 from flows.sources import discover_files
+from flows.staging import stage_key
 from flows.storage import Storage
 
 

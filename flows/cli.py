@@ -10,16 +10,25 @@
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any
 
 import typer
 
 from evals.cli import app as eval_app
+from flows.cli_checks import (
+    output_errors,
+    parse_date,
+    parse_overrides,
+    refuse_if_locked,
+    require_output_dir,
+    require_paths,
+    require_writable,
+    without_credentials,
+)
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="newsclean: clean news pages into Delta tables.")
 app.add_typer(eval_app, name="eval")
@@ -40,91 +49,6 @@ def _prefect_env() -> None:
     # No network here: no analytics; keep Prefect's state in one reusable place.
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("DO_NOT_TRACK", "1")
-
-
-def parse_overrides(items: list[str] | None) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for item in items or []:
-        if "=" not in item or "." not in item.split("=", 1)[0]:
-            raise typer.BadParameter(f"--set expects SECTION.KEY=VALUE, got {item!r}")
-        key, value = item.split("=", 1)
-        out[key.strip()] = value.strip()
-    return out
-
-
-def _fail(message: str, code: int = 2) -> NoReturn:
-    """One line on stderr and the README's exit code (2 usage or write error, 3 output locked)."""
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(code)
-
-
-def _require_writable(path: Path, option: str, folder: bool) -> None:
-    """Exit 2 before any work when ``path`` cannot be written: a folder that is a file (or a file
-    that is a folder), a path under a file, or a place without write permission."""
-    # os.path's tests: a folder we may not search reads as absent (Path's raise PermissionError)
-    if os.path.exists(path) and os.path.isdir(path) != folder:
-        _fail(f"{option} {path} is a {'file' if folder else 'folder'}, not a {'folder' if folder else 'file'}")
-    place = path if folder else path.parent
-    while not os.path.exists(place) and place != place.parent:  # the nearest folder that exists
-        place = place.parent
-    if not os.path.isdir(place):
-        _fail(f"{option} {path} cannot be created: {place} is a file")
-    if not os.access(place, os.W_OK | os.X_OK):
-        _fail(f"{option} {path} is not writable: no write permission on {place}")
-
-
-def _require_output_dir(output: Path) -> None:
-    """Exit 2 unless ``output`` is an existing folder this process may write (compact, vacuum)."""
-    _require_writable(output, "--output", folder=True)
-    if not output.is_dir():
-        _fail(f"output directory does not exist: {output}")
-
-
-def _refuse_if_locked(output: Path) -> None:
-    """Exit 3 at once, before a Prefect server starts, when a live run holds the output's lock.
-
-    Only a look: the flow takes the lock itself, and one taken in between ends in exit 3 too.
-    """
-    from flows.writerlock import holder
-
-    held = holder(output)
-    if held:
-        _fail(held, 3)
-
-
-@contextlib.contextmanager
-def _output_errors() -> Iterator[None]:
-    """For every command that writes an output: exit 3 when another run holds its lock, exit 2
-    when a table or state write fails (naming the table, path and OS reason), one line each."""
-    from flows.storage import LockedError, StorageWriteError
-
-    try:
-        yield
-    except LockedError as exc:
-        _fail(str(exc), 3)
-    except StorageWriteError as exc:
-        _fail(str(exc), 2)
-
-
-def _require_paths(paths: list[Path]) -> list[str]:
-    """The input paths as strings; exit 2 naming the first one that does not exist."""
-    for p in paths:
-        if not Path(p).exists():
-            typer.echo(f"error: input path does not exist: {p}", err=True)
-            raise typer.Exit(2)
-    return [str(p) for p in paths]
-
-
-def _without_credentials(urls: list[str]) -> list[str]:
-    """``urls`` with their user:password@ removed before they reach the flow's parameters (which
-    Prefect stores and shows); warns when some had credentials, since they will not be sent."""
-    from cleaners.document import redact_url
-
-    clean = [redact_url(u) for u in urls]
-    changed = sum(a != b for a, b in zip(urls, clean))
-    if changed:
-        typer.echo(f"warning: credentials removed from {changed} URL(s): newsclean never sends, stores or logs user:password@ parts", err=True)
-    return clean
 
 
 def _api_for_run():
@@ -239,18 +163,18 @@ def run(
             raise typer.Exit(2) from exc
         url_list = [ln.strip() for ln in lines if ln.strip() and not ln.lstrip().startswith("#")]
     web = isinstance(urls, Path) or bool(feeds or sitemaps)
-    inputs = _require_paths(input or ([] if web else [Path("data/raw")]))
+    inputs = require_paths(input or ([] if web else [Path("data/raw")]))
     cfg = _config(config, overrides)  # a bad config exits 2 before any server starts or any work is done
     spec = _runner_spec(runner, cfg)
-    _require_writable(output, "--output", folder=True)
-    _refuse_if_locked(output)
+    require_writable(output, "--output", folder=True)
+    refuse_if_locked(output)
     api = _api_for_run()  # before the imports below: a temporary server boots meanwhile
     task_runner = _task_runner(spec, cfg)
-    url_list, feeds, sitemaps = _without_credentials(url_list), _without_credentials(feeds), _without_credentials(sitemaps)
+    url_list, feeds, sitemaps = without_credentials(url_list), without_credentials(feeds), without_credentials(sitemaps)
     from flows.ingest import ingest_flow
     from reports.summary import print_summary
 
-    with _output_errors(), _interruptible(api):
+    with output_errors(), _interruptible(api):
         api.wait()
         summary = ingest_flow.with_options(task_runner=task_runner)(
             inputs=inputs,
@@ -268,13 +192,6 @@ def run(
         print_summary(summary)
 
 
-def _parse_date(value: str, name: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError as exc:
-        raise typer.BadParameter(f"{name} expects YYYY-MM-DD, got {value!r}") from exc
-
-
 @app.command()
 def backfill(
     since: Annotated[str, typer.Option(help="First published date to replace (YYYY-MM-DD).")],
@@ -288,21 +205,21 @@ def backfill(
 ) -> None:
     """Reprocess inputs and replace exactly the [since, until] range of published dates."""
     _prefect_env()
-    d0, d1 = _parse_date(since, "--since"), _parse_date(until, "--until")
+    d0, d1 = parse_date(since, "--since"), parse_date(until, "--until")
     if d0 > d1:
         typer.echo(f"error: --since {d0} is after --until {d1}", err=True)
         raise typer.Exit(2)
     overrides = parse_overrides(set_ if isinstance(set_, list) else None)
-    inputs = _require_paths(input or [Path("data/raw")])
+    inputs = require_paths(input or [Path("data/raw")])
     cfg = _config(config, overrides)
     spec = _runner_spec(runner, cfg)
-    _require_writable(output, "--output", folder=True)
-    _refuse_if_locked(output)
+    require_writable(output, "--output", folder=True)
+    refuse_if_locked(output)
     api = _api_for_run()
     task_runner = _task_runner(spec, cfg)
     from flows.backfill import backfill_flow
 
-    with _output_errors(), _interruptible(api):
+    with output_errors(), _interruptible(api):
         api.wait()
         res = backfill_flow.with_options(task_runner=task_runner)(since=d0, until=d1, inputs=inputs, output=str(output), config_file=str(config) if config else None, overrides=overrides, show_progress=progress)
     typer.echo(json.dumps(res, indent=2, default=str))
@@ -343,9 +260,9 @@ def serve(
         typer.echo(f"error: no Prefect server{where}.\n{NO_SERVER_HELP}", err=True)
         raise typer.Exit(2)
     task_runner = _task_runner(spec, cfg)
-    feeds = _without_credentials(feed if isinstance(feed, list) else [])
-    sitemaps = _without_credentials(sitemap if isinstance(sitemap, list) else [])
-    inputs = [str(Path(p).resolve()) for p in _require_paths(input or ([] if feeds or sitemaps else [Path("data/raw")]))]
+    feeds = without_credentials(feed if isinstance(feed, list) else [])
+    sitemaps = without_credentials(sitemap if isinstance(sitemap, list) else [])
+    inputs = [str(Path(p).resolve()) for p in require_paths(input or ([] if feeds or sitemaps else [Path("data/raw")]))]
     from prefect.schedules import Cron
 
     from flows.ingest import ingest_flow
@@ -410,11 +327,11 @@ def server_status_cmd() -> None:
 @app.command()
 def compact(output: OutputOpt = Path("data/clean")) -> None:
     """Rewrite small files of every table into larger ones (a new version; readers undisturbed)."""
-    _require_output_dir(output)
+    require_output_dir(output)
     from flows.storage import Storage
 
     st = Storage(output)
-    with _output_errors(), st.lock():
+    with output_errors(), st.lock():
         res = st.compact()
     for table, m in res.items():
         typer.echo(f"{table}: {m.get('numFilesRemoved', 0)} files -> {m.get('numFilesAdded', 0)}")
@@ -431,11 +348,11 @@ def vacuum(
     if retention_hours < 168 and not force_short:
         typer.echo("error: retention under 168 hours needs --force-short", err=True)
         raise typer.Exit(2)
-    _require_output_dir(output)
+    require_output_dir(output)
     from flows.storage import Storage
 
     st = Storage(output)
-    with _output_errors(), st.lock():
+    with output_errors(), st.lock():
         res = st.vacuum(retention_hours, dry_run=dry_run)
     for table, files in res.items():
         typer.echo(f"{table}: {len(files)} files {'would be ' if dry_run else ''}deleted")
@@ -447,11 +364,11 @@ def export(
     to: Annotated[Path, typer.Option("--to", help="Folder for plain Parquet snapshots (<table>.parquet).")] = Path("data/export"),
 ) -> None:
     """Snapshot the tables as plain Parquet for readers that glob files instead of reading Delta."""
-    _require_writable(to, "--to", folder=True)
+    require_writable(to, "--to", folder=True)
     from flows.storage import MissingTablesError, Storage
 
     try:
-        with _output_errors():
+        with output_errors():
             written = Storage(output).export(to)
     except MissingTablesError as exc:
         typer.echo(f"error: {exc} (nothing exported; {to} untouched)", err=True)
@@ -474,7 +391,7 @@ def report(
         typer.echo(f"error: output directory does not exist: {output}", err=True)
         raise typer.Exit(2)
     target = to if isinstance(to, Path) else output / "report.html"
-    _require_writable(target, "--to" if isinstance(to, Path) else "report file", folder=False)
+    require_writable(target, "--to" if isinstance(to, Path) else "report file", folder=False)
     dest = write_report(output, target, top_sites=top_sites, recent=recent)
     typer.echo(f"wrote {dest}")
 
@@ -497,7 +414,7 @@ def dedup_cmd(
     if not input.exists():
         typer.echo(f"error: input file does not exist: {input}", err=True)
         raise typer.Exit(2)
-    _require_writable(output, "--output", folder=False)
+    require_writable(output, "--output", folder=False)
     df = pl.read_parquet(input)
     missing = {"doc_id", "text"} - set(df.columns)
     if missing:

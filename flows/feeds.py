@@ -24,8 +24,10 @@ from lxml import etree
 
 from cleaners.config import PipelineConfig
 from cleaners.document import redact_url
+from cleaners.errors import PageError
 from cleaners.steps import Stats
-from flows.fetch import Fetcher, HostRegistry, _Failed
+from flows.fetch import Fetcher, HostRegistry
+from flows.http import FetchError
 
 GZIP_MAGIC = b"\x1f\x8b"
 FEED_TYPES = None  # feeds are served as application/rss+xml, text/xml, application/json...: no type filter
@@ -34,10 +36,11 @@ ATOM_ARTICLE_RELS = ("alternate", "")
 XML_PARSER_OPTIONS = {"resolve_entities": False, "no_network": True, "load_dtd": False, "huge_tree": False, "recover": True}
 
 
-class FeedError(ValueError):
+class FeedError(PageError):
+    """A feed or sitemap that cannot be read: stage ``discover``, a stable ``reason``, a ``detail``."""
+
     def __init__(self, reason: str, detail: str = "") -> None:
-        super().__init__(f"{reason}: {detail}")
-        self.reason, self.detail = reason, detail
+        super().__init__("discover", reason, detail)
 
 
 def _absolute(base_url: str, links: Iterable[str | None]) -> list[str]:
@@ -154,7 +157,7 @@ def _get(fetcher: Fetcher, url: str, max_bytes: int) -> bytes:
     """Fetch a feed/sitemap body through the fetcher's robots/rate/redirect handling."""
     resp = fetcher.get(url, max_bytes=max_bytes, content_types=FEED_TYPES)
     if resp.status != 200:
-        raise _Failed(f"http_{resp.status}", f"{resp.url} answered {resp.status}")
+        raise FetchError(f"http_{resp.status}", f"{resp.url} answered {resp.status}")
     return resp.body
 
 
@@ -186,7 +189,7 @@ def discover_urls(
                 stats.add("discover.feeds")
                 stats.add("discover.feed_links", len(links))
                 add(links)
-            except (_Failed, FeedError) as err:
+            except PageError as err:  # FetchError or FeedError
                 stats.add(f"discover.failed_{err.reason}")
                 out.failures.append((feed, err.reason, redact_url(err.detail)))
         queue = [(s, 0) for s in dict.fromkeys(redact_url(s.strip()) for s in sitemaps)]
@@ -198,7 +201,7 @@ def discover_urls(
             visited.add(url)
             try:
                 sm = parse_sitemap(_get(fetcher, url, fc.max_feed_bytes), url, fc.max_feed_bytes)
-            except (_Failed, FeedError) as err:
+            except PageError as err:  # FetchError or FeedError
                 stats.add(f"discover.failed_{err.reason}")
                 out.failures.append((url, err.reason, redact_url(err.detail)))
                 continue

@@ -26,12 +26,8 @@ Credentials in a URL (``http://user:pw@host/``) are removed before anything else
 (``cleaners.document.redact_url``): they are never sent, stored, or logged, redirect targets
 included.
 
-SSRF guard: the connection layer itself resolves every host name and refuses addresses that
-are not globally routable (loopback, private, link-local such as the 169.254.169.254 metadata
-service, CGNAT, reserved, multicast, IPv6 site-local) unless ``fetch.allow_private_hosts``; an
-IPv6 address that carries an IPv4 one (mapped, translated, compatible, NAT64, 6to4, Teredo) is
-judged by that IPv4 address. Checking at connect time covers redirects and DNS rebinding
-between check and use. Environment proxies are ignored.
+The client, its SSRF guard (every connection checked at connect time: no private addresses
+unless ``fetch.allow_private_hosts``), URL checks and header helpers are in flows/http.py.
 
 Host state (rate-limit clocks, robots rules) lives in a ``HostRegistry``. Clean tasks of one run
 share the process-wide ``SHARED_HOSTS`` so two URL units on one host cannot double its rate;
@@ -41,11 +37,8 @@ it affects timing only, never output.
 from __future__ import annotations
 
 import contextlib
-import email.utils
-import ipaddress
 import json
 import random
-import socket
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -54,7 +47,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
-import httpcore
 import httpx
 from protego import Protego
 
@@ -62,108 +54,12 @@ from cleaners.config import FetchConfig, PipelineConfig
 from cleaners.decode import sniff_declared_charset
 from cleaners.document import LoadFailure, PageError, RawPage, load_failure, redact_url
 from cleaners.steps import Stats
-from flows.warc import parse_content_type
+from flows.http import BlockedAddress, FetchError, UnresolvedHost, check_url, describe, make_client, page_validators, parse_content_type, retry_after_seconds
 
-ALLOWED_SCHEMES = ("http", "https")
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 TEXT_TYPES = ("text/plain",)
 SNIFF_BYTES = 4096
-
-
-# getaddrinfo errors that are an answer (the name does not exist), not a failure to get one:
-# retrying them cannot help. EAI_NODATA is missing on some platforms
-DNS_NO_SUCH_NAME = frozenset(getattr(socket, name) for name in ("EAI_NONAME", "EAI_NODATA") if hasattr(socket, name))
-
-# IPv6 prefixes whose last 32 bits are an IPv4 address that a translator, relay or the host's own
-# stack delivers to: IPv4-mapped, IPv4-translated (RFC 2765), IPv4-compatible (deprecated; also
-# holds :: and ::1) and the NAT64 well-known prefix (RFC 6052)
-IPV4_IN_LAST_32_BITS = tuple(ipaddress.IPv6Network(n) for n in ("::ffff:0:0/96", "::ffff:0:0:0/96", "::/96", "64:ff9b::/96"))
-# Never globally routed, whatever they carry: site-local (RFC 3879 deprecated it, stacks still
-# route it inside a site) and local-use NAT64 (RFC 8215; where its IPv4 sits depends on the
-# operator's prefix length, so it cannot be judged by it)
-NON_PUBLIC_IPV6 = tuple(ipaddress.IPv6Network(n) for n in ("fec0::/10", "64:ff9b:1::/48"))
-
-
-class BlockedAddress(Exception):
-    """The host resolves to an address the fetcher must not reach."""
-
-
-class UnresolvedHost(Exception):
-    """The host name does not resolve; ``permanent`` when the resolver answered that it does not exist."""
-
-    def __init__(self, message: str, permanent: bool) -> None:
-        super().__init__(message)
-        self.permanent = permanent
-
-
-def embedded_ipv4(ip: ipaddress.IPv6Address) -> tuple[ipaddress.IPv4Address, ...]:
-    """The IPv4 addresses an IPv6 address carries: one for the /96 forms and 6to4, Teredo's
-    server and (de-obfuscated) client; none for a plain IPv6 address."""
-    if any(ip in net for net in IPV4_IN_LAST_32_BITS):
-        return (ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF),)
-    if ip.sixtofour is not None:
-        return (ip.sixtofour,)
-    if ip.teredo is not None:
-        return ip.teredo
-    return ()
-
-
-def is_public_address(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    """True for globally routable unicast addresses; an IPv6 address that carries IPv4 addresses
-    is public only if all of them are (``64:ff9b::a9fe:a9fe`` reaches 169.254.169.254 through
-    NAT64, ``2002:7f00:1::`` is 127.0.0.1 over 6to4)."""
-    if isinstance(ip, ipaddress.IPv6Address):
-        if any(ip in net for net in NON_PUBLIC_IPV6):
-            return False
-        inner = embedded_ipv4(ip)
-        if inner:
-            return all(is_public_address(v4) for v4 in inner)
-    return ip.is_global and not ip.is_multicast
-
-
-class GuardedBackend(httpcore.SyncBackend):
-    """httpcore network backend that resolves, vets and then connects to the vetted address."""
-
-    def __init__(self, allow_private: bool) -> None:
-        self.allow_private = allow_private
-
-    def connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None):
-        try:
-            infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-        except socket.gaierror as exc:
-            raise UnresolvedHost(f"{host} does not resolve: {exc}", permanent=exc.errno in DNS_NO_SUCH_NAME) from exc
-        except OSError as exc:
-            raise UnresolvedHost(f"{host} does not resolve: {exc}", permanent=False) from exc
-        last: Exception | None = None
-        for _family, _type, _proto, _name, addr in infos:
-            ip = ipaddress.ip_address(addr[0].split("%", 1)[0])
-            if not self.allow_private and not is_public_address(ip):
-                last = BlockedAddress(f"{host} resolves to non-public address {ip}")
-                continue
-            try:
-                return super().connect_tcp(str(ip), port, timeout, local_address, socket_options)
-            except httpcore.ConnectError as exc:
-                last = exc
-        if last is None:
-            raise httpcore.ConnectError(f"no address for {host}")
-        raise last
-
-
-def make_client(cfg: FetchConfig) -> httpx.Client:
-    """An httpx client with the guarded backend, no redirects, no env proxies, our User-Agent."""
-    transport = httpx.HTTPTransport(retries=0)
-    transport._pool._network_backend = GuardedBackend(cfg.allow_private_hosts)  # noqa: SLF001 - no public hook
-    timeout = httpx.Timeout(cfg.timeout_seconds)
-    limits = httpx.Limits(max_connections=max(cfg.max_workers, 1) * 2, max_keepalive_connections=cfg.max_workers)
-    return httpx.Client(
-        transport=transport,
-        timeout=timeout,
-        limits=limits,
-        follow_redirects=False,
-        trust_env=False,
-        headers={"User-Agent": cfg.user_agent, "Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5"},
-    )
 
 
 def robots_agent(user_agent: str) -> str:
@@ -179,7 +75,7 @@ class HostRegistry:
         self._lock = threading.Lock()
         self._next_start: dict[str, float] = {}
         self._slots: dict[str, threading.BoundedSemaphore] = {}
-        self._robots: dict[str, tuple[float, Protego | _Failed | None]] = {}  # origin -> (monotonic expiry, rules or why unreachable)
+        self._robots: dict[str, tuple[float, Protego | FetchError | None]] = {}  # origin -> (monotonic expiry, rules or why unreachable)
         self._robots_locks: dict[str, threading.Lock] = {}
         self._delay: dict[str, float] = {}
 
@@ -236,51 +132,6 @@ class _Response:
     body: bytes = b""
 
 
-class _Failed(Exception):
-    """Why a URL could not be fetched: a stable snake_case ``reason`` and a one-line ``detail``."""
-
-    def __init__(self, reason: str, detail: str = "") -> None:
-        detail = " ".join(detail.split())  # exception messages may span lines; a detail is one
-        super().__init__(f"{reason}: {detail}")
-        self.reason, self.detail = reason, detail
-
-
-def check_url(url: str) -> str:
-    """Raise ``_Failed('bad_url')`` unless ``url`` is an absolute http(s) URL with a host."""
-    try:
-        parts = urlsplit(url.strip())
-        host = parts.hostname
-    except ValueError as exc:
-        raise _Failed("bad_url", str(exc)) from exc
-    if parts.scheme.lower() not in ALLOWED_SCHEMES:
-        raise _Failed("bad_url", f"scheme {parts.scheme!r} not allowed")
-    if not host:
-        raise _Failed("bad_url", "no host")
-    if any(c.isspace() or not c.isprintable() for c in parts.netloc):
-        raise _Failed("bad_url", f"blank or control character in host {parts.netloc!r}")
-    return host.lower()
-
-
-def describe(exc: BaseException) -> str:
-    """``"ReadError: message"``, or the type alone when the message is empty."""
-    message = str(exc).strip()
-    return f"{type(exc).__name__}: {message}" if message else type(exc).__name__
-
-
-def retry_after_seconds(value: str | None) -> float | None:
-    """Retry-After as seconds (delta-seconds or an HTTP date), None if absent or unreadable."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - time.time())
-
-
 class Fetcher:
     """Fetch URLs politely; one instance per batch, thread-safe."""
 
@@ -311,7 +162,7 @@ class Fetcher:
 
     def request(self, url: str, *, headers: Mapping[str, str] | None = None, max_bytes: int, content_types: tuple[str, ...] | None) -> _Response:
         """GET ``url`` (no redirects followed, credentials never sent); retries 429/5xx,
-        connection errors and temporary DNS failures; raises ``_Failed``."""
+        connection errors and temporary DNS failures; raises ``FetchError``."""
         url = redact_url(url)
         host = check_url(url)
         attempt = 0
@@ -322,10 +173,10 @@ class Fetcher:
                     resp = self._get_once(url, headers or {}, max_bytes, content_types)
             except UnresolvedHost as exc:
                 if exc.permanent or attempt >= self.cfg.max_retries:
-                    raise _Failed("dns_error", str(exc)) from exc
+                    raise FetchError("dns_error", str(exc)) from exc
             except (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as exc:
                 if attempt >= self.cfg.max_retries:
-                    raise _Failed("connection_error", f"{host}: {describe(exc)}") from exc
+                    raise FetchError("connection_error", f"{host}: {describe(exc)}") from exc
             else:
                 if resp.status not in RETRY_STATUSES or attempt >= self.cfg.max_retries:
                     return resp
@@ -342,33 +193,33 @@ class Fetcher:
                     return _Response(status, str(resp.url), resp.headers)
                 mime, _ = parse_content_type(resp.headers.get("Content-Type"))
                 if content_types and mime and mime not in content_types:
-                    raise _Failed("not_html", f"Content-Type {mime}")
+                    raise FetchError("not_html", f"Content-Type {mime}")
                 declared = resp.headers.get("Content-Length", "")
                 if declared.isdigit() and int(declared) > max_bytes:
-                    raise _Failed("too_large", f"Content-Length {declared} > {max_bytes}")
+                    raise FetchError("too_large", f"Content-Length {declared} > {max_bytes}")
                 parts: list[bytes] = []
                 size = 0
                 for chunk in resp.iter_bytes():
                     size += len(chunk)
                     if size > max_bytes:
-                        raise _Failed("too_large", f"body over {max_bytes} bytes")
+                        raise FetchError("too_large", f"body over {max_bytes} bytes")
                     if time.monotonic() > deadline:
-                        raise _Failed("timeout", f"body not complete in {self.cfg.max_page_seconds:g} s")
+                        raise FetchError("timeout", f"body not complete in {self.cfg.max_page_seconds:g} s")
                     parts.append(chunk)
                 return _Response(status, str(resp.url), resp.headers, b"".join(parts))
         except httpx.TimeoutException as exc:
-            raise _Failed("timeout", f"{type(exc).__name__}: no answer from {urlsplit(url).netloc} within {self.cfg.timeout_seconds:g} s") from exc
+            raise FetchError("timeout", f"{type(exc).__name__}: no answer from {urlsplit(url).netloc} within {self.cfg.timeout_seconds:g} s") from exc
         except BlockedAddress as exc:
-            raise _Failed("private_address", str(exc)) from exc
+            raise FetchError("private_address", str(exc)) from exc
         except (httpx.UnsupportedProtocol, httpx.InvalidURL) as exc:
-            raise _Failed("bad_url", str(exc)) from exc
+            raise FetchError("bad_url", str(exc)) from exc
         except httpx.DecodingError as exc:
-            raise _Failed("connection_error", f"bad content encoding: {exc}") from exc
+            raise FetchError("connection_error", f"bad content encoding: {exc}") from exc
 
     # --- robots.txt -----------------------------------------------------------------------
     def robots(self, url: str) -> Protego | None:
         """The parsed robots.txt of ``url``'s origin; None means no rules apply. Raises
-        ``_Failed`` when robots.txt is unreachable (see ``_load_robots``).
+        ``FetchError`` when robots.txt is unreachable (see ``_load_robots``).
 
         Cached per origin for ``max_robots_age_seconds`` (a long run or a long-lived process
         sees a site's changed rules within a day, as RFC 9309 asks), an unreachable robots.txt
@@ -385,15 +236,15 @@ class Fetcher:
                 if hit is None or hit[0] <= time.monotonic():
                     hit = cache[origin] = self._robots_entry(origin, (parts.hostname or "").lower())
         found = hit[1]
-        if isinstance(found, _Failed):
-            raise _Failed(found.reason, found.detail)  # a fresh exception per page: one object raised in many threads shares its traceback
+        if isinstance(found, FetchError):
+            raise FetchError(found.reason, found.detail)  # a fresh exception per page: one object raised in many threads shares its traceback
         return found
 
-    def _robots_entry(self, origin: str, host: str) -> tuple[float, Protego | _Failed | None]:
+    def _robots_entry(self, origin: str, host: str) -> tuple[float, Protego | FetchError | None]:
         """(monotonic expiry, rules or failure) of ``origin``'s robots.txt, fetched now."""
         try:
             rules = self._load_robots(origin)
-        except _Failed as err:
+        except FetchError as err:
             return time.monotonic() + self.cfg.max_robots_failure_age_seconds, err
         if rules is not None:
             delay = rules.crawl_delay(self.agent)
@@ -403,7 +254,7 @@ class Fetcher:
 
     def _load_robots(self, origin: str) -> Protego | None:
         """The rules of ``origin``'s robots.txt; None when there are none (4xx, oversized, too
-        many redirects). Raises ``_Failed``: ``robots_disallowed`` on a 5xx (RFC 9309: disallow
+        many redirects). Raises ``FetchError``: ``robots_disallowed`` on a 5xx (RFC 9309: disallow
         all), or the reason robots.txt could not be fetched at all (``dns_error``,
         ``connection_error``, ``timeout``, ``private_address``...): RFC 9309 forbids fetching
         the site's pages then, and the pages report what actually went wrong."""
@@ -411,10 +262,10 @@ class Fetcher:
         for _ in range(self.cfg.max_redirects + 1):
             try:
                 resp = self.request(url, max_bytes=self.cfg.max_robots_bytes, content_types=None)
-            except _Failed as err:
+            except FetchError as err:
                 if err.reason == "too_large":
                     return None  # treat an oversized file as no usable rules (RFC 9309 asks >= 500 KiB)
-                raise _Failed(err.reason, f"robots.txt of {origin} could not be fetched, so neither are its pages: {err.detail}") from err
+                raise FetchError(err.reason, f"robots.txt of {origin} could not be fetched, so neither are its pages: {err.detail}") from err
             if resp.status in REDIRECT_STATUSES and resp.headers.get("Location"):
                 url = redact_url(urljoin(url, resp.headers["Location"]))
                 continue
@@ -422,11 +273,11 @@ class Fetcher:
                 return Protego.parse(resp.body.decode("utf-8", "replace"))
             if 400 <= resp.status < 500:
                 return None  # "unavailable": no restrictions
-            raise _Failed("robots_disallowed", f"{url} answered {resp.status}: every page of {origin} is disallowed (RFC 9309)")
+            raise FetchError("robots_disallowed", f"{url} answered {resp.status}: every page of {origin} is disallowed (RFC 9309)")
         return None
 
     def allowed(self, url: str) -> bool:
-        """Whether robots.txt lets us fetch ``url``; raises ``_Failed`` when robots.txt is unreachable."""
+        """Whether robots.txt lets us fetch ``url``; raises ``FetchError`` when robots.txt is unreachable."""
         if not self.cfg.respect_robots:
             return True
         rules = self.robots(url)
@@ -436,34 +287,34 @@ class Fetcher:
     def get(self, url: str, *, max_bytes: int, content_types: tuple[str, ...] | None, headers: Mapping[str, str] | None = None) -> _Response:
         """GET ``url`` following redirects by hand: every hop is stripped of credentials, checked
         (scheme, host, robots) and must not have been seen before; ``headers`` go with the first
-        hop only. Returns the final response, whatever its status; raises ``_Failed``."""
+        hop only. Returns the final response, whatever its status; raises ``FetchError``."""
         url = current = redact_url(url.strip())
         seen = {current}
         for hop in range(self.cfg.max_redirects + 1):
             check_url(current)
             if not self.allowed(current):
-                raise _Failed("robots_disallowed", f"robots.txt disallows {current} for {self.agent}")
+                raise FetchError("robots_disallowed", f"robots.txt disallows {current} for {self.agent}")
             sent = headers if hop == 0 else None
             resp = self.request(current, headers=sent, max_bytes=max_bytes, content_types=content_types)
             if resp.status == 304 and not sent:
-                raise _Failed("http_304", f"{current} answered 304 to a request without validators")
+                raise FetchError("http_304", f"{current} answered 304 to a request without validators")
             if resp.status not in REDIRECT_STATUSES:
                 return resp
             location = resp.headers.get("Location")
             if not location:
-                raise _Failed(f"http_{resp.status}", f"{current} answered {resp.status} without a Location")
+                raise FetchError(f"http_{resp.status}", f"{current} answered {resp.status} without a Location")
             nxt = redact_url(urljoin(current, location.strip()))
             if nxt in seen:
-                raise _Failed("redirect_loop", f"{current} redirects to {nxt}, seen before")
+                raise FetchError("redirect_loop", f"{current} redirects to {nxt}, seen before")
             seen.add(nxt)
             current = nxt
-        raise _Failed("redirect_loop", f"more than {self.cfg.max_redirects} redirects from {url}")
+        raise FetchError("redirect_loop", f"more than {self.cfg.max_redirects} redirects from {url}")
 
     def fetch(self, url: str, validators: Mapping[str, str] | None = None) -> RawPage | LoadFailure | NotModified:
         url = redact_url(url.strip())  # the page's source: never with credentials
         try:
             return self._fetch(url, validators)
-        except _Failed as err:
+        except FetchError as err:
             return load_failure(url, PageError("fetch", err.reason, err.detail[:500]), url=url)
 
     def _fetch(self, url: str, validators: Mapping[str, str] | None) -> RawPage | NotModified:
@@ -477,7 +328,7 @@ class Fetcher:
         if resp.status == 304 and headers:
             return NotModified(url)
         if resp.status != 200:
-            raise _Failed(f"http_{resp.status}", f"{resp.url} answered {resp.status}")
+            raise FetchError(f"http_{resp.status}", f"{resp.url} answered {resp.status}")
         return self._page(url, resp)
 
     def _page(self, url: str, resp: _Response) -> RawPage:
@@ -497,15 +348,6 @@ class Fetcher:
             declared_charset=charset,
             format="text" if mime in TEXT_TYPES else ("html" if mime else None),
         )
-
-
-def page_validators(headers: httpx.Headers) -> dict[str, str]:
-    out = {}
-    if headers.get("ETag"):
-        out["etag"] = headers["ETag"]
-    if headers.get("Last-Modified"):
-        out["last_modified"] = headers["Last-Modified"]
-    return out
 
 
 def fetch_pages(

@@ -1,7 +1,7 @@
 """Which Prefect API a command talks to, and a background server to reuse between runs.
 
 Prefect needs an API for every flow run. Without ``PREFECT_API_URL`` it starts a temporary
-server inside each process (7-15 s here before any work) and stops it at exit. The order
+server inside each process (several seconds before any work; README, benchmarks) and stops it at exit. The order
 ``api_for_run`` follows, cheapest first:
 
 1. ``PREFECT_API_URL`` is set: use it (a ``prefect server start`` or Prefect Cloud).
@@ -210,7 +210,7 @@ class TemporaryServer:
         wait_healthy(self.api_url, timeout, self.proc)
 
     def stop(self, wait_seconds: float = 3.0) -> None:
-        """SIGTERM (measured: it ends in ~0.2 s after a run, interrupted or not), then SIGKILL
+        """SIGTERM (a server ends within a fraction of a second after a run, interrupted or not), then SIGKILL
         after ``wait_seconds``: a server that waits for an open connection must neither hold up
         the CLI nor outlive it in its own session."""
         if self.proc.poll() is None:

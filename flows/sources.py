@@ -3,8 +3,9 @@
 A *unit* is the piece of input a task processes and a completion marker names: a group of
 up to ``run.batch_size`` files, or one WARC file (streamed), or a batch of URLs. Every unit
 has a stable ``key`` so a rerun can tell finished work from unfinished work.
-``iter_unit_pages`` turns a unit into ``RawPage`` objects, or ``LoadFailure`` placeholders for
-inputs that could not be read, so that every input ends as exactly one row.
+``iter_file_pages`` turns a file unit into ``RawPage`` objects, or ``LoadFailure`` placeholders
+for inputs that could not be read, so that every input ends as exactly one row (WARC and URL
+units are read by flows/warc.py and flows/fetch.py; flows/staging.py picks the reader).
 
 A PATH is a file or a folder walked recursively (inputs sorted by source: deterministic
 batches). Hidden files and folders are skipped; files of an unsupported type are still listed so
@@ -20,7 +21,7 @@ from __future__ import annotations
 import os
 import re
 import stat
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -261,30 +262,3 @@ def iter_file_pages(unit: Unit, cfg: PipelineConfig, fingerprints: dict[str, str
             yield read_file_page(InputFile(path, fmt), cfg.load.max_input_bytes, fingerprints)
         except PageError as err:
             yield load_failure(path, err)
-
-
-def _unit_readers() -> dict[str, Callable[[Unit, PipelineConfig], Iterator[RawPage | LoadFailure]]]:
-    readers: dict[str, Callable] = {"files": iter_file_pages}
-    try:  # web sources and WARC arrive in their own modules
-        from flows import warc
-
-        readers["warc"] = lambda unit, cfg: warc.iter_warc_pages(path_of_source(unit.items[0]), cfg)
-    except ImportError:
-        pass
-    try:
-        from flows import fetch
-
-        readers["urls"] = lambda unit, cfg: fetch.fetch_pages(list(unit.items), cfg)
-    except ImportError:
-        pass
-    return readers
-
-
-def iter_unit_pages(unit: Unit, cfg: PipelineConfig) -> Iterator[RawPage | LoadFailure]:
-    """Stream the pages of one unit; every input item yields exactly one page or failure."""
-    reader = _unit_readers().get(unit.kind)
-    if reader is None:
-        for item in unit.items:
-            yield load_failure(item, PageError("load", "unsupported_input", f"no reader for {unit.kind} inputs"))
-        return
-    yield from reader(unit, cfg)

@@ -332,9 +332,9 @@ class Storage:
         Runs under the writer lock, so no other writer can slip in between the two steps: read
         which of the ``doc_id``s the table holds (the ``doc_id`` column only), then append the
         others. A Delta MERGE does the same but joins against the whole target table, so its time
-        and memory grew with the table (10k rows into 30k: +670 MB; the append: +4 MB). The
-        append goes in slices because delta-rs holds a converted copy of what it writes (10k
-        articles of 10 KB in one append: +310 MB; in slices of 2,500: +111 MB, same time). A run
+        and memory grew with the table; the append's do not. The append goes in slices because
+        delta-rs holds a converted copy of what it writes: slices bound that copy at the same
+        total time (figures: README, benchmarks). A run
         killed between slices is completed by the replay of its pending commit, which skips the
         rows already in.
         """

@@ -39,6 +39,7 @@ from warcio.exceptions import ArchiveLoadFailed
 from cleaners.config import PipelineConfig
 from cleaners.document import LoadFailure, PageError, RawPage, load_failure, redact_url
 from cleaners.steps import Stats
+from flows.http import parse_content_type
 from flows.sources import source_key, unreadable_detail
 
 GZIP_MAGIC = b"\x1f\x8b\x08"
@@ -49,19 +50,6 @@ TEXT_TYPES = ("text/plain",)
 PLAIN_RECORD_START = b"\nWARC/1."
 SCAN_CHUNK_BYTES = 1 << 20
 READ_ERRORS = (ArchiveLoadFailed, zlib.error, EOFError, OSError, ValueError, IndexError, KeyError)
-
-
-def parse_content_type(value: str | None) -> tuple[str, str | None]:
-    """``"text/html; charset=UTF-8"`` -> ``("text/html", "utf-8")``; missing parts are ""/None."""
-    if not value:
-        return "", None
-    mime, _, params = value.partition(";")
-    charset = None
-    for param in params.split(";"):
-        key, _, val = param.partition("=")
-        if key.strip().lower() == "charset":
-            charset = val.strip().strip("\"'").lower() or None
-    return mime.strip().lower(), charset
 
 
 def _head(path: Path) -> bytes:

@@ -66,3 +66,18 @@ def test_rows_never_carry_url_credentials() -> None:
     assert {r[schema.URL] for r in rows} == {"http://host/a", "http://host/b"}
     assert all("pw" not in str(r[schema.DETAIL]) for r in rows)
     assert {r[schema.DOC_ID] for r in rows} == {make_doc_id("http://host/a"), make_doc_id("http://host/b")}
+
+
+def test_stage_errors_are_page_errors_with_their_stage_and_reason_led_detail() -> None:
+    """One error base: decode and extract failures are PageErrors of their stage, and the detail
+    their rejected rows carry still leads with the reason, as it did when each was re-wrapped."""
+    from cleaners.decode import DecodeError
+    from cleaners.extract import ExtractError
+
+    for err, stage in ((DecodeError("binary", "80% control"), "decode"), (ExtractError("empty_html"), "extract")):
+        assert isinstance(err, PageError)
+        assert err.stage == stage
+    assert DecodeError("binary", "80% control").detail == "binary: 80% control"
+    assert ExtractError("empty_html").detail == "empty_html"
+    rows = clean_rows([RawPage("a.html", b"")], PipelineConfig(), Stats())
+    assert (rows[0][schema.STAGE], rows[0][schema.DROP_REASON], rows[0][schema.DETAIL]) == ("decode", "empty", "empty")

@@ -17,6 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from flows import commit as commit_module
 from flows import ingest as ingest_module
 from flows import storage as storage_module
 from flows.backfill import backfill_flow
@@ -267,6 +268,7 @@ def test_any_history_of_runs_edits_deletes_backfills_and_crashes_ends_as_a_fresh
             raise Crash(name)
 
     monkeypatch.setattr(ingest_module, "failpoint", failpoint)
+    monkeypatch.setattr(commit_module, "failpoint", failpoint)
     monkeypatch.setattr(storage_module, "failpoint", failpoint)
     for op in ops:
         if op[0] == "run":

@@ -69,11 +69,11 @@ def test_dedup_command_missing_column(tmp_path):
 def test_urls_lose_their_credentials_before_the_flow_with_a_warning(capsys):
     """``run`` and ``serve`` strip user:password@ before the URLs become flow parameters
     (which Prefect stores and shows), and say so: the credentials will not be sent."""
-    from flows.cli import _without_credentials
+    from flows.cli_checks import without_credentials
 
-    assert _without_credentials(["http://reader:s3cret@h/feed", "http://h/other"]) == ["http://h/feed", "http://h/other"]
+    assert without_credentials(["http://reader:s3cret@h/feed", "http://h/other"]) == ["http://h/feed", "http://h/other"]
     assert "credentials removed from 1 URL(s)" in capsys.readouterr().err
-    assert _without_credentials(["http://h/other"]) == ["http://h/other"]
+    assert without_credentials(["http://h/other"]) == ["http://h/other"]
     assert capsys.readouterr().err == ""
 
 
@@ -138,7 +138,7 @@ def test_run_whose_lock_is_taken_after_the_early_look_exits_3(live_lock, monkeyp
     """The flow takes the lock itself; the CLI turns its LockedError into exit 3 too."""
     import flows.cli
 
-    monkeypatch.setattr(flows.cli, "_refuse_if_locked", lambda output: None)
+    monkeypatch.setattr(flows.cli, "refuse_if_locked", lambda output: None)
     res = runner.invoke(app, ["run", "--input", RAW, "--output", str(live_lock), "--no-progress"])
     assert res.exit_code == 3, res.output
     assert res.stderr.strip().splitlines()[-1].startswith(f"error: output {live_lock} is locked by another newsclean run")
@@ -206,3 +206,14 @@ def test_compact_whose_lock_cannot_be_written_exits_2(tmp_path):
     res = runner.invoke(app, ["compact", "--output", str(tmp_path)])
     assert res.exit_code == 2, res.output
     assert _one_error_line(res) == f"error: cannot take the writer lock at {tmp_path / '_state'}: File exists (errno 17)"
+
+
+def test_python_dash_m_flows_is_the_cli():
+    """``python -m flows`` runs the CLI (it replaced ``python -m flows.ingest``, whose ``main``
+    made flows.ingest and flows.cli import each other)."""
+    import subprocess
+    import sys
+
+    res = subprocess.run([sys.executable, "-m", "flows", "run", "--help"], capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0, res.stderr
+    assert "--input" in res.stdout

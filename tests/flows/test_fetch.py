@@ -16,7 +16,8 @@ from cleaners import schema as S
 from cleaners.config import parse_config
 from cleaners.document import LoadFailure, RawPage, clean_rows
 from cleaners.steps import Stats
-from flows.fetch import HostRegistry, fetch_pages, is_public_address, retry_after_seconds
+from flows.fetch import HostRegistry, fetch_pages
+from flows.http import is_public_address, retry_after_seconds
 
 from httpserver import LoopbackServer, Reply
 
@@ -408,3 +409,14 @@ def test_robots_cache_expires_after_max_age(server):
     time.sleep(0.6)
     assert fetch([server.url("/a"), server.url("/private/b")]) == {server.url("/a"): "robots_disallowed", server.url("/private/b"): "ok"}
     assert server.paths().count("/robots.txt") == 2
+
+
+def test_fetch_and_feed_failures_are_page_errors():
+    """One error base: a fetch or feed failure is a PageError of its stage, with a public name."""
+    from cleaners.errors import PageError
+    from flows.feeds import FeedError
+    from flows.http import FetchError
+
+    assert isinstance(FetchError("bad_url", "no\nhost"), PageError)
+    assert (FetchError("bad_url", "no\nhost").stage, FetchError("bad_url", "no\nhost").detail) == ("fetch", "no host")
+    assert isinstance(FeedError("feed_invalid"), PageError) and FeedError("feed_invalid").stage == "discover"

@@ -236,26 +236,26 @@ def test_unit_cut_short_by_ctrl_c_is_not_reused(tmp_path, seeds_dir, monkeypatch
     """Ctrl-C during a unit's last page: the task stops before _SUCCESS, so the next run redoes
     the unit instead of committing what an interrupted fetch or extraction left."""
     from cleaners.config import parse_config
-    from flows import ingest
+    from flows import staging
     from flows.liveness import INTERRUPTED, Interrupted
     from flows.sources import discover_files, plan_units
     from flows.storage import Storage
 
     cfg = parse_config(None, {})
     [unit] = plan_units(discover_files([seeds_dir]), cfg)
-    every_page = ingest.unit_pages
+    every_page = staging.unit_pages
 
     def pages_then_ctrl_c(*args):
         yield from every_page(*args)
         INTERRUPTED.set()  # pressed while the last page was being cleaned
 
-    monkeypatch.setattr(ingest, "unit_pages", pages_then_ctrl_c)
+    monkeypatch.setattr(staging, "unit_pages", pages_then_ctrl_c)
     try:
         with pytest.raises(Interrupted):
-            ingest.clean_unit.fn(unit, cfg, str(tmp_path / "out"))
+            staging.clean_unit.fn(unit, cfg, str(tmp_path / "out"))
     finally:
         INTERRUPTED.clear()
         monkeypatch.undo()
-    assert Storage(tmp_path / "out").staged_parts(ingest.stage_key(unit, cfg)) is None
-    assert ingest.clean_unit.fn(unit, cfg, str(tmp_path / "out"))["rows"] == len(unit)  # not interrupted: staged
-    assert Storage(tmp_path / "out").staged_parts(ingest.stage_key(unit, cfg))
+    assert Storage(tmp_path / "out").staged_parts(staging.stage_key(unit, cfg)) is None
+    assert staging.clean_unit.fn(unit, cfg, str(tmp_path / "out"))["rows"] == len(unit)  # not interrupted: staged
+    assert Storage(tmp_path / "out").staged_parts(staging.stage_key(unit, cfg))

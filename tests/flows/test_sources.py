@@ -17,8 +17,10 @@ from typer.testing import CliRunner
 
 from cleaners.config import parse_config
 from cleaners.document import LoadFailure, RawPage
+from cleaners.steps import Stats
 from flows.cli import app
-from flows.sources import UNLISTED_FOLDER, InputFile, discover_files, display_source, iter_unit_pages, path_of_source, plan_units
+from flows.sources import UNLISTED_FOLDER, InputFile, discover_files, display_source, path_of_source, plan_units
+from flows.staging import unit_pages
 
 runner = CliRunner()
 CFG = parse_config()
@@ -44,7 +46,7 @@ def _tree_with_links(tmp_path: Path) -> tuple[Path, Path]:
 
 
 def _read_all(files: list[InputFile]) -> list[RawPage | LoadFailure]:
-    return [item for unit in plan_units(files, CFG) for item in iter_unit_pages(unit, CFG)]
+    return [item for unit in plan_units(files, CFG) for item in unit_pages(unit, CFG, Stats(), {}, {})]
 
 
 def test_symlinked_folders_are_walked_once_and_links_that_fail_are_listed(tmp_path):

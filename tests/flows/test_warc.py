@@ -14,7 +14,8 @@ from warcio.warcwriter import WARCWriter
 from cleaners.config import parse_config
 from cleaners.document import LoadFailure, RawPage
 from cleaners.steps import Stats
-from flows.warc import is_warc, iter_warc_pages, parse_content_type
+from flows.http import parse_content_type
+from flows.warc import is_warc, iter_warc_pages
 
 from shared_data import SHARED as SHARED_ROOT
 from shared_data import need
