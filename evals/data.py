@@ -20,6 +20,8 @@ EXTRACT_DEV = "eval/extract-dev"  # the two below
 GOLD_FILE, PAGES_DIR = "ground-truth.json", "html"  # in an extract set: {id: {articleBody, url}}; <id>.html(.gz)
 EXTRACT_GOLD = f"{EXTRACT_DEV}/{GOLD_FILE}"
 EXTRACT_PAGES = f"{EXTRACT_DEV}/{PAGES_DIR}"
+WCXB_DEV = "eval/wcxb-dev"  # the two below; articles plus 40 pages of each other page type
+WCXB_GOLD_FILE = "gold.jsonl.gz"  # one JSON a line: id, url, page_type, main_content, ...; pages in PAGES_DIR
 SYNDICATION_DEV = "eval/syndication/dev.parquet"  # labelled syndicated copies: cluster_id, is_source
 
 # Hand labels in the repository
