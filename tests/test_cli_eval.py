@@ -103,3 +103,70 @@ def test_export_of_a_folder_without_tables_leaves_the_target_untouched(tmp_path)
     assert "no articles, duplicates, rejected table" in res.output
     assert sorted(p.name for p in target.iterdir()) == ["articles.parquet"]
     assert (target / "articles.parquet").read_bytes() == b"a good snapshot"
+
+
+def _wcxb_fixture(root, pages):
+    """A WCXB-shaped set: gold.jsonl.gz (id, url, page_type, main_content, ...) and html/<id>.html.gz."""
+    (root / "html").mkdir(parents=True)
+    rows = []
+    for page_id, url, page_type, html, gold in pages:
+        (root / "html" / f"{page_id}.html.gz").write_bytes(gzip.compress(html.encode()))
+        rows.append({"id": page_id, "url": url, "page_type": page_type, "title": "", "author": "", "publish_date": None,
+                     "main_content": gold, "with": [], "without": []})
+    (root / "gold.jsonl.gz").write_bytes(gzip.compress("".join(json.dumps(r) + "\n" for r in rows).encode()))
+
+
+def test_eval_extract_reports_word_f1_per_set_in_sample_and_by_site_fold(tmp_path):
+    from evals import extract
+
+    article = f"<html><head><title>Lighthouse</title></head><body><nav>Home News Sport</nav><article><h1>Lighthouse</h1><p>{STORY}</p><p>{OTHER}</p></article></body></html>"
+    listing = "<html><body><ul>" + "".join(f"<li><a href='/n{i}'>Story number {i} headline</a></li>" for i in range(30)) + "</ul></body></html>"
+    _wcxb_fixture(
+        tmp_path / "wcxb",
+        [
+            ("0001", "https://news.example.org/a", "article", article, STORY + OTHER),
+            ("0002", "https://www.example.co.uk/b", "article", article, STORY + OTHER),
+            ("0003", "https://shop.example.com/list", "listing", listing, ""),
+        ],
+    )
+    out_file = tmp_path / "out" / "figures.json"
+    res = runner.invoke(app, ["eval", "extract", "--set", "wcxb", "--wcxb", str(tmp_path / "wcxb"), "--out", str(out_file)])
+    assert res.exit_code == 0, res.output
+    out = _json_out(res.output)
+    assert set(out) == {"metric", "folds", "wcxb"} and out["metric"] == "word_f1"
+    report = out["wcxb"]
+    assert report["pages"] == 3 and report["articles"] == 2
+    assert {"in_sample", "held_out_by_site", "seconds", "time_ratio_newsclean_over_trafilatura"} <= set(report)
+    assert report["in_sample"]["pages"] == 2 and report["in_sample"]["sites"] == 2
+    assert {"newsclean_f1", "trafilatura_f1", "diff", "diff_ci95"} <= set(report["in_sample"])
+    assert len(report["held_out_by_site"]["folds"]) == extract.FOLDS
+    assert sum(f["pages"] for f in report["held_out_by_site"]["folds"]) == 2
+    assert report["non_articles_accepted_as_article"]["listing"]["pages"] == 1
+    assert "pages_detail" not in report  # per-page rows go to --out only
+    assert {row["site"] for row in json.loads(out_file.read_text())["wcxb"]["pages_detail"]} == {"example.org", "example.co.uk"}
+
+
+def test_word_f1_of_a_perfect_extraction_is_one_and_the_folds_are_stable():
+    from evals import extract
+
+    assert extract.word_f1(STORY + OTHER, STORY + OTHER) == 1.0
+    assert extract.word_f1("The Harbour, authority!", "the harbour authority") == 1.0  # \w+ words, lower case
+    assert extract.word_f1("", "") == 1.0 and extract.word_f1("", STORY) == 0.0
+    assert extract.word_f1("harbour harbour", "harbour") == 2 / 3  # a bag: repeats count
+    assert extract.site_of("https://www.bbc.co.uk/news/x") == "bbc.co.uk"
+    assert extract.site_fold("bbc.co.uk") == extract.site_fold("bbc.co.uk") in range(extract.FOLDS)
+    pages = [{"site": "a", "newsclean": 1.0, "trafilatura": 0.5}, {"site": "b", "newsclean": 1.0, "trafilatura": 1.0}]
+    cmp = extract._compare(pages)
+    assert cmp["diff"] == 0.25 and cmp["diff_ci95"][0] <= 0.25 <= cmp["diff_ci95"][1]
+
+
+def test_a_perfect_extraction_scores_one_in_the_set_report(tmp_path, monkeypatch):
+    from evals import extract
+
+    html = f"<html><body><article><p>{STORY}</p></article></body></html>"
+    _wcxb_fixture(tmp_path, [("0001", "https://a.example.org/x", "article", html, STORY), ("0002", "https://b.example.net/y", "article", html, STORY)])
+    monkeypatch.setattr(extract, "newsclean_page", lambda html, url, cfg: (STORY, True))
+    report = extract.evaluate_sets({"wcxb": tmp_path})["wcxb"]
+    assert report["in_sample"]["newsclean_f1"] == 1.0
+    assert report["held_out_by_site"]["mean"]["newsclean_f1"] == 1.0
+    assert report["in_sample"]["diff"] == pytest.approx(1.0 - report["in_sample"]["trafilatura_f1"])
