@@ -308,6 +308,20 @@ class ExtractConfig(Section):
 
 
 @dataclass(frozen=True)
+class LanguageConfig(Section):
+    """Language identification of the cleaned body (cleaners.language, py3langid's bundled model)."""
+
+    section: ClassVar[str] = "language"
+    enabled: bool = setting(True, flag())  # off: ``language`` is only what an HTML page declares
+    # bodies with fewer non-space characters are not identified (the page's declared language stays);
+    # below ~20 characters the model guesses (measured: "Hello world" -> fuv at 0.14)
+    min_chars: int = setting(20, integer(1))
+    # normalised probability the identifier needs to override/fill in; 0.5 keeps 99.7% of English
+    # syndication bodies identified with 1 wrong in 4000 (0.7: 98.9%, 0 wrong), see cleaners/language.py
+    min_confidence: float = setting(0.5, share())
+
+
+@dataclass(frozen=True)
 class CharsConfig(Section):
     """Encoding and character repair (cleaners.chars)."""
 
@@ -553,6 +567,7 @@ class RunConfig(Section):
 class PipelineConfig:
     load: LoadConfig = field(default_factory=LoadConfig)
     extract: ExtractConfig = field(default_factory=ExtractConfig)
+    language: LanguageConfig = field(default_factory=LanguageConfig)
     chars: CharsConfig = field(default_factory=CharsConfig)
     artifacts: ArtifactsConfig = field(default_factory=ArtifactsConfig)
     boilerplate: BoilerplateConfig = field(default_factory=BoilerplateConfig)
