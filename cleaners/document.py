@@ -24,6 +24,7 @@ from cleaners.config import CharsConfig, PipelineConfig
 from cleaners.derived import text_columns
 from cleaners.edits import Edit, merge_edits
 from cleaners.errors import PageError
+from cleaners.language import choose_language
 from cleaners.steps import Stats, Step, apply_filters, apply_steps, build_filters, build_steps
 from cleaners.words import count_words
 
@@ -202,7 +203,7 @@ def clean_decoded(
             schema.TITLE: title,
             schema.AUTHOR: author,
             schema.PUBLISHED: published,
-            schema.LANGUAGE: language,
+            schema.LANGUAGE: choose_language(body, language, cfg.language),
             schema.FORMAT: doc.format,
             schema.TEXT: body,
             **text_columns(body),

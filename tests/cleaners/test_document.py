@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from cleaners import schema
-from cleaners.config import PipelineConfig
+from cleaners.config import PipelineConfig, parse_config
 from cleaners.document import PageError, RawPage, clean_pages, clean_rows, load_failure, make_doc_id, redact_url, rows_frame
 from cleaners.steps import Stats
 
@@ -81,3 +81,40 @@ def test_stage_errors_are_page_errors_with_their_stage_and_reason_led_detail() -
     assert ExtractError("empty_html").detail == "empty_html"
     rows = clean_rows([RawPage("a.html", b"")], PipelineConfig(), Stats())
     assert (rows[0][schema.STAGE], rows[0][schema.DROP_REASON], rows[0][schema.DETAIL]) == ("decode", "empty", "empty")
+
+
+GERMAN = "Der Stadtrat hat am Dienstag einen neuen Haushalt für Straßenreparaturen und öffentliche Schulen beschlossen. "
+
+
+@pytest.mark.parametrize(
+    ("page", "language"),
+    [
+        (TEXT_PAGE, "en"),  # a text page declares nothing: the identifier fills it in
+        (RawPage(source="b.txt", data=(GERMAN * 8).encode(), name="b.txt", format="text"), "de"),
+        # a template's <html lang="en"> on a German article: the sure identifier wins
+        (
+            RawPage(
+                source="c.html",
+                data=f'<html lang="en"><body><article><p>{GERMAN * 8}</p></article></body></html>'.encode(),
+                name="c.html",
+                format="html",
+            ),
+            "de",
+        ),
+    ],
+)
+def test_rows_carry_the_identified_language(page, language) -> None:
+    frame, _ = clean_pages([page], PipelineConfig())
+    assert frame[schema.LANGUAGE].to_list() == [language]
+
+
+def test_language_falls_back_to_the_declared_one_when_the_identifier_is_off() -> None:
+    page = RawPage(
+        source="c.html",
+        data=f'<html lang="en"><body><article><p>{GERMAN * 8}</p></article></body></html>'.encode(),
+        name="c.html",
+        format="html",
+    )
+    cfg = parse_config("[language]\nenabled = false\n")
+    frame, _ = clean_pages([page], cfg)
+    assert frame[schema.LANGUAGE].to_list() == ["en"]
