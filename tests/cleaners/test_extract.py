@@ -184,47 +184,6 @@ def test_hit_depth_limit_matches_ancestor_count(depth: int, hit: bool) -> None:
     assert hit_depth_limit(tree) == tree.xpath(f"boolean(//*[count(ancestor::*) >= {MAX_PARSED_DEPTH}])")
 
 
-def _meta_pages(shared_dir: Path) -> list[str]:
-    import gzip
-
-    from cleaners.decode import decode_bytes
-
-    pages = [ARTICLE, ARTICLE.replace('<meta name="author" content="Jane Reporter">', "") + '<p class="byline">By Max Mustermann</p>']
-    d = shared_dir / "eval" / "extract-dev" / "html"
-    for f in sorted(d.glob("*.html.gz"))[:30] if d.is_dir() else []:
-        pages.append(decode_bytes(gzip.decompress(f.read_bytes()), PipelineConfig().load).text)
-    return pages
-
-
-def test_page_metadata_equals_trafilatura_extract_metadata(shared_dir: Path) -> None:
-    """The trimmed metadata pass gives trafilatura's values for every field a row keeps."""
-    from trafilatura.metadata import extract_metadata
-    from trafilatura.utils import load_html
-
-    from cleaners.extract import add_page_author, page_metadata
-
-    for html in _meta_pages(shared_dir):
-        want = extract_metadata(load_html(html), None)
-        tree = load_html(html)
-        got, need_author = page_metadata(tree, None)
-        if need_author:
-            add_page_author(tree, got)
-        for field in ("title", "author", "date", "url", "hostname", "sitename", "description", "language"):
-            assert getattr(got, field) == getattr(want, field), field
-
-
-def test_page_metadata_leaves_the_tree_alone() -> None:
-    from lxml.html import tostring
-    from trafilatura.utils import load_html
-
-    from cleaners.extract import page_metadata
-
-    tree = load_html(ARTICLE)
-    before = tostring(tree)
-    page_metadata(tree, None)
-    assert tostring(tree) == before
-
-
 def test_fast_mode_falls_back_on_short_text() -> None:
     """A fast extraction shorter than ``min_fast_text_chars`` is redone in full mode: with the
     threshold above any text length the result is full mode's."""
