@@ -60,3 +60,27 @@ def test_page_metadata_leaves_the_tree_alone() -> None:
     before = tostring(tree)
     page_metadata(tree, None)
     assert tostring(tree) == before
+
+
+def test_page_author_is_trafilaturas_author_search_and_leaves_the_tree_alone(shared_dir: Path) -> None:
+    """The one-walk search names the author trafilatura's ``extract_author`` names (its XPaths
+    after pruning comments, dates, figures), without touching the tree."""
+    from lxml.html import tostring
+    from trafilatura.metadata import extract_author
+    from trafilatura.utils import load_html
+
+    from cleaners.metadata import _trim_field, page_author
+
+    body = "<p>Russia will leave the International Space Station after 2024, the new head of Roscosmos said.</p>"
+    pages = [
+        f"<html><body><h1>T</h1><div class='byline'>By <time>May 2</time> Max Mustermann</div>{body}</body></html>",
+        f"<html><body><h1>T</h1><span class='author-name'>Jo<span class='date'>x</span>hn Smith</span>{body}</body></html>",
+        f"<html><body><div id='comments'><a rel='author'>A Commenter</a></div><p class='post-author'>Erika Musterfrau</p>{body}</body></html>",
+        *_meta_pages(shared_dir),
+    ]
+    for html in pages:
+        tree = load_html(html)
+        before = tostring(tree)
+        want = extract_author(tree)
+        assert page_author(tree) == (_trim_field(want) if want else None)
+        assert tostring(tree) == before
