@@ -26,7 +26,7 @@ MENU = "Home\n  News\n  Sport\n  Weather\nFollow us on Twitter\nSign up for our 
 def test_evals_and_reports_import_neither_prefect_nor_flows():
     code = (
         "import sys\n"
-        "import evals.cli, evals.data, evals.dedup, evals.extract, evals.fit_boilerplate, evals.repairs, evals.textmode\n"
+        "import evals.cli, evals.data, evals.dedup, evals.extract, evals.fit_boilerplate, evals.metadata, evals.repairs, evals.textmode\n"
         "import reports.model, reports.page, reports.queries, reports.summary, reports.svg\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('prefect', 'flows')))\n"
     )
