@@ -12,7 +12,7 @@ export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
 export PREFECT_HOME ?= $(CURDIR)/.prefect
 export DO_NOT_TRACK ?= 1
 
-.PHONY: setup lint run test test-fast eval eval-extract eval-text eval-dedup eval-repairs bench report browser-check lock clean server-start server-stop server-status deploy worker bench-startup
+.PHONY: setup lint run test test-fast eval eval-extract eval-metadata eval-text eval-dedup eval-repairs bench report browser-check lock clean server-start server-stop server-status deploy worker bench-startup
 
 setup: $(STAMP)
 
@@ -37,13 +37,16 @@ test: lint
 test-fast: setup
 	$(BIN)/python -m pytest -q -m "not slow and not flows"
 
-eval: eval-text eval-extract eval-dedup eval-repairs
+eval: eval-text eval-extract eval-metadata eval-dedup eval-repairs
 
 eval-text: setup
 	$(BIN)/newsclean eval text --pages ../shared/eval/textmode-dev
 
 eval-extract: setup
 	$(BIN)/newsclean eval extract --gold ../shared/eval/extract-dev/ground-truth.json --pages ../shared/eval/extract-dev/html
+
+eval-metadata: setup
+	$(BIN)/newsclean eval metadata --wcxb ../shared/eval/wcxb-dev --aeb ../shared/eval/extract-dev
 
 eval-dedup: setup
 	$(BIN)/newsclean eval dedup --input ../shared/eval/syndication/dev.parquet

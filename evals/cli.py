@@ -1,4 +1,4 @@
-"""``newsclean eval text | extract | dedup | repairs``: the evaluation commands (``flows.cli`` mounts
+"""``newsclean eval text | extract | metadata | dedup | repairs``: the evaluation commands (``flows.cli`` mounts
 this app as ``eval``). Defaults are the sets of ``evals.data``; each command exits 2 naming the
 data it needs and cannot find, and prints its figures as JSON (``repairs``: one line a figure).
 """
@@ -105,6 +105,28 @@ def eval_extract(
     gold_files = {"aeb": data.GOLD_FILE, "wcxb": data.WCXB_GOLD_FILE}
     _require_eval_data(**{f"{name} gold": root / gold_files[name] for name, root in roots.items()})
     result = extract.evaluate_sets(roots, _config(config))
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(result, indent=2, default=str), encoding="utf-8")
+    _print_figures(result)
+
+
+@app.command("metadata")
+def eval_metadata(
+    set_: Annotated[str, typer.Option("--set", help="Dev set(s) to score: wcxb (gold metadata), aeb (differences only) or all.")] = "all",
+    aeb: Annotated[Path, typer.Option(help="AEB dev folder: ground-truth.json and html/.")] = AEB,
+    wcxb: Annotated[Path, typer.Option(help="WCXB dev folder: gold.jsonl.gz and html/.")] = WCXB,
+    out: Annotated[Path | None, typer.Option(help="Also write the figures (with per-page rows) to this JSON file.")] = None,
+) -> None:
+    """Title, date and author of HTML pages beside trafilatura's metadata, in sample and held out by site."""
+    from evals import metadata
+
+    if set_ not in (*metadata.SETS, "all"):
+        _fail(f"--set must be one of wcxb, aeb, all (got {set_!r})")
+    roots = {name: root for name, root in {"wcxb": wcxb, "aeb": aeb}.items() if set_ in (name, "all")}
+    gold_files = {"aeb": data.GOLD_FILE, "wcxb": data.WCXB_GOLD_FILE}
+    _require_eval_data(**{f"{name} gold": root / gold_files[name] for name, root in roots.items()})
+    result = metadata.evaluate_metadata(roots)
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(result, indent=2, default=str), encoding="utf-8")

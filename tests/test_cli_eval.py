@@ -70,8 +70,9 @@ def test_eval_extract_command(tmp_path):
         ["eval", "text", "--pages", "{missing}"],
         ["eval", "extract", "--gold", "{missing}/ground-truth.json", "--pages", "{missing}"],
         ["eval", "dedup", "--input", "{missing}/dev.parquet"],
+        ["eval", "metadata", "--set", "wcxb", "--wcxb", "{missing}"],
     ],
-    ids=["text", "extract", "dedup"],
+    ids=["text", "extract", "dedup", "metadata"],
 )
 def test_eval_without_data_is_a_clear_error(tmp_path, args):
     missing = str(tmp_path / "nope")
@@ -170,3 +171,43 @@ def test_a_perfect_extraction_scores_one_in_the_set_report(tmp_path, monkeypatch
     assert report["in_sample"]["newsclean_f1"] == 1.0
     assert report["held_out_by_site"]["mean"]["newsclean_f1"] == 1.0
     assert report["in_sample"]["diff"] == pytest.approx(1.0 - report["in_sample"]["trafilatura_f1"])
+
+
+def test_eval_metadata_scores_title_date_author_beside_trafilatura_in_sample_and_by_site_fold(tmp_path):
+    root = tmp_path / "wcxb"
+    (root / "html").mkdir(parents=True)
+    head = (
+        '<title>Lighthouse to be restored | Harbour News</title><meta property="og:site_name" content="Harbour News">'
+        '<meta property="og:title" content="Lighthouse to be restored | Harbour News">'
+    )
+    body = f"<h1>Lighthouse to be restored</h1><p>By</p><p>Jane Doe</p><p>March 4, 2021</p><p>{STORY}</p><p>{OTHER}</p>"
+    rows = []
+    for page_id, url in (("0001", "https://harbour.example.org/a"), ("0002", "https://www.valley.example.com/b")):
+        (root / "html" / f"{page_id}.html.gz").write_bytes(gzip.compress(f"<html><head>{head}</head><body>{body}</body></html>".encode()))
+        rows.append({"id": page_id, "url": url, "page_type": "article", "title": "Lighthouse to be restored", "author": "Jane Doe",
+                     "publish_date": "2021-03-04", "main_content": STORY + OTHER, "with": [], "without": []})
+    (root / "gold.jsonl.gz").write_bytes(gzip.compress("".join(json.dumps(r) + "\n" for r in rows).encode()))
+    out_file = tmp_path / "figures.json"
+    res = runner.invoke(app, ["eval", "metadata", "--set", "wcxb", "--wcxb", str(root), "--out", str(out_file)])
+    assert res.exit_code == 0, res.output
+    report = _json_out(res.output)["wcxb"]
+    assert report["pages"] == 2 and report["sites"] == 2
+    ours, theirs = report["in_sample"]["newsclean"], report["in_sample"]["trafilatura"]
+    assert (ours["title"]["accuracy"], ours["date"]["accuracy"], ours["author"]["accuracy"]) == (1.0, 1.0, 1.0)
+    assert theirs["title"]["accuracy"] == 0.0  # trafilatura takes og:title, site name and all
+    assert len(report["held_out_by_site"]["newsclean_by_fold"]) == len(report["held_out_by_site"]["fitted"]) == 5
+    assert report["held_out_by_site"]["newsclean"]["title"]["gold_pages"] == 2
+    assert report["cpu_ratio_newsclean_over_trafilatura"] > 0
+    assert "pages_detail" not in report and len(json.loads(out_file.read_text())["wcxb"]["pages_detail"]) == 2
+
+
+def test_metadata_measures_normalize_quotes_dashes_case_and_names():
+    from evals import metadata
+
+    assert metadata.normalize_text("Yes—Right  Now: Beginner’s “Guide”") == metadata.normalize_text('yes-right now: beginner\'s "guide"')
+    assert metadata.title_f1("Best espresso machines 2025", "best espresso machines") == 6 / 7
+    assert metadata.author_names("By Danielle DeSiato, Donna Enzmann, and Natalie Nguyen") == {"danielle desiato", "donna enzmann", "natalie nguyen"}
+    assert metadata.author_names("Dylan Bailey, MS, RD, FAND") == metadata.author_names("Dylan Bailey") == {"dylan bailey"}
+    assert metadata.author_names("Jane Doe; John Roe") == metadata.author_names("John Roe & Jane Doe")
+    assert metadata.same_day("2025-09-04", "2025-09-04") and not metadata.same_day("2025-09-05", "2025-09-04")
+    assert metadata.same_day("2003-11-20", "2003-11") and not metadata.same_day(None, "2003-11")
