@@ -45,7 +45,6 @@ import sys
 import time
 import unicodedata
 from collections.abc import Callable, Sequence
-from copy import deepcopy
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -157,7 +156,7 @@ def trafilatura_meta(tree: HtmlElement, url: str | None) -> Meta:
 
 def newsclean_meta(tree: HtmlElement, url: str | None, rules: md.MetadataRules | None = None) -> Meta:
     """What ``extract_html`` keeps (title, date, author): the cheap pass, then the author search
-    where it is needed (it prunes ``tree``)."""
+    where it is needed."""
     meta, need_author = md.page_metadata(tree, url, rules)
     if need_author:
         md.add_page_author(tree, meta)
@@ -229,27 +228,26 @@ class PageRun:
 
 
 def run_page(page: GoldPage, gold: GoldMeta, cfg: PipelineConfig, times: dict, trafilatura_first: bool) -> PageRun | None:
-    html = _read_html(page.path, cfg)
-    trees = [parse_page(html) for _ in range(3)]  # one per use: the author search prunes its tree
-    if trees[0] is None:
+    tree = parse_page(_read_html(page.path, cfg))  # both systems leave it as it is
+    if tree is None:
         return None
     results: dict[str, Meta] = {}
     runs: list[tuple[str, Callable[[], Meta]]] = [
-        ("trafilatura", lambda: trafilatura_meta(trees[0], page.url)),
-        ("newsclean", lambda: newsclean_meta(trees[1], page.url)),
+        ("trafilatura", lambda: trafilatura_meta(tree, page.url)),
+        ("newsclean", lambda: newsclean_meta(tree, page.url)),
     ]
     for name, run in runs if trafilatura_first else runs[::-1]:
         start = time.process_time()
         results[name] = run()
         times[name] += time.process_time() - start
-    sources = md.read_sources(trees[2], page.url)
+    sources = md.read_sources(tree, page.url)
     page_author: list[str | None] = []  # the element search, run at most once and last
 
     def author(rules: md.MetadataRules) -> str | None:
         found = md.choose_author(sources, rules)
         if found is None:
             if not page_author:
-                page_author.append(md.page_author(deepcopy(trees[2])))
+                page_author.append(md.page_author(tree))
             return page_author[0]
         return found
 
@@ -350,12 +348,12 @@ def evaluate_aeb(root: Path, cfg: PipelineConfig | None = None) -> dict:
     times = {"trafilatura": 0.0, "newsclean": 0.0}
     for i, page in enumerate(aeb_pages(root)):
         html = _read_html(page.path, cfg)
-        trees = [parse_page(html), parse_page(html)]
-        if trees[0] is None or trees[1] is None:
+        tree = parse_page(html)
+        if tree is None:
             continue
-        order = [("trafilatura", trafilatura_meta, trees[0]), ("newsclean", newsclean_meta, trees[1])]
+        order = [("trafilatura", trafilatura_meta), ("newsclean", newsclean_meta)]
         got = {}
-        for name, fn, tree in order if i % 2 == 0 else order[::-1]:
+        for name, fn in order if i % 2 == 0 else order[::-1]:
             start = time.process_time()
             got[name] = fn(tree, page.url)
             times[name] += time.process_time() - start
