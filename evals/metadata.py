@@ -262,7 +262,8 @@ def run_page(page: GoldPage, gold: GoldMeta, cfg: PipelineConfig, times: dict, t
 def fit_rules(runs: Sequence[PageRun]) -> md.MetadataRules:
     """The grid's best rules on ``runs``: title (threshold and order) by title accuracy then word
     F1, then with that threshold the date order by date accuracy and the author order by author
-    accuracy; ties go to the earlier grid entry (the grid lists the defaults first)."""
+    accuracy; ties go to the earlier grid entry (``MetadataRules``' defaults come first, and for
+    dates htmldate's own order)."""
 
     def title_key(key) -> tuple[float, float]:
         scored = [(normalize_text(r.titles[key]) == normalize_text(r.gold.title), title_f1(r.titles[key], r.gold.title)) for r in runs]
