@@ -15,10 +15,11 @@ on site folds by ``python -m evals.metadata --write``):
   Site"); else trafilatura's title search (class names, ``<h2>``).
 - published, the first date found in ``date_order``: ``url`` (a full date in the URL path),
   ``byline`` (the first date written in a short line of the ``BYLINE_CHARS`` characters after
-  the title heading, not labelled as an update), ``meta`` (meta tags, then JSON-LD
-  ``datePublished``: htmldate's header and JSON passes), ``byline_updated`` (a date labelled
-  "Updated ..." there), ``time`` (``<time datetime>`` elements), ``htmldate`` (htmldate's full
-  search, which also reads the text of the whole page).
+  the title heading, not labelled as an update, and not more than ``ZONE_DAYS`` after the date of
+  ``meta``), ``meta`` (meta tags, then JSON-LD ``datePublished``: htmldate's header and JSON
+  passes), ``byline_updated`` (a date labelled "Updated ..." there, or later than ``meta``'s),
+  ``time`` (``<time datetime>`` elements), ``htmldate`` (htmldate's full search, which also reads
+  the text of the whole page).
 - author, the first found in ``author_order``: ``jsonld`` (JSON-LD Person names), ``meta``
   (author meta tags, a name of two words or more), ``byline`` ("By Name" after the title heading);
   else trafilatura's search of author elements (``rel=author``, ``class=byline``, ...), done as
@@ -73,6 +74,9 @@ BYLINE_CHARS = 600  # text after the headline searched for the byline (date, "By
 BYLINE_NODES = 80  # text nodes read for it at most (keeps the XPath bounded on link-heavy pages)
 MAX_BYLINE_WORDS = 14  # "Last updated: Dec 4, 2025 · 12 min read"; a sentence quoting a date is longer
 MAX_LABEL_WORDS = 4  # "Last updated on" ahead of a date (in its text node or the one before)
+# The date printed under a headline is the local one; the meta tags' timestamp may be UTC, a day
+# off. A byline date later than that is an update the page did not label as one.
+ZONE_DAYS = 1
 MAX_SITE_WORDS = 4  # "Budget Travel With Gabby"; a longer title part naming the site is a headline
 MAX_AUTHOR_WORDS = 5  # "Danielle DeSiato"; longer is a sentence, not a name
 # Text nodes of these elements are no part of what a reader sees.
@@ -267,6 +271,14 @@ def _byline_author(text: str, previous: str | None, before: str | None) -> str |
     return None
 
 
+def later_than(date: str, declared: str, days: int) -> bool:
+    """``date`` (ISO) is more than ``days`` after ``declared`` (ISO, a time may follow)."""
+    try:
+        return dt.date.fromisoformat(date[:10]) - dt.date.fromisoformat(declared[:10]) > dt.timedelta(days=days)
+    except ValueError:
+        return False
+
+
 def _prose_date(text: str, label: str) -> bool:
     """A sentence quoting a date ("The launch is now planned for 12 May 2022."): more words
     before the date than a label has, and a sentence's end."""
@@ -353,7 +365,10 @@ class PageSources:
     def date(self, source: str, heading: int | None) -> str | None:
         if source in ("byline", "byline_updated"):
             byline = self.byline(heading)
-            return byline.date if source == "byline" else byline.updated
+            date, updated = byline.date, byline.updated
+            if date and (declared := self.date("meta", heading)) and later_than(date, declared, ZONE_DAYS):
+                date, updated = None, updated or date  # an update the page did not label as one
+            return date if source == "byline" else updated
         if source not in self._dates:
             self._dates[source] = DATE_FINDERS[source](self)
         return self._dates[source]

@@ -223,3 +223,12 @@ def test_shipped_rules_are_valid_and_unknown_sources_are_refused() -> None:
         md.MetadataRules(date_order=("url", "crawl_date"))
     with pytest.raises(ValueError, match="title_order"):
         md.MetadataRules(title_order=("html", "html"))
+
+
+def test_a_byline_date_well_after_the_declared_one_is_an_unlabelled_update() -> None:
+    """A day apart is the local date under the headline vs a UTC timestamp: the byline's; months
+    later is a republication: the declared publication date."""
+    declared = '<meta property="article:published_time" content="2018-04-18T23:30:00Z">'
+    republished = page(declared, f"<h1>Milan Design Week 2018</h1><p>By</p><p>Federica Lusiardi</p><p>- 2019-04-10</p>{BODY}")
+    local = page(declared, f"<h1>Milan Design Week 2018</h1><p>By</p><p>Federica Lusiardi</p><p>April 19, 2018</p>{BODY}")
+    assert (meta_of(republished).date, meta_of(local).date) == ("2018-04-18", "2018-04-19")
