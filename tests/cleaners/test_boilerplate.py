@@ -137,6 +137,14 @@ def test_comment_cut_needs_article_above() -> None:
     assert LONG_B in strip_boilerplate(text, RULES_ONLY)
 
 
+def test_an_article_byline_with_a_date_but_no_time_is_no_comment_thread() -> None:
+    # WCXB pages put "author | date" above the article (or a teaser above it); a reader comment's
+    # byline carries the time of day as well
+    text = f"{LONG_A}\n\nSubharun Mukherjee | July 15, 2025\n\n{LONG_B}"
+    assert LONG_B in strip_boilerplate(text, RULES_ONLY)
+    assert LONG_B not in strip_boilerplate(f"{LONG_A}\n\ntaurus | July 15, 2025 at 8:06 am\n\n{LONG_B}", RULES_ONLY)
+
+
 def test_disabled_returns_input() -> None:
     text = "Navigation\n\nGoogle Ads | Google Ads"
     assert strip_boilerplate(text, dataclasses.replace(CFG, enabled=False)) == text
