@@ -40,7 +40,7 @@ test-fast: setup
 eval: eval-text eval-extract eval-metadata eval-dedup eval-repairs
 
 eval-text: setup
-	$(BIN)/newsclean eval text --pages ../shared/eval/textmode-dev
+	$(BIN)/newsclean eval text
 
 eval-extract: setup
 	$(BIN)/newsclean eval extract --gold ../shared/eval/extract-dev/ground-truth.json --pages ../shared/eval/extract-dev/html

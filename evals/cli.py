@@ -63,16 +63,37 @@ def _print_figures(result: dict) -> None:
 
 @app.command("text")
 def eval_text(
-    pages: Annotated[Path, typer.Option(help="Folder of <id>.txt pages with <id>.gold.txt bodies.")] = TEXT_PAGES,
+    set_: Annotated[str, typer.Option("--set", help="Dev set(s) to score: aeb, wcxb or all.")] = "all",
+    aeb: Annotated[Path, typer.Option(help="AEB dev as text: <id>.txt pages with <id>.gold.txt bodies.")] = TEXT_PAGES,
+    wcxb: Annotated[
+        Path | None, typer.Option(help="WCXB dev articles as text (default: rendered from the WCXB dev set into the cache).")
+    ] = None,
+    out: Annotated[Path | None, typer.Option(help="Also write the figures (with per-page rows) to this JSON file.")] = None,
     config: ConfigOpt = None,
 ) -> None:
-    """F1 of plain-text page cleaning against gold bodies."""
+    """Word F1 and 4-gram F1 of plain-text page cleaning per dev set, in sample and held out by site."""
     from evals import textmode
 
-    _require_eval_data(pages=pages)
-    if not any(Path(pages).glob("*.gold.txt")):
-        _fail(f"evaluation data not found: no <id>.gold.txt pages in {pages}")
-    _print_figures(textmode.evaluate_textmode(pages, _config(config)))
+    if set_ not in (*textmode.SETS, "all"):
+        _fail(f"--set must be one of aeb, wcxb, all (got {set_!r})")
+    names = list(textmode.SETS) if set_ == "all" else [set_]
+    dirs: dict[str, Path] = {}
+    if "aeb" in names:
+        dirs["aeb"] = aeb
+    if "wcxb" in names:
+        if wcxb is None:
+            _require_eval_data(**{"wcxb gold": WCXB / data.WCXB_GOLD_FILE})
+            wcxb = textmode.default_dirs("wcxb")["wcxb"]
+        dirs["wcxb"] = wcxb
+    _require_eval_data(**dirs)
+    for name, folder in dirs.items():
+        if not any(Path(folder).glob("*.gold.txt")):
+            _fail(f"evaluation data not found: no <id>.gold.txt pages in {folder} ({name})")
+    result = textmode.evaluate_sets(dirs, _config(config))
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(result, indent=2, default=str), encoding="utf-8")
+    _print_figures(result)
 
 
 @app.command("extract")

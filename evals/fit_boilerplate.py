@@ -1,26 +1,39 @@
-"""Fit the boilerplate line classifier on the text-mode dev set and write its weights.
+"""Fit the boilerplate line classifier on the text-mode dev sets and write its weights.
 
-Pages are read as clean_pages reads them (characters fixed, indentation kept:
-``cleaners.document.text_page_chars``), and only the lines the named rules leave are labelled
-(``cleaners.boilerplate.rule_kept_lines``: what the classifier scores). Labels come from the
-gold bodies: a line is "body" when at least half of its word 4-grams
-(all its words, for lines under four words) occur in the page's gold text. The model is an
-L2-regularised logistic regression over ``cleaners.boilerplate.features.FEATURE_NAMES`` (standardised), fitted
-by Newton's method with numpy; each line is weighted by its word count, normalised per page so
-every page counts the same (the metric is a macro average over pages).
+Two sets of pages: AEB dev as plain text (``textmode-dev``, 91 pages) and the WCXB dev articles
+rendered the same way (inscriptis over the whole page: ``evals.render_text``, which writes them
+into the cache when they are missing). Pages are read as clean_pages reads them (characters
+fixed, indentation kept: ``cleaners.document.text_page_chars``), and only the lines the named
+rules leave are labelled (``cleaners.boilerplate.rule_kept_lines``: what the classifier scores).
+Labels come from the gold bodies: a line is "body" when at least half of its word 4-grams (all
+its words, for lines under four words) occur in the page's gold text. The model is an
+L2-regularised logistic regression over ``cleaners.boilerplate.features.FEATURE_NAMES``
+(standardised), fitted by Newton's method with numpy; each line is weighted by its word count,
+normalised per page so every page counts the same (the metrics are averages over pages). Stage 2
+learns from stage-1 probabilities of pages whose site fold stage 1 did not see.
 
-Held-out figures are printed before the final fit on all pages: k-fold cross-validation by page
-(fold = position of the sorted id modulo k) and the two split halves (fit on even positions,
-score odd, and the reverse). All are full-pipeline F1 (rules + classifier + title/date).
+Held out by site: every page is scored by a model fitted on the pages (of both sets) of the
+other four site folds (``evals.extract.site_fold`` of the registered domain), and the
+out-of-fold figures are reported per set: word F1 (bag of lower-cased words per page, averaged:
+the issue's measure) and word 4-gram macro F1, both through the full pipeline path of a text
+page (rules + classifier + title/date + the other fixers: ``evals.textmode.pipeline_body``).
+Then the model is fitted on all pages and its in-sample figures are printed, labelled so.
 
+``--train-sets wcxb`` fits on one set's pages only (still site folds), so a choice made on one
+set can be checked on the other; ``--neutral a,b`` holds features constant (what dropping them
+would do); ``--ablate stage1|stage2`` repeats the held-out run once per feature of that stage held
+constant and prints what each costs per set (features.py keeps those that carry across sites).
 Each stage may instead be gradient-boosted trees (``--trees1 N`` / ``--trees2 N``, numpy-only
-fitter, shipped as ``TreeModel``). The shipped model is logistic: trees score no better held
-out, and it is smaller (the figures: README, "Quality figures").
+fitter, shipped as ``TreeModel``). The shipped model is logistic in stage 1 and 60 trees of depth 3
+in stage 2 (``--trees2 60``): held out by site, that scored above logistic stage 2 on both sets,
+and 120 trees of depth 4 below it on WCXB (README, "Quality figures").
 
-    python -m evals.fit_boilerplate [DIR] [--folds 5] [--trees2 60] [--write [--out PATH]]
+    python -m evals.fit_boilerplate --trees2 60 [--aeb DIR] [--wcxb DIR] [--only aeb|wcxb]
+        [--train-sets aeb,wcxb] [--neutral F,...] [--ablate stage1|stage2|'a,b;c'] [--no-cv]
+        [--write [--out PATH]]
 
-``--write`` writes the fitted model to ``--out`` (default: the shipped weights,
-``cleaners.boilerplate.MODEL_PATH``, which ``clean_pages`` reads).
+``--write`` writes the model fitted on all pages to ``--out`` (default: the shipped weights,
+``cleaners.boilerplate.MODEL_PATH``, which ``clean_pages`` reads), with its held-out figures.
 """
 
 from __future__ import annotations
@@ -29,7 +42,7 @@ import argparse
 import dataclasses
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
@@ -37,31 +50,30 @@ import numpy as np
 
 from cleaners.boilerplate import MODEL_PATH, LineClassifier, LineModel, TreeModel, rule_kept_lines
 from cleaners.boilerplate.features import FEATURE_NAMES, SMOOTHING_NAMES, line_features, smoothing_features
-from cleaners.boilerplate.lines import split_lines
+from cleaners.boilerplate.lines import PageLine, split_lines
 from cleaners.chars import fix_characters
-from cleaners.config import BoilerplateConfig
+from cleaners.config import BoilerplateConfig, PipelineConfig
 from cleaners.document import text_page_chars
-from cleaners.metrics import macro_prf, shingles
+from cleaners.metrics import shingles
 from cleaners.steps import build_steps
 from cleaners.words import WORD_CHARS_RE
-from evals import data
-from evals.textmode import load_pages, pipeline_body, pipeline_config, score_pages
+from evals.extract import FOLDS
+from evals.textmode import SETS, SetPage, default_dirs, load_set, pipeline_body, pipeline_config, set_figures
 
 L2 = 1.0  # ridge strength on the standardised weights (per unit of total sample weight)
 MIN_GOLD_SHARE = 0.5  # share of a line's 4-grams found in gold for it to count as body
-
-
-INNER_FOLDS = 5  # stage 2 learns from stage-1 probabilities of pages stage 1 did not see
+INNER_FOLDS = 5  # stage 2's out-of-fold probabilities: by position when the training pages span one site fold
 
 
 class Labelled(NamedTuple):
-    lines: list
+    lines: list[PageLine]
     feats: np.ndarray  # (lines, FEATURE_NAMES)
     labels: list[int]
     weights: list[float]
+    fold: int = 0  # the page's site fold
 
 
-def label_lines(text: str, gold: str, cfg: BoilerplateConfig | None = None) -> Labelled:
+def label_lines(text: str, gold: str, cfg: BoilerplateConfig | None = None, fold: int = 0) -> Labelled:
     """Lines the named rules leave (what the classifier scores), their features, 0/1 labels and
     word-count weights, for one page."""
     lines = rule_kept_lines(split_lines(text), cfg or BoilerplateConfig())
@@ -78,7 +90,7 @@ def label_lines(text: str, gold: str, cfg: BoilerplateConfig | None = None) -> L
         labels.append(int(total > 0 and hit / total >= MIN_GOLD_SHARE))
         weights.append(1.0 + len(WORD_CHARS_RE.findall(line.text)))
     page_total = sum(weights) or 1.0
-    return Labelled(lines, feats, labels, [w / page_total for w in weights])
+    return Labelled(lines, feats, labels, [w / page_total for w in weights], fold)
 
 
 def fit_logistic(x: np.ndarray, y: np.ndarray, w: np.ndarray, l2: float, names: tuple[str, ...]) -> LineModel:
@@ -181,67 +193,172 @@ class TreeParams(NamedTuple):
     min_gain: float = 0.0
 
 
-def _fit(rows, l2: float, names: tuple[str, ...], trees: TreeParams | None = None):
+class FitOptions(NamedTuple):
+    """How a classifier is fitted: ridge strength, one or two stages, trees per stage, and the
+    features held constant (``neutral``: their columns carry no information, so their weights stay 0)."""
+
+    l2: float = L2
+    two_stage: bool = True
+    trees1: TreeParams | None = None
+    trees2: TreeParams | None = None
+    neutral: frozenset[str] = frozenset()
+
+
+def _fit(rows, names: tuple[str, ...], options: FitOptions, trees: TreeParams | None):
     xs, ys, ws = [], [], []
     for feats, labels, weights in rows:
         xs.append(np.asarray(feats, dtype=float).reshape(len(labels), len(names)))
         ys.extend(labels)
         ws.extend(weights)
     x = np.vstack(xs) if xs else np.zeros((0, len(names)))
+    held = [k for k, name in enumerate(names) if name in options.neutral]
+    if held:
+        x = x.copy()
+        x[:, held] = 0.0
     if trees is not None:
         return fit_trees(x, np.array(ys, dtype=float), np.array(ws, dtype=float), names, trees)
-    return fit_logistic(x, np.array(ys, dtype=float), np.array(ws, dtype=float), l2, names)
+    return fit_logistic(x, np.array(ys, dtype=float), np.array(ws, dtype=float), options.l2, names)
 
 
-def fit_pages(
-    labelled: Sequence[Labelled],
-    l2: float = L2,
-    two_stage: bool = True,
-    trees1: TreeParams | None = None,
-    trees2: TreeParams | None = None,
-) -> LineClassifier:
-    """Stage 1 on all ``labelled`` pages; stage 2 on out-of-fold stage-1 probabilities.
-    ``trees1``/``trees2``: boosted trees for that stage instead of logistic regression."""
-    stage1 = _fit([(p.feats, p.labels, p.weights) for p in labelled], l2, FEATURE_NAMES, trees1)
-    if not two_stage:
+def _inner_folds(labelled: Sequence[Labelled]) -> list[int]:
+    """The fold of each page for stage 2's out-of-fold probabilities: its site fold, or its
+    position modulo INNER_FOLDS when all the pages share one site fold."""
+    if len({p.fold for p in labelled}) > 1:
+        return [p.fold for p in labelled]
+    return [i % INNER_FOLDS for i in range(len(labelled))]
+
+
+DEFAULT_OPTIONS = FitOptions()
+
+
+def options_from_args(args: Mapping) -> FitOptions:
+    """The ``FitOptions`` of this script's arguments (``vars(args)``, or the ``fit_args`` a
+    written model records)."""
+    depth, rate = args.get("depth", TreeParams().depth), args.get("rate", TreeParams().rate)
+    trees1, trees2 = args.get("trees1", 0), args.get("trees2", 0)
+    return FitOptions(
+        args.get("l2", L2),
+        not args.get("one_stage", False),
+        TreeParams(trees=trees1, depth=depth, rate=rate) if trees1 else None,
+        TreeParams(trees=trees2, depth=depth, rate=rate) if trees2 else None,
+        frozenset(n for n in args.get("neutral", "").split(",") if n),
+    )
+
+
+def fit_pages(labelled: Sequence[Labelled], options: FitOptions = DEFAULT_OPTIONS) -> LineClassifier:
+    """Stage 1 on all ``labelled`` pages; stage 2 on stage-1 probabilities of each page from a
+    stage 1 fitted without its site fold."""
+    stage1 = _fit([(p.feats, p.labels, p.weights) for p in labelled], FEATURE_NAMES, options, options.trees1)
+    if not options.two_stage:
         return LineClassifier(stage1, None)
+    folds = _inner_folds(labelled)
     rows = []
-    for k in range(INNER_FOLDS):
+    for k in sorted(set(folds)):
         inner = _fit(
-            [(p.feats, p.labels, p.weights) for i, p in enumerate(labelled) if i % INNER_FOLDS != k],
-            l2,
-            FEATURE_NAMES,
-            trees1,
+            [(p.feats, p.labels, p.weights) for p, f in zip(labelled, folds) if f != k], FEATURE_NAMES, options, options.trees1
         )
-        for i, p in enumerate(labelled):
-            if i % INNER_FOLDS == k:
+        for p, f in zip(labelled, folds):
+            if f == k:
                 probs = inner.probabilities(np.asarray(p.feats, dtype=float))
                 rows.append((smoothing_features(p.lines, p.feats, probs), p.labels, p.weights))
-    return LineClassifier(stage1, _fit(rows, l2, SMOOTHING_NAMES, trees2))
+    return LineClassifier(stage1, _fit(rows, SMOOTHING_NAMES, options, options.trees2))
 
 
-def cross_validate(pages, labelled, cfg: BoilerplateConfig, folds: int, fit) -> dict:
-    """Full-pipeline F1 with every page scored by a model that never saw it."""
+class DevSets(NamedTuple):
+    """The pages of each dev set and their labelled lines, in the same order."""
+
+    pages: Mapping[str, Sequence[SetPage]]
+    labelled: Mapping[str, Sequence[Labelled]]
+
+
+def load_dev_sets(dirs: Mapping[str, Path], cfg: AnyConfig) -> DevSets:
+    """Each set's pages (``evals.textmode.load_set``) and their labelled lines."""
+    pcfg = pipeline_config(cfg)
+    chars_cfg = text_page_chars(pcfg)
+    pages = {name: load_set(directory) for name, directory in dirs.items()}
+    labelled = {
+        name: [label_lines(fix_characters(p.text, chars_cfg), p.gold, pcfg.boilerplate, p.fold) for p in set_pages]
+        for name, set_pages in pages.items()
+    }
+    return DevSets(pages, labelled)
+
+
+Fit = Callable[[Sequence[Labelled]], LineClassifier]
+AnyConfig = PipelineConfig | BoilerplateConfig  # the whole config, or its boilerplate section (the rest default)
+
+
+def held_out_by_site(dev: DevSets, cfg: AnyConfig, fit: Fit, train_sets: Sequence[str] | None = None) -> dict:
+    """Per set, the figures of every page scored by a model fitted on the other site folds'
+    pages (of ``train_sets``, default all), pooled over the folds, and the word F1 of each fold."""
     pcfg = pipeline_config(cfg)
     steps = build_steps(pcfg)
-    bodies_scored: list[tuple[str, str]] = []
-    for k in range(folds):
-        train = [lab for i, lab in enumerate(labelled) if i % folds != k]
+    train_sets = list(train_sets or dev.pages)
+    bodies: dict[str, dict[str, str]] = {name: {} for name in dev.pages}
+    for k in range(FOLDS):
+        train = [lab for name in train_sets for lab in dev.labelled[name] if lab.fold != k]
         model = fit(train)
-        for i, (_, text, gold) in enumerate(pages):
-            if i % folds == k:
-                bodies_scored.append((pipeline_body(text, pcfg, model, steps), gold))
-    return macro_prf(bodies_scored).as_dict()
+        for name, set_pages in dev.pages.items():
+            for page in set_pages:
+                if page.fold == k:
+                    bodies[name][page.page_id] = pipeline_body(page.text, pcfg, model, steps)
+    out = {}
+    for name, set_pages in dev.pages.items():
+        figures = set_figures([bodies[name][p.page_id] for p in set_pages], [p.gold for p in set_pages])
+        figures["sites"] = len({p.site for p in set_pages})
+        figures["fold_word_f1"] = [
+            set_figures([bodies[name][p.page_id] for p in set_pages if p.fold == k], [p.gold for p in set_pages if p.fold == k])[
+                "word_f1"
+            ]
+            for k in range(FOLDS)
+        ]
+        figures["trained_on"] = train_sets
+        out[name] = figures
+    return out
 
 
-def split_half(pages, labelled, cfg: BoilerplateConfig, fit) -> dict:
-    """Fit on one half (even/odd sorted positions), score the other."""
-    even_model = fit(labelled[0::2])
-    odd_model = fit(labelled[1::2])
+def in_sample(dev: DevSets, cfg: AnyConfig, model: LineClassifier) -> dict:
+    """Per set, the figures of ``model`` on the pages it was fitted on."""
+    pcfg = pipeline_config(cfg)
+    steps = build_steps(pcfg)
     return {
-        "fit_even_score_odd": score_pages(pages[1::2], cfg, even_model),
-        "fit_odd_score_even": score_pages(pages[0::2], cfg, odd_model),
+        name: set_figures([pipeline_body(p.text, pcfg, model, steps) for p in set_pages], [p.gold for p in set_pages])
+        for name, set_pages in dev.pages.items()
     }
+
+
+def _line(label: str, figures: Mapping[str, dict]) -> str:
+    cells = [f"{name} word F1 {f['word_f1']:.4f} 4-gram F1 {f['ngram4']['f1']:.4f}" for name, f in figures.items()]
+    return f"{label:<22} " + "  |  ".join(cells)
+
+
+def _ablation_groups(spec: str, neutral: frozenset[str]) -> list[frozenset[str]]:
+    """``stage1``/``stage2``: each feature of that stage alone; else ``a,b;c``: the groups {a, b} and {c}."""
+    if spec in ("stage1", "stage2"):
+        names = FEATURE_NAMES if spec == "stage1" else SMOOTHING_NAMES
+        return [frozenset([n]) for n in names if n not in neutral]
+    return [frozenset(n for n in group.split(",") if n) for group in spec.split(";") if group]
+
+
+def ablate(
+    dev: DevSets, cfg: BoilerplateConfig, options: FitOptions, groups: Sequence[frozenset[str]], train_sets: Sequence[str] | None
+) -> dict:
+    """Held-out-by-site figures with each group of features held constant in turn (besides
+    ``options.neutral``), against the run with none of them held."""
+
+    def run(neutral: frozenset[str]) -> dict:
+        opts = options._replace(neutral=neutral)
+        return held_out_by_site(dev, cfg, lambda labelled: fit_pages(labelled, opts), train_sets)
+
+    base = run(options.neutral)
+    print(_line("held out (all)", base), flush=True)
+    out = {"all": base}
+    for group in groups:
+        figures = run(options.neutral | group)
+        delta = " ".join(f"{s} {figures[s]['word_f1'] - base[s]['word_f1']:+.4f}" for s in figures)
+        label = ",".join(sorted(group))
+        print(_line(f"without {label}", figures) + f"   delta word F1 {delta}", flush=True)
+        out[label] = figures
+    return out
 
 
 def _model_dict(model: LineModel | TreeModel) -> dict:
@@ -267,8 +384,10 @@ def _model_dict(model: LineModel | TreeModel) -> dict:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("directory", nargs="?", type=Path, default=data.shared(data.TEXTMODE_DEV))
-    parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--aeb", type=Path, default=None, help="AEB dev as text (default: textmode-dev)")
+    parser.add_argument("--wcxb", type=Path, default=None, help="WCXB dev articles as text (default: rendered into the cache)")
+    parser.add_argument("--only", choices=SETS, default=None, help="load one set only (the other is neither fitted nor scored)")
+    parser.add_argument("--train-sets", default=",".join(SETS), help="sets whose pages the held-out models are fitted on")
     parser.add_argument("--l2", type=float, default=L2)
     parser.add_argument("--min-keep", type=float, default=None, help="override min_keep_probability")
     parser.add_argument("--one-stage", action="store_true", help="no second (smoothing) stage")
@@ -276,44 +395,52 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--trees2", type=int, default=0, help="boosted trees in stage 2 (0: logistic)")
     parser.add_argument("--depth", type=int, default=TreeParams().depth)
     parser.add_argument("--rate", type=float, default=TreeParams().rate)
-    parser.add_argument("--no-cv", action="store_true", help="skip cross-validation and split halves")
-    parser.add_argument("--write", action="store_true", help="write the fitted model to --out")
+    parser.add_argument("--neutral", default="", help="comma-separated features held constant")
+    parser.add_argument(
+        "--ablate", default=None, help="held-out cost of each feature of stage1 or stage2, or of groups: 'a,b;c' (a and b together, then c)"
+    )
+    parser.add_argument("--no-cv", action="store_true", help="skip the held-out-by-site run")
+    parser.add_argument("--write", action="store_true", help="write the model fitted on all pages to --out")
     parser.add_argument("--out", type=Path, default=MODEL_PATH, help="where --write writes (default: the shipped weights, %(default)s)")
     args = parser.parse_args(argv)
     cfg = BoilerplateConfig()
     if args.min_keep is not None:
         cfg = dataclasses.replace(cfg, min_keep_probability=args.min_keep)
-    chars_cfg = text_page_chars(pipeline_config(cfg))
-    pages = load_pages(args.directory)
-    labelled = [label_lines(fix_characters(t, chars_cfg), g, cfg) for _, t, g in pages]
-    t1 = TreeParams(trees=args.trees1, depth=args.depth, rate=args.rate) if args.trees1 else None
-    t2 = TreeParams(trees=args.trees2, depth=args.depth, rate=args.rate) if args.trees2 else None
+    neutral = frozenset(n for n in args.neutral.split(",") if n)
+    groups = _ablation_groups(args.ablate, neutral) if args.ablate else []
+    unknown = (neutral | {n for g in groups for n in g}) - set(FEATURE_NAMES) - set(SMOOTHING_NAMES)
+    if unknown:
+        parser.error(f"unknown features: {sorted(unknown)}")
+    options = options_from_args(vars(args))
+    dirs = {name: getattr(args, name) or default_dirs(name)[name] for name in ([args.only] if args.only else SETS)}
+    train_sets = [s for s in args.train_sets.split(",") if s in dirs]
+    dev = load_dev_sets(dirs, cfg)
 
-    def fit(labelled_pages: Sequence[Labelled]) -> LineClassifier:
-        return fit_pages(labelled_pages, args.l2, not args.one_stage, t1, t2)
+    def fit(labelled: Sequence[Labelled]) -> LineClassifier:
+        return fit_pages(labelled, options)
 
-    cv = {"f1": float("nan")}
-    a = b = {"f1": float("nan")}
+    if args.ablate:
+        ablate(dev, cfg, options, groups, train_sets)
+        return 0
+    held_out: dict = {}
     if not args.no_cv:
-        cv = cross_validate(pages, labelled, cfg, args.folds, fit)
-        halves = split_half(pages, labelled, cfg, fit)
-        a, b = halves["fit_even_score_odd"], halves["fit_odd_score_even"]
-        print(f"{args.folds}-fold CV      P {cv['precision']:.4f} R {cv['recall']:.4f} F1 {cv['f1']:.4f}")
-        print(f"fit even->odd  P {a['precision']:.4f} R {a['recall']:.4f} F1 {a['f1']:.4f}")
-        print(f"fit odd->even  P {b['precision']:.4f} R {b['recall']:.4f} F1 {b['f1']:.4f}")
-    model = fit(labelled)
-    resub = score_pages(pages, cfg, model)
-    print(f"fit all (resub) P {resub['precision']:.4f} R {resub['recall']:.4f} F1 {resub['f1']:.4f}")
+        held_out = held_out_by_site(dev, cfg, fit, train_sets)
+        print(_line(f"held out by site (fit on {'+'.join(train_sets)})", held_out))
+        for name, f in held_out.items():
+            print(f"  {name}: {f['pages']} pages, {f['sites']} sites; word F1 per site fold " + " ".join(f"{v:.4f}" for v in f["fold_word_f1"]))
+    model = fit([lab for name in train_sets for lab in dev.labelled[name]])
+    print(_line("in sample (fit on all)", in_sample(dev, cfg, model)))
     if args.write:
         payload = {
             "about": "line classifier for cleaners.boilerplate; refit with python -m evals.fit_boilerplate --write",
-            "fit_args": {k: v for k, v in vars(args).items() if k not in ("directory", "write", "out")},
+            "fit_args": {k: v for k, v in vars(args).items() if k not in ("aeb", "wcxb", "write", "out", "ablate")},
             "stage1": _model_dict(model.stage1),
             "stage2": _model_dict(model.stage2) if model.stage2 else None,
-            "pages": len(pages),
-            "cv_f1": round(cv["f1"], 4),
-            "folds": args.folds,
-            "split_half_f1": [round(a["f1"], 4), round(b["f1"], 4)],
+            "pages": {name: len(dev.pages[name]) for name in train_sets},
+            "folds": FOLDS,
+            "held_out_by_site": {
+                name: {"word_f1": round(f["word_f1"], 4), "ngram4_f1": round(f["ngram4"]["f1"], 4)} for name, f in held_out.items()
+            },
         }
         args.out.write_text(json.dumps(payload, indent=1) + "\n", encoding="utf-8")
         print(f"wrote {args.out}")

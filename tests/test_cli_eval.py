@@ -44,13 +44,36 @@ def test_eval_dedup_command(tmp_path):
     assert out["ari"] == 1.0 and out["docs"] == 3
 
 
-def test_eval_text_command(tmp_path):
-    (tmp_path / "p1.txt").write_text("Lighthouse to be restored\n\n" + STORY * 3 + "\n\nFollow us on Twitter\n")
-    (tmp_path / "p1.gold.txt").write_text(STORY * 3)
-    res = runner.invoke(app, ["eval", "text", "--pages", str(tmp_path)])
+def test_eval_text_reports_both_sets_in_sample_and_held_out_by_site(tmp_path):
+    from test_evals import text_set
+
+    out_file = tmp_path / "out" / "text.json"
+    args = ["eval", "text", "--aeb", str(text_set(tmp_path / "aeb")), "--wcxb", str(text_set(tmp_path / "wcxb")), "--out", str(out_file)]
+    res = runner.invoke(app, args)
     assert res.exit_code == 0, res.output
     out = _json_out(res.output)
-    assert out["pages"] == 1 and out["f1"] > 0.8
+    assert {"aeb", "wcxb", "metrics", "folds"} <= set(out) and out["classifier_refitted_per_fold"] is True
+    for name in ("aeb", "wcxb"):
+        report = out[name]
+        assert report["pages"] == 6 and report["sites"] == 3
+        for figures in (report["in_sample"], report["held_out_by_site"]):
+            assert figures["word_f1"] > 0.8 and {"precision", "recall", "f1"} <= set(figures["ngram4"])
+        assert len(report["held_out_by_site"]["fold_word_f1"]) == out["folds"]
+        assert "pages_detail" not in report  # per-page rows go to --out only
+    assert len(json.loads(out_file.read_text())["wcxb"]["pages_detail"]) == 6
+
+
+def test_eval_text_of_the_rules_alone_fits_nothing(tmp_path):
+    from test_evals import text_set
+
+    config = tmp_path / "rules.toml"
+    config.write_text("[boilerplate]\nuse_classifier = false\n")
+    res = runner.invoke(app, ["eval", "text", "--set", "aeb", "--aeb", str(text_set(tmp_path / "aeb")), "--config", str(config)])
+    assert res.exit_code == 0, res.output
+    out = _json_out(res.output)
+    assert set(out) == {"metrics", "folds", "classifier_refitted_per_fold", "aeb"}
+    assert out["classifier_refitted_per_fold"] is False
+    assert out["aeb"]["held_out_by_site"] == out["aeb"]["in_sample"]
 
 
 def test_eval_extract_command(tmp_path):
@@ -67,7 +90,7 @@ def test_eval_extract_command(tmp_path):
 @pytest.mark.parametrize(
     "args",
     [
-        ["eval", "text", "--pages", "{missing}"],
+        ["eval", "text", "--set", "aeb", "--aeb", "{missing}"],
         ["eval", "extract", "--gold", "{missing}/ground-truth.json", "--pages", "{missing}"],
         ["eval", "dedup", "--input", "{missing}/dev.parquet"],
         ["eval", "metadata", "--set", "wcxb", "--wcxb", "{missing}"],
@@ -82,8 +105,16 @@ def test_eval_without_data_is_a_clear_error(tmp_path, args):
 
 
 def test_eval_text_on_a_folder_without_pages_is_a_clear_error(tmp_path):
-    res = runner.invoke(app, ["eval", "text", "--pages", str(tmp_path)])
+    res = runner.invoke(app, ["eval", "text", "--set", "aeb", "--aeb", str(tmp_path)])
     assert res.exit_code == 2 and "gold.txt" in res.output
+
+
+def test_eval_text_names_the_wcxb_set_it_would_render(tmp_path, monkeypatch):
+    from evals import cli
+
+    monkeypatch.setattr(cli, "WCXB", tmp_path / "no-wcxb")
+    res = runner.invoke(app, ["eval", "text", "--set", "wcxb"])
+    assert res.exit_code == 2 and "no-wcxb" in res.output and "gold.jsonl.gz" in res.output
 
 
 def test_eval_repairs_names_missing_data(tmp_path, monkeypatch):

@@ -1,19 +1,25 @@
 """The evaluation package: no Prefect and no flows in it, the text-page path it scores is the one
-``clean_pages`` runs, and the boilerplate fitter writes its model where ``--out`` says."""
+``clean_pages`` runs, the boilerplate fitter holds out by site and writes its model where ``--out``
+says, and WCXB pages are rendered to text the way ``textmode-dev`` was made."""
 
 from __future__ import annotations
 
+import gzip
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from cleaners import boilerplate, schema
 from cleaners.config import BoilerplateConfig, PipelineConfig
 from cleaners.document import RawPage, clean_pages
-from evals import fit_boilerplate
+from evals import fit_boilerplate, render_text, textmode
+from evals.extract import FOLDS, site_fold
 from evals.textmode import pipeline_body
+
+from shared_data import SHARED, need
 
 STORY = (
     "The harbour authority said on Friday that the old lighthouse would be restored next year with money "
@@ -21,12 +27,29 @@ STORY = (
     "Repairs will start in March and should take about eight months, the authority added in a statement.\n"
 )
 MENU = "Home\n  News\n  Sport\n  Weather\nFollow us on Twitter\nSign up for our newsletter\n"
+# registered domains in three different site folds (evals.extract.site_fold): 0, 1 and 4
+SITES = ("example.org", "example.net", "example.it")
+
+
+def text_set(folder: Path, sites=SITES, pages_per_site: int = 2) -> Path:
+    """A text-mode set: rendered-looking pages (indented menu, story, footer), gold bodies, urls.json."""
+    folder.mkdir(parents=True, exist_ok=True)
+    urls = {}
+    for s, site in enumerate(sites):
+        for i in range(pages_per_site):
+            page_id = f"{folder.name}{s}{i}"
+            (folder / f"{page_id}.txt").write_text(f"  {MENU}\n    Headline {page_id}\n\n    {STORY}\n  * About\n  * Careers\n", encoding="utf-8")
+            (folder / f"{page_id}.gold.txt").write_text(STORY, encoding="utf-8")
+            urls[page_id] = f"https://www.{site}/story/{page_id}"
+    (folder / textmode.URLS_FILE).write_text(json.dumps(urls), encoding="utf-8")
+    return folder
 
 
 def test_evals_and_reports_import_neither_prefect_nor_flows():
     code = (
         "import sys\n"
-        "import evals.cli, evals.data, evals.dedup, evals.extract, evals.fit_boilerplate, evals.metadata, evals.repairs, evals.textmode\n"
+        "import evals.cli, evals.data, evals.dedup, evals.extract, evals.fit_boilerplate, evals.metadata, evals.render_text, evals.repairs, evals.textmode
+"
         "import reports.model, reports.page, reports.queries, reports.summary, reports.svg\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('prefect', 'flows')))\n"
     )
@@ -44,15 +67,106 @@ def test_pipeline_body_is_what_clean_pages_writes_for_a_text_page(use_classifier
 
 
 def test_fit_boilerplate_writes_the_model_to_out(tmp_path, capsys):
-    for i in range(4):
-        (tmp_path / f"p{i}.txt").write_text(f"Headline {i}\n\n{MENU}{STORY}", encoding="utf-8")
-        (tmp_path / f"p{i}.gold.txt").write_text(STORY, encoding="utf-8")
+    aeb, wcxb = text_set(tmp_path / "aeb"), text_set(tmp_path / "wcxb")
     shipped = boilerplate.MODEL_PATH.read_bytes()
     out = tmp_path / "fitted" / "model.json"
     out.parent.mkdir()
-    assert fit_boilerplate.main([str(tmp_path), "--no-cv", "--write", "--out", str(out)]) == 0
-    assert f"wrote {out}" in capsys.readouterr().out
+    assert fit_boilerplate.main(["--aeb", str(aeb), "--wcxb", str(wcxb), "--write", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert f"wrote {out}" in printed and "held out by site" in printed and "in sample" in printed
     payload = json.loads(out.read_text(encoding="utf-8"))
-    assert payload["pages"] == 4 and "out" not in payload["fit_args"]
+    assert payload["pages"] == {"aeb": 6, "wcxb": 6} and "out" not in payload["fit_args"]
+    assert set(payload["held_out_by_site"]) == {"aeb", "wcxb"}
+    assert {"word_f1", "ngram4_f1"} <= set(payload["held_out_by_site"]["wcxb"])
     assert boilerplate.classifier_from_dict(payload).stage2 is not None
     assert boilerplate.MODEL_PATH.read_bytes() == shipped  # the shipped weights are untouched
+
+
+def test_held_out_by_site_never_scores_a_page_with_a_model_that_saw_its_site(tmp_path):
+    dev = fit_boilerplate.load_dev_sets({"aeb": text_set(tmp_path / "aeb"), "wcxb": text_set(tmp_path / "wcxb")}, BoilerplateConfig())
+    assert {p.fold for pages in dev.pages.values() for p in pages} == {site_fold(s) for s in SITES}
+    seen: list[set[int]] = []
+
+    def fit(labelled):
+        seen.append({lab.fold for lab in labelled})
+        return fit_boilerplate.fit_pages(labelled)
+
+    result = fit_boilerplate.held_out_by_site(dev, BoilerplateConfig(), fit)
+    assert len(seen) == FOLDS and all(k not in folds for k, folds in enumerate(seen))
+    assert seen[site_fold("example.org")] == {site_fold("example.net"), site_fold("example.it")}
+    for name in ("aeb", "wcxb"):
+        assert result[name]["pages"] == 6 and result[name]["sites"] == 3
+        assert 0.0 < result[name]["word_f1"] <= 1.0 and 0.0 < result[name]["ngram4"]["f1"] <= 1.0
+
+
+def test_stage_two_learns_from_probabilities_of_unseen_site_folds(tmp_path):
+    dev = fit_boilerplate.load_dev_sets({"aeb": text_set(tmp_path / "aeb")}, BoilerplateConfig())
+    labelled = dev.labelled["aeb"]
+    assert fit_boilerplate._inner_folds(labelled) == [lab.fold for lab in labelled]
+    one_fold = [lab._replace(fold=3) for lab in labelled]
+    assert fit_boilerplate._inner_folds(one_fold) == [i % fit_boilerplate.INNER_FOLDS for i in range(len(one_fold))]
+
+
+def test_a_neutral_feature_gets_no_weight(tmp_path):
+    dev = fit_boilerplate.load_dev_sets({"aeb": text_set(tmp_path / "aeb")}, BoilerplateConfig())
+    options = fit_boilerplate.FitOptions(neutral=frozenset({"stop_density"}))
+    model = fit_boilerplate.fit_pages(dev.labelled["aeb"], options)
+    assert model.stage1.weights[model.stage1.features.index("stop_density")] == 0.0
+    assert fit_boilerplate.options_from_args({"neutral": "stop_density", "trees2": 5}).trees2.trees == 5
+
+
+HELD_OUT_WORD_F1_FLOOR = {"aeb": 0.93, "wcxb": 0.925}
+
+
+def test_the_shipped_model_records_its_fit_and_held_out_figures():
+    payload = json.loads(boilerplate.MODEL_PATH.read_text(encoding="utf-8"))
+    assert set(payload["pages"]) == set(textmode.SETS) and payload["folds"] == FOLDS
+    assert set(payload["held_out_by_site"]) == set(textmode.SETS)
+    assert boilerplate.classifier_from_dict(payload) == boilerplate.default_model()
+    assert textmode.fitted_options() == fit_boilerplate.options_from_args(payload["fit_args"])
+    # the figures it was shipped with (python -m evals.fit_boilerplate --trees2 60 --write)
+    assert payload["held_out_by_site"]["aeb"]["word_f1"] >= HELD_OUT_WORD_F1_FLOOR["aeb"]
+    assert payload["held_out_by_site"]["wcxb"]["word_f1"] >= HELD_OUT_WORD_F1_FLOOR["wcxb"]
+
+
+def _wcxb_set(root: Path, pages) -> Path:
+    (root / "html").mkdir(parents=True)
+    rows = []
+    for page_id, url, page_type, html, gold in pages:
+        (root / "html" / f"{page_id}.html.gz").write_bytes(gzip.compress(html.encode()))
+        rows.append({"id": page_id, "url": url, "page_type": page_type, "main_content": gold})
+    (root / "gold.jsonl.gz").write_bytes(gzip.compress("".join(json.dumps(r) + "\n" for r in rows).encode()))
+    return root
+
+
+def test_render_text_writes_whole_pages_gold_and_sites_of_the_articles(tmp_path):
+    from inscriptis import get_text
+
+    html = f"<html><body><nav><ul><li>Home</li><li>News</li></ul></nav><article><h1>Lighthouse</h1><p>{STORY}</p></article></body></html>"
+    root = _wcxb_set(
+        tmp_path / "wcxb",
+        [("0001", "https://www.example.org/a", "article", html, STORY), ("0002", "https://shop.example.net/", "listing", html, "")],
+    )
+    out = render_text.ensure_rendered("wcxb", tmp_path / "out", root)
+    assert (out / "0001.txt").read_text(encoding="utf-8") == get_text(html)
+    assert "Home" in (out / "0001.txt").read_text(encoding="utf-8")  # the whole page, navigation included
+    assert (out / "0001.gold.txt").read_text(encoding="utf-8") == STORY
+    assert not (out / "0002.txt").exists()  # articles only
+    assert [p.site for p in textmode.load_set(out)] == ["example.org"]
+    assert render_text.is_current(out, render_text.articles("wcxb", root))
+    (out / "0001.txt").write_text("edited", encoding="utf-8")
+    render_text.ensure_rendered("wcxb", out, root)
+    assert (out / "0001.txt").read_text(encoding="utf-8") == "edited"  # current: not rendered again
+    (out / render_text.MANIFEST).write_text("{}", encoding="utf-8")
+    render_text.ensure_rendered("wcxb", out, root)
+    assert (out / "0001.txt").read_text(encoding="utf-8") == get_text(html)  # stale: rendered again
+
+
+def test_rendering_extract_dev_gives_textmode_dev_byte_for_byte(tmp_path):
+    need(SHARED / "eval" / "extract-dev" / "ground-truth.json", "extract-dev")
+    textmode_dev = need(SHARED / "eval" / "textmode-dev", "textmode-dev")
+    pages = render_text.articles("aeb", SHARED / "eval" / "extract-dev")[:12]
+    out = render_text.render_set(pages, tmp_path / "aeb")
+    for page in pages:
+        assert (out / f"{page.page_id}.txt").read_bytes() == (textmode_dev / f"{page.page_id}.txt").read_bytes()
+        assert (out / f"{page.page_id}.gold.txt").read_bytes() == (textmode_dev / f"{page.page_id}.gold.txt").read_bytes()

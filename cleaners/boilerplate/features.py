@@ -408,13 +408,38 @@ def _blocks(probs: Sequence[float], min_gap: int) -> list[int]:
     return out
 
 
+def _segment_level(
+    logit: np.ndarray, probs: np.ndarray, words: np.ndarray, indent: np.ndarray, in_segment: np.ndarray
+) -> tuple[float, float]:
+    """The optimal segment's word-weighted mean stage-1 logit, and the indentation holding most
+    of the words it keeps (-1 when it keeps none). A line is then judged against its own page:
+    how sure stage 1 is of the article's lines differs from site to site (WCXB pages score
+    lower than AEB pages throughout), the gap to them less."""
+    weight = np.where(in_segment, 1.0 + words, 0.0)
+    seg_logit = float(np.average(logit, weights=weight)) if weight.sum() else 0.0
+    kept = in_segment & (probs >= 0.5)
+    if not kept.any():
+        return seg_logit, -1.0
+    values, inverse = np.unique(indent[kept], return_inverse=True)
+    return seg_logit, float(values[int(np.argmax(np.bincount(inverse, weights=(1.0 + words)[kept])))])
+
+
+def _same_group(lines: Sequence[PageLine], values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per line, over the other lines of its paragraph group (no blank line between them: a
+    table's rows, a list's items): their number, and the sum of ``values`` over them."""
+    _, inverse = np.unique(np.array([line.group for line in lines]), return_inverse=True)
+    count = np.bincount(inverse)[inverse] - 1.0
+    return count, np.bincount(inverse, weights=values)[inverse] - values
+
+
 def smoothing_features(lines: Sequence[PageLine], feats: np.ndarray, probs: Sequence[float] | np.ndarray) -> np.ndarray:
     """Second-stage features (``SMOOTHING_NAMES`` columns): a line's first-stage probability
     beside its neighbours' (jusText's context step, learned), and where it lies relative to the
     page's main text: the optimal segment (BTE: the run of lines maximising word-weighted
     probability above one half) and the block (lines between gaps of dropped lines) with the
-    most kept words. A short line or list item inside the main text can stay; a teaser block
-    below it can go."""
+    most kept words; and relative to the page itself: its logit beside the segment's mean, whether
+    it sits at the segment's indentation, and its paragraph group's probability. A short line or
+    list item inside the main text can stay; a teaser block below it can go."""
     n = len(lines)
     if not n:
         return np.zeros((0, len(SMOOTHING_NAMES)))
@@ -436,9 +461,13 @@ def smoothing_features(lines: Sequence[PageLine], feats: np.ndarray, probs: Sequ
     wide_n, wide_sum = _same_indent(indent, 2 * REGION_LINES, probs)
     seg_dist = np.where(at < seg_lo, seg_lo - at, np.where(at > seg_hi, at - seg_hi, 0))
     clipped = np.clip(probs, 1e-4, 1 - 1e-4)
+    logit = np.log(clipped / (1 - clipped))
+    in_segment = (seg_lo <= at) & (at <= seg_hi)
+    seg_logit, seg_indent = _segment_level(logit, probs, words, indent, in_segment)
+    group_n, group_sum = _same_group(lines, probs)
     return np.column_stack(
         (
-            np.log(clipped / (1 - clipped)),
+            logit,
             _mean(_window_sum(probs, WINDOW_LINES, with_self=False), neigh),
             _mean(same_sum, same_n),
             np.minimum(before, after),
@@ -450,12 +479,15 @@ def smoothing_features(lines: Sequence[PageLine], feats: np.ndarray, probs: Sequ
             feats[:, col["log_words"]],
             _mean(wide_sum, wide_n),
             feats[:, col["in_body_span"]],
-            (seg_lo <= at) & (at <= seg_hi),
+            in_segment,
             np.minimum(seg_dist, REGION_LINES) / REGION_LINES,
             at > seg_hi,
             mass[block_of] / top_mass,
             block_of == main_block,
             block_of > main_block,
+            logit - seg_logit,
+            indent == seg_indent,
+            _mean(group_sum, group_n),
         )
     ).astype(float)
 
@@ -479,4 +511,7 @@ SMOOTHING_NAMES = (
     "block_share",
     "in_main_block",
     "below_main_block",
+    "logit_vs_segment",
+    "segment_indent",
+    "group_prob",
 )

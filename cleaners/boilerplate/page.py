@@ -6,7 +6,8 @@ reach it with their nesting, see ``cleaners.document.text_page_chars``) as lines
 (``lines.split_lines``) and decides, line by line, in this order:
 
 1. comment threads: from the first reader-comment start to the end of the page is cut
-   (``comments``): a ``name | July 27, 2022 at 8:06 am`` byline once any prose came before it;
+   (``comments``): a ``name | July 27, 2022 at 8:06 am`` byline (with the time of day: an
+   article's ``name | July 27, 2022`` byline is none) once any prose came before it;
    such a byline, a comment-section header ("Leave a Reply", "12 Comments") or a ``X says:``
    byline once ``min_prose_words_before_cut`` prose words came before it;
 2. the related tail: a teaser-list header ("Related", "You may also like") below

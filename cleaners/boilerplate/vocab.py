@@ -57,12 +57,13 @@ CLAUSE_END_RE = re.compile(r"[.:;,][\"'”’)]*$")
 
 # --- comment threads ---------------------------------------------------------------------------
 
-# COMMENT_HEADER_RE: a reader comment's byline. matches "taurus the judge | July 27, 2022 at 8:06 am"
-# and "DSHornet in reply to taurus the judge. | July 27, 2022 at 9:33 am"; does not match
-# "July 27, 2022" or "Sports | Tennis".
+# COMMENT_HEADER_RE: a reader comment's byline, stamped with the time of day. matches "taurus the
+# judge | July 27, 2022 at 8:06 am" and "DSHornet in reply to taurus the judge. | July 27, 2022 at
+# 9:33 am"; does not match "July 27, 2022", "Sports | Tennis" or an article's byline without a time,
+# "Subharun Mukherjee | July 15, 2025" (on WCXB pages it heads the article or a teaser).
 COMMENT_HEADER_RE = re.compile(
     rf"^[^|]{{1,80}}?\s*\|\s*(?:{_MONTH})\.?\s+\d{{1,2}},?\s+\d{{4}}"
-    r"(?:\s*(?:at|@|,)?\s*\d{1,2}:\d{2}\s*(?:[ap]\.?m\.?)?)?$",
+    r"\s*(?:at|@|,)?\s*\d{1,2}:\d{2}\s*(?:[ap]\.?m\.?)?$",
     re.I,
 )
 # COMMENT_SAYS_RE: a comment byline in "says:" form. matches "thelastchargersfan says:" and

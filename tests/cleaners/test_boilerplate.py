@@ -137,6 +137,14 @@ def test_comment_cut_needs_article_above() -> None:
     assert LONG_B in strip_boilerplate(text, RULES_ONLY)
 
 
+def test_an_article_byline_with_a_date_but_no_time_is_no_comment_thread() -> None:
+    # WCXB pages put "author | date" above the article (or a teaser above it); a reader comment's
+    # byline carries the time of day as well
+    text = f"{LONG_A}\n\nSubharun Mukherjee | July 15, 2025\n\n{LONG_B}"
+    assert LONG_B in strip_boilerplate(text, RULES_ONLY)
+    assert LONG_B not in strip_boilerplate(f"{LONG_A}\n\ntaurus | July 15, 2025 at 8:06 am\n\n{LONG_B}", RULES_ONLY)
+
+
 def test_disabled_returns_input() -> None:
     text = "Navigation\n\nGoogle Ads | Google Ads"
     assert strip_boilerplate(text, dataclasses.replace(CFG, enabled=False)) == text
@@ -387,20 +395,19 @@ def test_seed_article_sentences_all_kept(seeds_dir: Path, prefix: str) -> None:
 
 # --- text-mode benchmark floor ---------------------------------------------------------------
 
-# clean_pages F1 0.940 when pinned (halves 0.926 / 0.954); held out: 5-fold CV 0.9405,
-# fit-even/score-odd 0.950, fit-odd/score-even 0.923 (python -m evals.fit_boilerplate)
+# In sample (the shipped classifier was fitted on these pages): word F1 0.941, 4-gram F1 0.9385 on
+# textmode-dev; held out by site (python -m evals.fit_boilerplate --trees2 60): 0.9364 / 0.9341.
 TEXTMODE_F1_FLOOR = 0.93
 
 
-def test_textmode_dev_floor(shared_dir: Path) -> None:
+def test_textmode_dev_floor_in_sample(shared_dir: Path) -> None:
     from evals.textmode import evaluate_textmode
 
     directory = need(shared_dir / "eval" / "textmode-dev", "textmode-dev")
     result = evaluate_textmode(directory, CFG)
     assert result["pages"] >= 90
-    assert result["f1"] >= TEXTMODE_F1_FLOOR
-    assert result["split_even"]["f1"] >= TEXTMODE_F1_FLOOR - 0.01
-    assert result["split_odd"]["f1"] >= TEXTMODE_F1_FLOOR - 0.01
+    assert result["word_f1"] >= TEXTMODE_F1_FLOOR
+    assert result["ngram4"]["f1"] >= TEXTMODE_F1_FLOOR
 
 
 # --- the text-page path: indentation, the lines the classifier sees, the empty-body guard -------
