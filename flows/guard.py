@@ -62,19 +62,24 @@ def worker_main() -> None:
     clean_pages([RawPage("warm-up", WARM_UP_PAGE, format="html")], cfg, Stats())  # lazy imports, caches: not on a page's clock
     pickle.dump(("ready",), out)
     out.flush()
+    memory_error = ("error", "extract_memory", f"over the worker's {cfg.guard.max_worker_memory_mb} MB budget")
     while True:
+        # Running out of memory anywhere in a page's round trip (unpickling a large page, cleaning it,
+        # pickling its rows, or a library thread reserving its malloc arena meanwhile) is the page's
+        # extract_memory, not a crash: the parent knows which page it sent.
         try:
             page = pickle.load(inp)
-        except EOFError:
-            return
-        if page is None:
-            return
-        try:
+            if page is None:
+                return
             stats = Stats()
             reply = ("ok", clean_rows([page], cfg, stats), stats.as_dict())
+            payload = pickle.dumps(reply, protocol=pickle.HIGHEST_PROTOCOL)
+        except EOFError:
+            return
         except MemoryError:
-            reply = ("error", "extract_memory", f"over the worker's {cfg.guard.max_worker_memory_mb} MB budget")
-        pickle.dump(reply, out, protocol=pickle.HIGHEST_PROTOCOL)
+            page = None  # let the page's bytes go before pickling the reply
+            reply, payload = memory_error, pickle.dumps(memory_error, protocol=pickle.HIGHEST_PROTOCOL)
+        out.write(payload)
         out.flush()
         if reply[0] == "error":
             return  # the heap may be in a bad state: the parent starts a fresh worker
@@ -129,6 +134,9 @@ class GuardedCleaner:
 
     def _start(self) -> None:
         env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")])))
+        # The memory budget caps address space: each thread a library starts would otherwise reserve a
+        # 64 MB malloc arena of it, so the budget would depend on thread timing rather than on the page.
+        env.setdefault("MALLOC_ARENA_MAX", "2")
         # Its own process group: Ctrl-C in a terminal signals the foreground group, and a worker
         # killed by it mid-page would turn that page into an extract_crashed row. The task ends
         # the worker itself (it exits on EOF when the task's process dies).
