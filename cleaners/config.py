@@ -319,6 +319,9 @@ class LanguageConfig(Section):
     # probability the identifier needs to fill in or override the declared language; on 200-character
     # prefixes of English syndication bodies 0.5 leaves 98.8% identified and none wrong (0.3: 99.9%, 6 wrong)
     min_confidence: float = setting(0.5, share())
+    # the identifier reads the body's first max_chars characters (cut at a space); 4,000 agrees with
+    # the whole body on 99.8% of WCXB dev bodies at 0.4x the time (cleaners.language)
+    max_chars: int = setting(4000, integer(100))
 
 
 @dataclass(frozen=True)

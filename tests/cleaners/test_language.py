@@ -63,3 +63,17 @@ def test_min_confidence_one_makes_the_identifier_always_unsure():
 def test_settings_are_bounded(key, value):
     with pytest.raises(ConfigError):
         parse_config(f"[language]\n{key} = {value}\n")
+
+
+def test_only_the_first_max_chars_are_read():
+    """A body whose first max_chars characters are English is English, whatever follows."""
+    en = " ".join([EN] * 2)
+    long_de = en + " " + " ".join([DE] * 60)
+    cfg = LanguageConfig(max_chars=len(en) + 5)
+    assert detect_language(long_de, cfg) == "en"
+    assert detect_language(long_de, CFG) == "de"
+
+
+def test_max_chars_is_range_checked():
+    with pytest.raises(ConfigError):
+        parse_config(None, {"language.max_chars": 10})
