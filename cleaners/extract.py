@@ -30,7 +30,7 @@ import copy
 import datetime as dt
 import re
 from dataclasses import dataclass
-from functools import lru_cache, partial
+from functools import lru_cache
 
 from justext.core import ParagraphMaker, classify_paragraphs, revise_paragraph_classification
 from justext.utils import get_stoplist
@@ -194,25 +194,42 @@ def justext_text(tree: HtmlElement, language: str | None) -> str:
     return "\n".join(p.text for p in paragraphs if not p.is_boilerplate)
 
 
+def judge_recall(first_chars: int, recall_chars: int | None, visible: int, cfg: ExtractConfig) -> tuple[bool, bool]:
+    """(run the recall pass, recall wins) from text lengths; ``recall_chars`` is None before it ran."""
+    run = first_chars < cfg.recall_trigger * visible
+    wins = run and recall_chars is not None and first_chars < cfg.recall_wins_below * visible and recall_chars > first_chars
+    return run, wins
+
+
+def judge_justext(best_chars: int, justext_chars: int | None, visible: int, cfg: ExtractConfig) -> tuple[bool, bool]:
+    """(run jusText, jusText wins) from text lengths; ``justext_chars`` is None before it ran."""
+    run = best_chars < cfg.justext_trigger * visible and best_chars < cfg.justext_max_chars
+    wins = run and justext_chars is not None and justext_chars > cfg.justext_wins_ratio * best_chars
+    return run, wins
+
+
 def choose_body(tree: HtmlElement, cfg: ExtractConfig, url: str | None, language: str | None) -> Body:
     """The body judge (module docstring): the best of the first, recall and jusText passes."""
     visible = visible_chars(tree)  # bare_extraction works on a copy, but measure before any pass anyway
-    run = partial(_run_trafilatura, tree, cfg, url=url)
-    doc = run(fast=cfg.fast, precision=cfg.favor_precision, recall=cfg.favor_recall)
-    first = (doc.text or "") if doc is not None else ""
+    first = trafilatura_text(tree, cfg, url, fast=cfg.fast, precision=cfg.favor_precision, recall=cfg.favor_recall)
     passes, best, winner = ["first"], first, "first"
-    if len(first) < cfg.recall_trigger * visible:
+    if judge_recall(len(first), None, visible, cfg)[0]:
         passes.append("recall")
-        recall_doc = run(fast=False, precision=False, recall=True)
-        recall = (recall_doc.text or "") if recall_doc is not None else ""
-        if len(first) < cfg.recall_wins_below * visible and len(recall) > len(best):
+        recall = trafilatura_text(tree, cfg, url, fast=False, precision=False, recall=True)
+        if judge_recall(len(first), len(recall), visible, cfg)[1]:
             best, winner = recall, "recall"
-    if len(best) < cfg.justext_trigger * visible and len(best) < cfg.justext_max_chars:
+    if judge_justext(len(best), None, visible, cfg)[0]:
         passes.append("justext")
         jt = justext_text(tree, language)
-        if len(jt) > cfg.justext_wins_ratio * len(best):
+        if judge_justext(len(best), len(jt), visible, cfg)[1]:
             best, winner = jt, "justext"
     return Body(best, winner, tuple(passes))
+
+
+def trafilatura_text(tree: HtmlElement, cfg: ExtractConfig, url: str | None, *, fast: bool, precision: bool, recall: bool) -> str:
+    """One trafilatura pass over (a copy of) the tree: its main text, ``""`` when it finds none."""
+    doc = _run_trafilatura(tree, cfg, url=url, precision=precision, recall=recall, fast=fast)
+    return (doc.text or "") if doc is not None else ""
 
 
 def _run_trafilatura(tree: HtmlElement, cfg: ExtractConfig, *, url: str | None, precision: bool, recall: bool, fast: bool):
@@ -231,8 +248,8 @@ def _run_trafilatura(tree: HtmlElement, cfg: ExtractConfig, *, url: str | None, 
     )
 
 
-def extract_html(html: str, cfg: ExtractConfig, url: str | None = None) -> Extracted:
-    """Main text and metadata of one HTML page; raises ``ExtractError`` when there is none."""
+def parse_page(html: str) -> HtmlElement:
+    """The tree extraction works on (wrappers flattened when too deep); raises ``ExtractError``."""
     if not html or not html.strip():
         raise ExtractError("empty_html")
     try:
@@ -245,6 +262,12 @@ def extract_html(html: str, cfg: ExtractConfig, url: str | None = None) -> Extra
         tree = load_html(flatten_wrappers(html))
         if tree is None or hit_depth_limit(tree):
             raise ExtractError("too_deep", f"elements nested deeper than {MAX_PARSED_DEPTH} even without wrapper tags")
+    return tree
+
+
+def extract_html(html: str, cfg: ExtractConfig, url: str | None = None) -> Extracted:
+    """Main text and metadata of one HTML page; raises ``ExtractError`` when there is none."""
+    tree = parse_page(html)
     language = page_language(tree)
     if cfg.target_language and language and language != cfg.target_language.lower():
         raise ExtractError("wrong_language", f"page declares {language}")
