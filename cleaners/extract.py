@@ -166,6 +166,14 @@ def drop_copyright_lines(text: str, max_words: int) -> str:
     return "\n\n".join(kept) if len(kept) < len(paras) else text
 
 
+def finish_body(text: str, title: str | None, cfg: ExtractConfig) -> str:
+    """The chosen pass's text as ``Extracted.text``: paragraphs, title line and copyright lines dropped."""
+    text = _paragraphs(text)
+    if cfg.drop_title_line:
+        text = drop_title_line(text, title)
+    return drop_copyright_lines(text, cfg.max_copyright_line_words)
+
+
 def _none_if_blank(value: str | None) -> str | None:
     return value.strip() or None if isinstance(value, str) else None
 
@@ -276,10 +284,7 @@ def extract_html(html: str, cfg: ExtractConfig, url: str | None = None) -> Extra
     body = choose_body(tree, cfg, url or meta.url, language)
     if need_author:
         add_page_author(tree, meta)
-    text = _paragraphs(body.text)
-    if cfg.drop_title_line:
-        text = drop_title_line(text, meta.title)
-    text = drop_copyright_lines(text, cfg.max_copyright_line_words)
+    text = finish_body(body.text, meta.title, cfg)
     if len(text) < cfg.min_text_chars:
         raise ExtractError("no_main_text", f"{len(text)} chars")
     return Extracted(

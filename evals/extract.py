@@ -291,14 +291,15 @@ def evaluate_set(pages: list[GoldPage], cfg: PipelineConfig, fit_file: Path | No
     return result
 
 
-def evaluate_sets(roots: dict[str, Path], cfg: PipelineConfig | None = None) -> dict:
-    """{set name: report} for ``aeb`` and/or ``wcxb`` roots (each a folder of gold file + ``html/``)."""
+def evaluate_sets(roots: dict[str, Path], cfg: PipelineConfig | None = None, fit_file: Path | None = None) -> dict:
+    """{set name: report} for ``aeb`` and/or ``wcxb`` roots (each a folder of gold file + ``html/``);
+    held-out folds use the judge settings of ``fit_file`` (default ``SELECT_FIT_FILE``)."""
     cfg = cfg or PipelineConfig()
     readers = {"aeb": aeb_pages, "wcxb": wcxb_pages}
     return {
         "metric": "word_f1",
         "folds": FOLDS,
-        **{name: evaluate_set(readers[name](root), cfg) for name, root in roots.items()},
+        **{name: evaluate_set(readers[name](root), cfg, fit_file) for name, root in roots.items()},
     }
 
 

@@ -2,7 +2,8 @@
 
 1. ``candidates``: every article page's candidate bodies, computed once and cached as JSON under
    ``<cache>/select/<set>.json`` ({page id: site, fold, visible chars, the first / recall / jusText
-   texts' word F1 against gold and lengths, seconds per pass and for ``trafilatura.extract``}),
+   texts, their lengths and word F1 against gold once finished as the pipeline finishes the chosen
+   body, seconds per pass and for ``trafilatura.extract``}),
    with the shipping ``ExtractConfig`` otherwise (delete the cache when extraction changes).
 2. ``fit``: a grid search over the five settings maximizing the mean of the two sets' mean word F1
    (each set weighs the same whatever its size); ties go to the cheaper setting (fewer extra passes).
@@ -26,9 +27,12 @@ from pathlib import Path
 import numpy as np
 import trafilatura
 
+from cleaners import residual
 from cleaners.config import PipelineConfig
 from cleaners.errors import ExtractError
-from cleaners.extract import justext_text, page_language, parse_page, trafilatura_text, visible_chars
+from cleaners.extract import finish_body, justext_text, page_language, parse_page, trafilatura_text, visible_chars
+from cleaners.metadata import page_metadata
+from cleaners.steps import Stats, Step, apply_steps, build_steps
 from evals import data
 from evals.extract import FOLDS, JUDGE_SETTINGS, SELECT_FIT_FILE, GoldPage, _read_html, aeb_pages, site_fold, site_of, wcxb_pages, word_f1
 
@@ -45,8 +49,10 @@ GRID: dict[str, tuple[float, ...]] = {
 READERS = {"aeb": (aeb_pages, data.EXTRACT_DEV), "wcxb": (wcxb_pages, data.WCXB_DEV)}
 
 
-def page_candidates(page: GoldPage, cfg: PipelineConfig) -> dict:
-    """One page's candidates as ``choose_body`` would see them (every pass run, timed)."""
+def page_candidates(page: GoldPage, cfg: PipelineConfig, steps: list[Step]) -> dict:
+    """One page's candidates as ``choose_body`` would see them (every pass run, timed), each text
+    also finished as the pipeline finishes the chosen one (``finish_body``, residual lines, fixers)
+    and scored against gold."""
     html = _read_html(page.path, cfg)
     site = site_of(page.url)
     row: dict = {"site": site, "fold": site_fold(site), "visible": 0}
@@ -61,9 +67,11 @@ def page_candidates(page: GoldPage, cfg: PipelineConfig) -> dict:
     except ExtractError:
         tree = None
     row["seconds_parse"] = time.perf_counter() - start
+    title = None
     if tree is not None:
         ex = cfg.extract
         language = page_language(tree)
+        title = page_metadata(tree, page.url)[0].title
         start = time.perf_counter()
         row["visible"] = visible_chars(tree)
         row["seconds_visible"] = time.perf_counter() - start
@@ -77,8 +85,12 @@ def page_candidates(page: GoldPage, cfg: PipelineConfig) -> dict:
             texts[name] = fn()
             row[f"seconds_{name}"] = time.perf_counter() - start
     for name, text in texts.items():
+        body = residual.strip_residual(finish_body(text, title, cfg.extract), cfg.boilerplate)
+        body = apply_steps(body, steps, Stats())[0]
         row[f"chars_{name}"] = len(text)
-        row[f"f1_{name}"] = word_f1(text, page.gold)
+        row[f"f1_{name}"] = word_f1(body, page.gold)
+        row[f"f1_raw_{name}"] = word_f1(text, page.gold)
+        row[f"text_{name}"] = text
     return row
 
 
@@ -89,10 +101,11 @@ def candidates(set_name: str, refresh: bool = False, root: Path | None = None) -
         return json.loads(path.read_text(encoding="utf-8"))
     reader, default_root = READERS[set_name]
     cfg = PipelineConfig()
+    steps = build_steps(cfg)
     pages = [p for p in reader(root or data.shared(default_root)) if p.page_type == "article"]
     rows = {}
     for i, page in enumerate(pages):
-        rows[page.page_id] = page_candidates(page, cfg)
+        rows[page.page_id] = page_candidates(page, cfg, steps)
         if i % 100 == 0:
             print(f"{set_name}: {i}/{len(pages)}", file=sys.stderr)
     path.parent.mkdir(parents=True, exist_ok=True)
