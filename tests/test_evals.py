@@ -213,3 +213,30 @@ def test_the_shipped_judge_settings_are_the_ones_fitted_on_all_folds():
     assert {k: getattr(ExtractConfig(), k) for k in JUDGE_SETTINGS} == payload["settings"]
     assert set(payload["held_out_folds"]) == {str(k) for k in range(FOLDS)}
     assert set(payload["cross_set"]) == {"fit_aeb", "fit_wcxb"}
+
+
+def test_select_fit_never_fits_a_fold_on_its_own_pages(monkeypatch):
+    """Each site fold's settings come from the other folds of both sets; the cross-set fits see one set."""
+    from evals import select_fit
+
+    def row(fold: int) -> dict:
+        return {"fold": fold, "visible": 1000, **{f"chars_{n}": 100 for n in ("first", "recall", "justext")},
+                **{f"f1_{n}": 0.5 for n in ("first", "recall", "justext", "trafilatura")},
+                **{f"seconds_{n}": 0.01 for n in ("parse", "visible", "first", "recall", "justext", "trafilatura")}}
+
+    rows = {"aeb": {f"a{k}": row(k) for k in range(FOLDS)}, "wcxb": {f"w{k}{i}": row(k) for k in range(FOLDS) for i in range(2)}}
+    seen: list[list[set[int]]] = []
+    fitted = {k: float(v) for k, v in zip(select_fit.SETTINGS, (0.5, 0.5, 0.2, 5000, 2.5))}
+
+    def fit(tables):
+        seen.append([set(t.fold.tolist()) for t in tables])
+        return fitted
+
+    monkeypatch.setattr(select_fit, "fit", fit)
+    result = select_fit.fit_all(rows)
+    assert seen[0] == [set(range(FOLDS))] * 2  # the shipped settings: everything
+    for k in range(FOLDS):
+        assert seen[1 + k] == [set(range(FOLDS)) - {k}] * 2
+        assert result["held_out_folds"][str(k)]["aeb"]["pages"] == 1 and result["held_out_folds"][str(k)]["wcxb"]["pages"] == 2
+    assert seen[1 + FOLDS:] == [[set(range(FOLDS))], [set(range(FOLDS))]] and len(seen) == FOLDS + 3
+    assert set(result["cross_set"]["fit_aeb"]) == {"settings", "score_wcxb"}
