@@ -15,9 +15,9 @@ The body judge (``choose_body``, issue 14) picks the body among up to three pass
 the page's visible text (``visible_chars``: body text outside script/style/noscript/template):
   1. ``first``: trafilatura with the configured mode (fast, favor_precision by default); cheap.
   2. ``recall``: when the first text is shorter than ``recall_trigger`` x visible, trafilatura's full
-     mode with favor_recall (no precision); it wins when it is longer and the first text is shorter
-     than ``recall_wins_below`` x visible (fast mode accepting a 600-char intro of a 13k transcript,
-     favor_precision returning a stub of a how-to page).
+     mode with favor_recall (no precision); it wins when it is ``recall_wins_ratio`` times longer and
+     the first text is shorter than ``recall_wins_below`` x visible (fast mode accepting a 600-char
+     intro of a 13k transcript, favor_precision returning a stub of a how-to page).
   3. ``justext``: when the best text is still shorter than ``justext_trigger`` x visible and than
      ``justext_max_chars``, jusText with the stop list of the page's declared language (English when
      it declares none or one jusText lacks); it wins when ``justext_wins_ratio`` times longer.
@@ -214,7 +214,7 @@ def justext_text(tree: HtmlElement, language: str | None) -> str:
 def judge_recall(first_chars: int, recall_chars: int | None, visible: int, cfg: ExtractConfig) -> tuple[bool, bool]:
     """(run the recall pass, recall wins) from text lengths; ``recall_chars`` is None before it ran."""
     run = first_chars < cfg.recall_trigger * visible
-    wins = run and recall_chars is not None and first_chars < cfg.recall_wins_below * visible and recall_chars > first_chars
+    wins = run and recall_chars is not None and first_chars < cfg.recall_wins_below * visible and recall_chars > cfg.recall_wins_ratio * first_chars
     return run, wins
 
 

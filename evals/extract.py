@@ -55,7 +55,9 @@ FOLDS = 5  # site folds: later tuning fits on four and scores the fifth
 BOOTSTRAP = 2000  # paired resamples of pages for the 95% interval of the mean difference
 SETS = ("aeb", "wcxb")
 # The body judge's settings (cleaners.extract.choose_body), fitted by evals.select_fit into SELECT_FIT_FILE
-JUDGE_SETTINGS = ("recall_trigger", "recall_wins_below", "justext_trigger", "justext_max_chars", "justext_wins_ratio")
+JUDGE_SETTINGS = (
+    "recall_trigger", "recall_wins_below", "recall_wins_ratio", "justext_trigger", "justext_max_chars", "justext_wins_ratio",
+)
 SELECT_FIT_FILE = Path(__file__).with_name("select_fit.json")
 # The metric's words, as the issue defines them: "Don't stop" -> don, t, stop; "---" -> none
 WORD_RE = re.compile(r"\w+")

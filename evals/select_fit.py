@@ -5,8 +5,9 @@
    texts, their lengths and word F1 against gold once finished as the pipeline finishes the chosen
    body, seconds per pass and for ``trafilatura.extract``}),
    with the shipping ``ExtractConfig`` otherwise (delete the cache when extraction changes).
-2. ``fit``: a grid search over the five settings maximizing the mean of the two sets' mean word F1
-   (each set weighs the same whatever its size); ties go to the cheaper setting (fewer extra passes).
+2. ``fit``: a grid search over the six settings maximizing the smaller of the two sets' mean word
+   F1 gains over ``trafilatura.extract`` (each set weighs the same whatever its size, and the issue
+   asks to beat it on both); ties go to the cheaper setting (fewer extra passes).
 3. ``main`` writes ``evals/select_fit.json``: the settings fitted on all pages (the shipped
    defaults), per site fold k the settings fitted without fold k of either set (``evals.extract``
    scores fold k with them: a real out-of-fold figure), and the cross-set check (fit on one set,
@@ -40,11 +41,12 @@ FIT_FILE = SELECT_FIT_FILE
 CACHE_DIR = data.CACHE / "select"
 SETTINGS = JUDGE_SETTINGS
 GRID: dict[str, tuple[float, ...]] = {
-    "recall_trigger": (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0),
-    "recall_wins_below": (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0),
-    "justext_trigger": (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6),
-    "justext_max_chars": (0, 1000, 2000, 3000, 5000, 10000, 10**9),
-    "justext_wins_ratio": (1.5, 2.0, 2.5, 3.0, 4.0, 5.0),
+    "recall_trigger": (0.2, 0.4, 0.6, 0.8, 1.0),
+    "recall_wins_below": (0.2, 0.4, 0.6, 0.8, 1.0),
+    "recall_wins_ratio": (1.0, 1.1, 1.2, 1.3, 1.5, 2.0),
+    "justext_trigger": (0.0, 0.1, 0.2, 0.3, 0.4),
+    "justext_max_chars": (0, 2000, 5000, 10000, 10**9),
+    "justext_wins_ratio": (2.0, 2.5, 3.0, 4.0),
 }
 READERS = {"aeb": (aeb_pages, data.EXTRACT_DEV), "wcxb": (wcxb_pages, data.WCXB_DEV)}
 
@@ -148,7 +150,7 @@ def select(t: Table, s: dict[str, float]) -> dict[str, np.ndarray]:
     ``cleaners.extract.judge_recall`` / ``judge_justext``, on arrays): passes run, winner's F1."""
     first, recall, jt, vis = t.chars["first"], t.chars["recall"], t.chars["justext"], t.visible
     run_recall = first < s["recall_trigger"] * vis
-    recall_wins = run_recall & (first < s["recall_wins_below"] * vis) & (recall > first)
+    recall_wins = run_recall & (first < s["recall_wins_below"] * vis) & (recall > s["recall_wins_ratio"] * first)
     best = np.where(recall_wins, recall, first)
     f1 = np.where(recall_wins, t.f1["recall"], t.f1["first"])
     run_jt = (best < s["justext_trigger"] * vis) & (best < s["justext_max_chars"])
@@ -158,23 +160,26 @@ def select(t: Table, s: dict[str, float]) -> dict[str, np.ndarray]:
 
 
 def objective(tables: list[Table], s: dict[str, float]) -> tuple[float, float]:
-    """(mean of the sets' mean F1, minus the mean share of pages running an extra pass: the tie-break)."""
-    f1s, extra = [], []
+    """(the smallest of the sets' mean word F1 gains over trafilatura, minus the mean share of pages
+    running an extra pass: the tie-break). The issue asks to beat trafilatura on every set, so the
+    worst set counts; on the site folds this held out better than the mean of the sets' means
+    (fold-held-out gain AEB +0.012 / WCXB +0.007 vs +0.007 / +0.006 on the candidates)."""
+    gains, extra = [], []
     for t in tables:
         if len(t.fold):
             d = select(t, s)
-            f1s.append(float(d["f1"].mean()))
+            gains.append(float(d["f1"].mean() - t.f1["trafilatura"].mean()))
             extra.append(float(d["run_recall"].mean() + d["run_justext"].mean()))
-    return (sum(f1s) / len(f1s), -sum(extra) / len(extra)) if f1s else (0.0, 0.0)
+    return (min(gains), -sum(extra) / len(extra)) if gains else (0.0, 0.0)
 
 
 def fit(tables: list[Table]) -> dict[str, float]:
-    """The grid point with the best objective (rounded F1 so that cost breaks near-ties)."""
+    """The grid point with the best objective (F1 gain rounded so that cost breaks near-ties)."""
     best_key, best = None, {}
     for values in itertools.product(*(GRID[k] for k in SETTINGS)):
         s = dict(zip(SETTINGS, values))
-        f1, cost = objective(tables, s)
-        key = (round(f1, 6), cost)
+        gain, cost = objective(tables, s)
+        key = (round(gain, 6), cost)
         if best_key is None or key > best_key:
             best_key, best = key, s
     return {k: (int(v) if k == "justext_max_chars" else float(v)) for k, v in best.items()}
@@ -225,7 +230,7 @@ def fit_all(rows: dict[str, dict[str, dict]]) -> dict:
             **{f"score_{name}": report(other, settings) for name, other in tables.items() if name != train},
         }
     return {
-        "objective": "mean over sets of the mean word F1 of article pages (ties: fewer extra passes)",
+        "objective": "min over sets of the mean word F1 gain over trafilatura.extract on article pages (ties: fewer extra passes)",
         "grid": {k: list(v) for k, v in GRID.items()},
         "settings": shipped,
         "in_sample": {name: report(t, shipped) for name, t in tables.items()},

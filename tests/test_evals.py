@@ -191,8 +191,10 @@ def test_the_fit_selects_as_the_body_judge_decides():
         fold=np.zeros(n, dtype=int), visible=np.array(visible, float), chars={k: np.array(v, float) for k, v in chars.items()},
         f1=f1, seconds={},
     )
-    for settings in ({"recall_trigger": 0.6, "recall_wins_below": 0.8, "justext_trigger": 0.3, "justext_max_chars": 5000, "justext_wins_ratio": 2.5},
-                     {"recall_trigger": 0.9, "recall_wins_below": 0.4, "justext_trigger": 0.6, "justext_max_chars": 10**9, "justext_wins_ratio": 1.5}):
+    for settings in ({"recall_trigger": 0.6, "recall_wins_below": 0.8, "recall_wins_ratio": 1.0, "justext_trigger": 0.3,
+                      "justext_max_chars": 5000, "justext_wins_ratio": 2.5},
+                     {"recall_trigger": 0.9, "recall_wins_below": 0.4, "recall_wins_ratio": 1.5, "justext_trigger": 0.6,
+                      "justext_max_chars": 10**9, "justext_wins_ratio": 1.5}):
         cfg = replace(ExtractConfig(), **settings)
         got = select_fit.select(table, settings)
         for i in range(n):
@@ -226,7 +228,7 @@ def test_select_fit_never_fits_a_fold_on_its_own_pages(monkeypatch):
 
     rows = {"aeb": {f"a{k}": row(k) for k in range(FOLDS)}, "wcxb": {f"w{k}{i}": row(k) for k in range(FOLDS) for i in range(2)}}
     seen: list[list[set[int]]] = []
-    fitted = {k: float(v) for k, v in zip(select_fit.SETTINGS, (0.5, 0.5, 0.2, 5000, 2.5))}
+    fitted = {k: float(v) for k, v in zip(select_fit.SETTINGS, (0.5, 0.5, 1.5, 0.2, 5000, 2.5))}
 
     def fit(tables):
         seen.append([set(t.fold.tolist()) for t in tables])

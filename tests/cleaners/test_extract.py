@@ -222,8 +222,11 @@ def test_judge_replaces_a_precision_stub_with_the_recall_body() -> None:
 
 
 def test_judge_runs_no_extra_pass_on_a_good_first_body() -> None:
-    doc = extract_html(ARTICLE, CFG)
+    """A page that is mostly its article: the first body covers over 80% of the visible text."""
+    lean = f"<html lang='en'><body><p><a href='/'>Home</a></p><article>{''.join(f'<p>{p}</p>' for p in PARAS)}</article></body></html>"
+    doc = extract_html(lean, CFG)
     assert doc.extraction_path == "first*"
+    assert all(p in doc.text for p in PARAS)
     # the same page with every trigger at its maximum runs all three passes and keeps the first body
     every = extract_html(ARTICLE, replace(CFG, recall_trigger=1.0, justext_trigger=1.0, justext_max_chars=10**9))
     assert every.extraction_path == "first*+recall+justext"
@@ -233,17 +236,20 @@ def test_judge_runs_no_extra_pass_on_a_good_first_body() -> None:
 @pytest.mark.parametrize(
     ("first", "recall", "visible", "run", "wins"),
     [
-        pytest.param(1000, None, 1500, False, False, id="first_long_enough"),
+        pytest.param(1100, None, 1500, False, False, id="first_long_enough"),
         pytest.param(500, None, 1500, True, False, id="short_runs_recall"),
         pytest.param(500, 1200, 1500, True, True, id="recall_longer_wins"),
         pytest.param(500, 400, 1500, True, False, id="recall_shorter_loses"),
+        pytest.param(500, 700, 1500, True, False, id="recall_not_1_5x_loses"),
+        pytest.param(1000, 2000, 1500, True, False, id="first_above_wins_below"),
         pytest.param(0, 0, 0, False, False, id="empty_page"),
     ],
 )
 def test_judge_recall(first: int, recall: int | None, visible: int, run: bool, wins: bool) -> None:
     from cleaners.extract import judge_recall
 
-    assert judge_recall(first, recall, visible, replace(CFG, recall_trigger=0.6, recall_wins_below=0.8)) == (run, wins)
+    cfg = replace(CFG, recall_trigger=0.7, recall_wins_below=0.6, recall_wins_ratio=1.5)
+    assert judge_recall(first, recall, visible, cfg) == (run, wins)
 
 
 @pytest.mark.parametrize(
