@@ -300,8 +300,15 @@ class ExtractConfig(Section):
     # so only a bare code can ever match
     target_language: str | None = setting(None, text("a 2- or 3-letter ISO 639 code (e.g. en, de)", _is_language_code, optional=True))
     with_metadata: bool = setting(True, flag())
-    fast: bool = setting(True, flag())  # trafilatura's fast mode (no readability/justext comparison) first ...
-    min_fast_text_chars: int = setting(500, integer(0))  # ... and its full mode when the fast text is shorter than this
+    fast: bool = setting(True, flag())  # the first pass in trafilatura's fast mode (no readability/justext comparison)
+    # the body judge (cleaners.extract.choose_body), lengths relative to the page's visible characters;
+    # defaults fitted on AEB + WCXB dev (evals/select_fit.json, held out by site: README "eval extract")
+    recall_trigger: float = setting(0.8, share())  # a first text shorter than this share of the page runs the recall pass ...
+    recall_wins_below: float = setting(0.8, share())  # ... which wins when the first text is below this share ...
+    recall_wins_ratio: float = setting(1.2, number(1))  # ... and the recall text this many times longer
+    justext_trigger: float = setting(0.3, share())  # a best text still below this share of the page runs jusText ...
+    justext_max_chars: int = setting(5000, integer(0))  # ... if also shorter than this (0: never) ...
+    justext_wins_ratio: float = setting(2.5, number(1))  # ... and jusText wins when this many times longer
     min_text_chars: int = setting(25, integer(0))  # less main text than this is "no_main_text" (a nav link, a caption)
     drop_title_line: bool = setting(True, flag())  # a first paragraph equal to the title goes (the title is its own field)
     max_copyright_line_words: int = setting(25, integer(0))  # shorter paragraphs with ©/copyright/all rights reserved go (0: keep)
