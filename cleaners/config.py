@@ -414,6 +414,7 @@ class EntitiesConfig(Section):
     max_typo_zipf: float = setting(1.0, ZIPF)  # wordfreq Zipf of the typo; listed words/names are >= 1.0, typos 0
     # the typo must be unknown (Zipf below max_typo_zipf) in every one of these wordfreq languages
     word_languages: tuple[str, ...] = setting(("en", "de", "es", "fr", "it", "pt"), names("wordfreq languages", is_wordfreq_language, min_items=1))
+    min_compound_part_zipf: float = setting(3.5, ZIPF)  # a typo made of two `language` words this common is a coined name
     require_name_never_lower: bool = setting(True, flag())  # a name the page also writes in lower case ("Write") is a common word
     min_slip_probability: float = setting(0.5, share())  # the slip model's probability needed to replace (cleaners/entities_model.json)
     max_edit_distance: int = setting(2, integer(0))  # Damerau-Levenshtein (OSA: transposition counts 1) upper bound
