@@ -16,7 +16,8 @@ Gates (each a reason to leave the token alone):
 - the two are one edit apart (optimal string alignment: a transposition is one edit), or two
   edits when the name has ``min_chars_for_second_edit`` letters, with the same initial;
 - they are not an ending change: what follows their common prefix is an inflection or derivation
-  ending on both sides ("Chryses/Chryseis", "Byzantinus/Byzantine", "Substacker/Substacks");
+  ending on both sides ("Chryses/Chryseis", "Byzantinus/Byzantine", "Substacker/Substacks"), nor
+  a transliteration variant (an "h" after b/d/g/j/k/p/t: "Hepthalites/Hephthalites");
 - the token is unknown to wordfreq in every language of ``word_languages`` (Zipf below
   ``max_typo_zipf``) and to the list of names built from the dev corpora (``known_names``);
 - the token is not two common words run together ("Gainline" = gain + line: a coined name);
@@ -71,7 +72,7 @@ KEYBOARD_ROWS = ("qwertyuiop", "asdfghjkl", "zxcvbnm")
 NAME_ENDINGS = frozenset(
     "|s|es|er|ers|ian|ians|an|ans|ean|eans|ese|ic|ics|ist|ists|ism|ia|ias|a|e|i|o|u|y|us|um|is|os|ae|ii|"
     "ie|en|ine|ite|ites|ish|ova|ov|ev|eva|ica|ius|io|ios|eus|aeus|aios|ea|eis|as|ae|on|ons|or|ors|et|ette|"
-    "ed|ing|ly|al|ine|inus|ina|ino|ano|ana|ez|es|id|ids|ides|idae|inae|oidea|ness|ity|ist|ite|ar|ars|"
+    "ed|ing|ly|al|in|ine|inus|ina|ino|ano|ana|ez|es|id|ids|ides|idae|inae|oidea|ness|ity|ist|ite|ar|ars|"
     "ski|sky|ska|ya".split("|")
 )
 # A company designator or spelled-out variant cue right after/before the rare form: "Equibank Corp",
@@ -159,12 +160,24 @@ def edit_shape(typo: str, name: str) -> EditShape:
 
 
 def is_ending_change(typo: str, name: str) -> bool:
-    """The forms differ only in an inflection/derivation ending ("Chryses"/"Chryseis", "Substacker"/"Substacks")."""
+    """The forms differ only in an inflection/derivation ending ("Chryses"/"Chryseis", "Substacker"/"Substacks",
+    "Lezgin"/"Lezgian": split before their last shared letters too); "Taiwain"/"Taiwan" does not."""
     t, n = typo.lower(), name.lower()
     i = 0
     while i < min(len(t), len(n)) and t[i] == n[i]:
         i += 1
-    return t[i:] in NAME_ENDINGS and n[i:] in NAME_ENDINGS
+    return any(t[j:] in NAME_ENDINGS and n[j:] in NAME_ENDINGS for j in range(max(1, i - 2), i + 1))
+
+
+def is_transliteration_change(typo: str, name: str) -> bool:
+    """An "h" added or dropped after b, d, g, j, k, p or t (romanised Arabic, Greek, Indic names):
+    "Hepthalites"/"Hephthalites", "Abdelkhader"/"Abdelkader"; not "Sclumberger"/"Schlumberger"."""
+    shape = edit_shape(typo, name)
+    if shape.kind not in ("del_other", "del_double", "ins_other", "ins_keyboard", "ins_double"):
+        return False
+    longer = name.lower() if len(name) > len(typo) else typo.lower()
+    i = shape.position
+    return longer[i] == "h" and i > 0 and longer[i - 1] in "bdgjkpt"
 
 
 # Features describe the edit, not the generator that made it, so a slip type left out of fitting
@@ -240,9 +253,10 @@ def is_near_miss(typo: str, name: str, cfg: EntitiesConfig) -> bool:
         return False  # transliteration variant: Boumédienne/Boumediene, Jābir/Jabir
     if any(c.isupper() for c in typo[1:]):
         return False  # glued or camel-case token: WillsJack
-    if len(typo) != len(name) or edit_shape(typo, name).kind != "transpose":
-        if is_ending_change(typo, name):
-            return False  # Borisov/Borisova, Johnson/Johnsons, Chryses/Chryseis, Byzantinus/Byzantine (not Indai/India)
+    if edit_shape(typo, name).kind != "transpose" and is_ending_change(typo, name):
+        return False  # Borisov/Borisova, Johnson/Johnsons, Chryses/Chryseis, Byzantinus/Byzantine (not Indai/India)
+    if is_transliteration_change(typo, name):
+        return False  # Hepthalites/Hephthalites
     if OSA.distance(typo, name) > _allowed_edits(name, cfg):
         return False
     return Indel.normalized_similarity(typo, name) >= cfg.min_similarity_ratio
