@@ -24,7 +24,8 @@ Gates (each a reason to leave the token alone):
 - the page does not spell the token out as a variant: in quotes or parentheses of its own, after
   "spelled" or "also known as", beside the name ("Rogozin or Rogosin", "Rogozin/Rogosin"), or
   with a company designator when the name has another ("Texscan Corp" beside "Texcan Ltd");
-- the name has no second near-miss on the page (listed variants), and the page is mostly
+- one name is nearer than any other, the name has no second near-miss on the page (listed
+  variants), and the page is mostly
   ``cfg.language`` prose.
 
 The slip model scores the edit (keyboard-adjacent substitution, transposition, a doubled letter
@@ -121,6 +122,7 @@ def keys_adjacent(a: str, b: str) -> bool:
     return b.lower() in KEY_NEIGHBOURS.get(a.lower(), frozenset())
 
 
+TYPING_KINDS = frozenset({"transpose", "sub_keyboard", "ins_keyboard", "del_double", "ins_double"})
 EDIT_TYPES = ("sub_keyboard", "sub_other", "transpose", "del_double", "del_other", "ins_double", "ins_keyboard", "ins_other", "two_edits")
 
 
@@ -198,19 +200,43 @@ FEATURES = (
 )
 
 
+def edit_steps(typo: str, name: str) -> list[EditShape]:
+    """The one or two edits from ``typo`` to ``name``: two edits go through a single edit of ``typo``
+    (deletion, transposition, or a letter of ``name`` put in or over) one edit from ``name``, the most
+    typist-like such path ("Rogzonin" -> "Rogoznin" -> "Rogozin": a transposition, then a letter dropped)."""
+    first = edit_shape(typo, name)
+    if first.kind != "two_edits":
+        return [first]
+    letters = sorted(set(name))
+    middles = [typo[:i] + typo[i + 1 :] for i in range(len(typo))]
+    middles += [typo[:i] + typo[i + 1] + typo[i] + typo[i + 2 :] for i in range(len(typo) - 1)]
+    middles += [typo[:i] + c + typo[i + 1 :] for i in range(len(typo)) for c in letters]
+    middles += [typo[:i] + c + typo[i:] for i in range(len(typo) + 1) for c in letters]
+    paths = [
+        [edit_shape(typo, middle), edit_shape(middle, name)]
+        for middle in dict.fromkeys(middles)
+        if middle != typo and OSA.distance(typo, middle) == 1 and OSA.distance(middle, name) == 1
+    ]
+    # the most typist-like path: most transpositions, neighbouring keys and doubled letters
+    return max(paths, key=lambda path: sum(shape.kind in TYPING_KINDS for shape in path), default=[first])
+
+
 def slip_features(typo: str, name: str, name_count: int, cfg: EntitiesConfig) -> dict[str, float]:
-    """The slip model's features of replacing ``typo`` (seen once or so) by ``name`` (seen ``name_count`` times)."""
-    shape = edit_shape(typo, name)
+    """The slip model's features of replacing ``typo`` (seen once or so) by ``name`` (seen ``name_count`` times).
+
+    A two-edit pair counts the features of both edits (``edit_steps``)."""
+    steps = edit_steps(typo, name)
     feats = dict.fromkeys(FEATURES, 0.0)
     feats["bias"] = 1.0
-    feats["two_edits"] = float(shape.kind == "two_edits")
-    feats["transpose"] = float(shape.kind == "transpose")
-    feats["length_change"] = float(shape.kind.startswith(("del_", "ins_")))
-    feats["keyboard"] = float(shape.kind in ("sub_keyboard", "ins_keyboard"))
-    feats["doubled"] = float(shape.kind in ("del_double", "ins_double"))
-    feats["vowel_only"] = float(shape.vowel_only)
-    feats["edit_at_end"] = float(shape.position >= len(name) - 2)
-    feats["edit_at_second"] = float(shape.position <= 1)
+    feats["two_edits"] = float(len(steps) > 1 or steps[0].kind == "two_edits")
+    for shape in steps:
+        feats["transpose"] += shape.kind == "transpose"
+        feats["length_change"] += shape.kind.startswith(("del_", "ins_"))
+        feats["keyboard"] += shape.kind in ("sub_keyboard", "ins_keyboard")
+        feats["doubled"] += shape.kind in ("del_double", "ins_double")
+        feats["edit_at_end"] += shape.position >= len(name) - 2
+        feats["edit_at_second"] += shape.position <= 1
+    feats["vowel_only"] = float(all(shape.vowel_only for shape in steps))
     feats["log_name_count"] = math.log(name_count)
     feats["name_len"] = (len(name) - 7) / 3
     feats["name_zipf"] = word_zipf(name.lower(), cfg.language)
@@ -311,8 +337,11 @@ def slip_candidates(text: str, cfg: EntitiesConfig, known_names: frozenset[str] 
             and abs(len(name) - len(typo)) <= cfg.max_edit_distance
             and is_near_miss(typo, name, cfg)
         ]
+        if len(matches) > 1:  # "Paokistan": Pakistan (one edit) before Pakistani (two)
+            nearest = min(OSA.distance(typo, name) for name in matches)
+            matches = [name for name in matches if OSA.distance(typo, name) == nearest]
         if len(matches) != 1:
-            continue  # none, or ambiguous between two names
+            continue  # none, or ambiguous between two names as near
         if typo in known_names or max_zipf(typo, cfg.word_languages) >= cfg.max_typo_zipf:
             continue  # a real word or a listed name in its own right
         if is_two_words(typo, cfg):

@@ -1,7 +1,8 @@
 """Name-typo evaluation pieces shared by ``evals.repairs`` and ``evals.fit_names``.
 
 - Slip generators: ``keyboard_sub`` (a letter replaced by a neighbouring key), ``delete`` (a letter
-  dropped), ``transpose`` (two neighbours swapped) are the training generators; ``insert`` (a
+  dropped), ``transpose`` (two neighbours swapped) and ``two_slips`` (two of those in one word) are
+  the training generators; ``insert`` (a
   random letter added, ``HELD_OUT_GENERATOR``) is never used to fit or choose anything. ``typist``
   (fat-finger extra keys, doubled letters added or dropped, vowel swaps) is reported beside them,
   unused too.
@@ -23,7 +24,7 @@ from cleaners.entities import KEY_NEIGHBOURS, LETTER_RUN_RE, SlipModel, apply_fi
 
 VOWEL_LETTERS = "aeiou"
 HELD_OUT_GENERATOR = "insert"
-TRAIN_GENERATORS = ("keyboard_sub", "delete", "transpose")
+TRAIN_GENERATORS = ("keyboard_sub", "delete", "transpose", "two_slips")
 
 
 def _keyboard_sub(name: str, rng: random.Random) -> str:
@@ -68,11 +69,19 @@ def _typist(name: str, rng: random.Random) -> str:
     return name[:j] + rng.choice([v for v in VOWEL_LETTERS if v != name[j]]) + name[j + 1 :]
 
 
+def _two_slips(name: str, rng: random.Random) -> str:
+    """Two of the training slips in one word (a keyboard slip, a dropped letter, a transposition)."""
+    for _ in range(2):
+        name = rng.choice((_keyboard_sub, _delete, _transpose))(name, rng) if len(name) > 3 else name
+    return name
+
+
 GENERATORS: dict[str, Callable[[str, random.Random], str]] = {
     "keyboard_sub": _keyboard_sub,
     "delete": _delete,
     "insert": _insert,
     "transpose": _transpose,
+    "two_slips": _two_slips,
     "typist": _typist,
 }
 
