@@ -349,8 +349,15 @@ def slip_candidates(text: str, cfg: EntitiesConfig, known_names: frozenset[str] 
         found.append(Candidate(typo, matches[0], counts[matches[0]]))
     if not found:
         return []
-    # several different near-misses of one name are listed variants (Alibamu, Alibamo, Alibamon), not typos
-    near_all = Counter(c.name for c in found)
+    # several different near-misses of one name, gated or not, are listed variants (Alibamu: Alibamo, Alibamon), not typos
+    targets = {c.name for c in found}
+    near_all = Counter(
+        name
+        for t, n in counts.items()
+        if n <= cfg.max_typo_mentions and len(t) >= cfg.min_name_chars
+        for name in targets
+        if t != name and t[0] == name[0] and OSA.distance(t, name) <= _allowed_edits(name, cfg)
+    )
     found = [c for c in found if near_all[c.name] <= cfg.max_variants_per_name]
     if found and not _is_mostly_language(tokens, cfg):
         return []
