@@ -279,7 +279,8 @@ def is_near_miss(typo: str, name: str, cfg: EntitiesConfig) -> bool:
         return False  # transliteration variant: Boumédienne/Boumediene, Jābir/Jabir
     if any(c.isupper() for c in typo[1:]):
         return False  # glued or camel-case token: WillsJack
-    if edit_shape(typo, name).kind != "transpose" and is_ending_change(typo, name):
+    pressed_twice = typo == name + name[-1]  # "Hickss", "Powerr": the last key pressed twice, no ending
+    if edit_shape(typo, name).kind != "transpose" and not pressed_twice and is_ending_change(typo, name):
         return False  # Borisov/Borisova, Johnson/Johnsons, Chryses/Chryseis, Byzantinus/Byzantine (not Indai/India)
     if is_transliteration_change(typo, name):
         return False  # Hepthalites/Hephthalites
@@ -349,12 +350,13 @@ def slip_candidates(text: str, cfg: EntitiesConfig, known_names: frozenset[str] 
         found.append(Candidate(typo, matches[0], counts[matches[0]]))
     if not found:
         return []
-    # several different near-misses of one name, gated or not, are listed variants (Alibamu: Alibamo, Alibamon), not typos
+    # several unknown near-misses of one name, gated or not, are listed variants (Alibamu: Alibamo, Alibamon), not typos;
+    # a known word beside it (Israel beside Israeli) is not one
     targets = {c.name for c in found}
     near_all = Counter(
         name
         for t, n in counts.items()
-        if n <= cfg.max_typo_mentions and len(t) >= cfg.min_name_chars
+        if n <= cfg.max_typo_mentions and len(t) >= cfg.min_name_chars and t not in known_names and max_zipf(t, cfg.word_languages) < cfg.max_typo_zipf
         for name in targets
         if t != name and t[0] == name[0] and OSA.distance(t, name) <= _allowed_edits(name, cfg)
     )
