@@ -409,17 +409,24 @@ class EntitiesConfig(Section):
 
     A capitalised token seen at most ``max_typo_mentions`` times is replaced by a capitalised
     name seen ``min_frequency_ratio`` times as often in the same document when the two are
-    within a length-scaled Damerau-Levenshtein distance and the token is not itself an English
-    word or common name (wordfreq Zipf below ``max_typo_zipf``).
+    within a length-scaled Damerau-Levenshtein distance, the token is not a word or listed name
+    in any of ``word_languages`` (wordfreq Zipf below ``max_typo_zipf``) nor a name of the shipped
+    list, no gate vetoes it (cleaners.entities) and the slip model gives at least
+    ``min_slip_probability``.
     """
 
     section: ClassVar[str] = "entities"
     enabled: bool = setting(True, flag())
     min_name_chars: int = setting(5, integer(1))  # shorter names (Iran/Iraq, Mr/Ms) are never touched
-    min_name_mentions: int = setting(2, integer(1))  # the correct spelling must occur this often
+    min_name_mentions: int = setting(3, integer(1))  # the correct spelling must occur this often
     max_typo_mentions: int = setting(1, integer(0))  # the suspected typo may occur at most this often (0: never repair)
     min_frequency_ratio: float = setting(2.0, number(1))  # name mentions / typo mentions (a typo is the rarer spelling)
     max_typo_zipf: float = setting(1.0, ZIPF)  # wordfreq Zipf of the typo; listed words/names are >= 1.0, typos 0
+    # the typo must be unknown (Zipf below max_typo_zipf) in every one of these wordfreq languages
+    word_languages: tuple[str, ...] = setting(("en", "de", "es", "fr", "it", "pt"), names("wordfreq languages", is_wordfreq_language, min_items=1))
+    min_compound_part_zipf: float = setting(3.5, ZIPF)  # a typo made of two `language` words this common is a coined name
+    require_name_never_lower: bool = setting(True, flag())  # a name the page also writes in lower case ("Write") is a common word
+    min_slip_probability: float = setting(0.5, share())  # the slip model's probability needed to replace (cleaners/entities_model.json)
     max_edit_distance: int = setting(2, integer(0))  # Damerau-Levenshtein (OSA: transposition counts 1) upper bound
     min_chars_for_second_edit: int = setting(7, integer(0))  # names shorter than this allow only 1 edit
     min_similarity_ratio: float = setting(0.75, share())  # rapidfuzz normalized Indel similarity, 0..1
