@@ -378,19 +378,19 @@ class BoilerplateConfig(Section):
 class PunctuationConfig(Section):
     """Stray-semicolon repair for spun copies (cleaners.punctuation).
 
-    A document is repaired only when its semicolons look spun: at least ``min_stray_semicolons``
-    of them carry strong stray evidence (a preposition, relative pronoun, "but"/"so" or a bare
-    verb follows, or they close an appositive/vocative), making up ``min_stray_fraction`` of all
-    mid-line semicolons, at a rate of ``min_semicolons_per_1000_words``.
+    Each mid-line semicolon gets a probability of being a spinner's from the shipped model
+    (``cleaners/punctuation_model.json``: its words, segments and the page's semicolon usage);
+    it is changed only at ``min_stray_probability`` or more, into a comma when the comma
+    probability reaches ``min_comma_probability``, else into a space.
     """
 
     section: ClassVar[str] = "punctuation"
     enabled: bool = setting(True, flag())
-    min_stray_semicolons: int = setting(2, integer(1))  # strong-evidence semicolons needed to call a document spun
-    min_stray_fraction: float = setting(0.3, share())  # strong-evidence share of the document's mid-line semicolons
-    min_semicolons_per_1000_words: float = setting(8.0, number(0))  # ordinary news prose is well under this
-    max_appositive_words: int = setting(8, integer(0))  # ", the director of X; said" closes an appositive up to this length
-    max_vocative_words: int = setting(4, integer(0))  # "“Vladimir Vladimirovich; you know" -> comma
+    # stage-2 probability needed to change a semicolon; chosen out of fold (evals/fit_semicolons.py)
+    min_stray_probability: float = setting(0.5, share())
+    min_comma_probability: float = setting(0.5, share())  # comma rather than a space at this probability
+    max_appositive_words: int = setting(8, integer(0))  # feature: ", the director of X; said" closes an appositive up to this length
+    max_vocative_words: int = setting(4, integer(0))  # feature: "“Vladimir Vladimirovich; you know" is a vocative up to this length
 
 
 @dataclass(frozen=True)
