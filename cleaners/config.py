@@ -379,16 +379,23 @@ class PunctuationConfig(Section):
     """Stray-semicolon repair for spun copies (cleaners.punctuation).
 
     Each mid-line semicolon gets a probability of being a spinner's from the shipped model
-    (``cleaners/punctuation_model.json``: its words, segments and the page's semicolon usage);
-    it is changed only at ``min_stray_probability`` or more, into a comma when the comma
-    probability reaches ``min_comma_probability``, else into a space.
+    (``cleaners/punctuation_model.json``: its words, segments and the page's semicolon usage).
+    A page looks spun when at least ``spun_page_min_confident`` of its semicolons, and
+    ``spun_page_min_confident_share`` of them, reach the stage-1 probability
+    ``spun_page_confident_probability``; there a semicolon is changed at
+    ``spun_page_min_stray_probability``, elsewhere only at ``min_stray_probability``. A changed
+    semicolon becomes a comma at ``min_comma_probability``, else a space. The defaults are the
+    values ``evals/fit_semicolons.py`` chose out of fold (recorded in the model file).
     """
 
     section: ClassVar[str] = "punctuation"
     enabled: bool = setting(True, flag())
-    # stage-2 probability needed to change a semicolon; chosen out of fold (evals/fit_semicolons.py)
-    min_stray_probability: float = setting(0.5, share())
-    min_comma_probability: float = setting(0.5, share())  # comma rather than a space at this probability
+    min_stray_probability: float = setting(0.9249, share())  # stage-2 probability needed on a page that does not look spun
+    spun_page_min_stray_probability: float = setting(0.5, share())  # ... and on a page that looks spun
+    spun_page_confident_probability: float = setting(0.8, share())  # stage-1 probability of a confidently stray semicolon
+    spun_page_min_confident: int = setting(2, integer(1))  # confidently stray semicolons that make a page look spun
+    spun_page_min_confident_share: float = setting(0.3, share())  # ... and their share of the page's semicolons
+    min_comma_probability: float = setting(0.5, share())  # a changed semicolon becomes a comma at this probability, else a space
     max_appositive_words: int = setting(8, integer(0))  # feature: ", the director of X; said" closes an appositive up to this length
     max_vocative_words: int = setting(4, integer(0))  # feature: "“Vladimir Vladimirovich; you know" is a vocative up to this length
 

@@ -16,7 +16,9 @@ of them spun by ``evals/spinners.py``):
 3. ``comma``: for a stray semicolon, restore a comma or a space (``FEATURE_NAMES`` again).
 
 A semicolon is changed only when the stage-2 probability reaches
-``PunctuationConfig.min_stray_probability``. The plain fixer ``repair_semicolons`` wraps
+``PunctuationConfig.min_stray_probability``, or the lower ``spun_page_min_stray_probability`` on
+a page that looks spun as a whole (enough semicolons confidently stray at stage 1): the
+two-level decision keeps ordinary pages' semicolons and still repairs most of a spun page's. The plain fixer ``repair_semicolons`` wraps
 ``repair_semicolons_with_edits``.
 """
 
@@ -215,7 +217,7 @@ FEATURE_NAMES = (
     "rs_words", "rs_finite", "rs_clause", "rs_end_comma", "rs_end_semicolon", "rs_end_stop", "rs_end_line",
     "ls_words", "ls_finite", "ls_start_comma", "ls_start_semicolon", "ls_start_sentence",
     "sl_words", "sl_finite", "sr_words", "in_quote",
-    "line_words", "line_semicolons", "line_prose_end", "seg_prev_words", "seg_next_words", "seg_prev_commas",
+    "line_words", "line_semicolons", "line_prose_end", "line_table", "seg_prev_words", "seg_next_words", "seg_prev_commas",
     "seg_next_commas", "seg_parallel",
     "rule_appositive", "rule_vocative", "rule_opens_after_comma", "rule_reporting_tail",
     "pg_semicolons", "pg_per_1000_words", "pg_share_lower", "pg_share_closed_lower", "pg_share_clause",
@@ -246,6 +248,7 @@ class SemicolonAssessment(NamedTuple):
     n_stray: int  # of which judged stray (to be changed)
     n_words: int
     anomalous: bool  # at least one semicolon is to be changed
+    spun_page: bool  # the page looks spun: the lower threshold applies
     sites: tuple[SemicolonSite, ...]
 
 
@@ -308,6 +311,7 @@ class _Line(NamedTuple):
     end: int
     n_words: int
     prose_end: bool
+    table: bool  # holds "|" or a tab: table cells, where ";" separates items
     semicolons: list[int]  # offsets of its mid-line semicolons
 
 
@@ -387,6 +391,7 @@ def _local_features(text: str, index: int, line: _Line, cfg: PunctuationConfig) 
         min(line.n_words, 4 * cap),
         min(len(line.semicolons), 20),
         _flag(line.prose_end),
+        _flag(line.table),
         min(n_prev, cap),
         min(n_next, cap),
         min(seg_prev.count(","), 10),
@@ -412,7 +417,14 @@ def semicolon_features(text: str, cfg: PunctuationConfig) -> tuple[list[int], np
         end = text.find("\n", start)
         end = len(text) if end < 0 else end
         line_text = text[start:end]
-        lines[start] = _Line(start, end, len(LOOSE_WORD_RE.findall(line_text)), bool(PROSE_LINE_END_RE.search(line_text[-20:])), semis)
+        lines[start] = _Line(
+            start,
+            end,
+            len(LOOSE_WORD_RE.findall(line_text)),
+            bool(PROSE_LINE_END_RE.search(line_text[-20:])),
+            "|" in line_text or "\t" in line_text,
+            semis,
+        )
     rows = [_local_features(text, i, lines[text.rfind("\n", 0, i) + 1], cfg) for i in indices]
     x = np.asarray(rows, dtype=float)
     col = {name: j for j, name in enumerate(FEATURE_NAMES)}
@@ -465,25 +477,40 @@ def page_features(p1: np.ndarray, x: np.ndarray) -> np.ndarray:
     return rows
 
 
-def score_semicolons(text: str, cfg: PunctuationConfig, model: SemicolonModel) -> tuple[list[int], np.ndarray, np.ndarray]:
-    """Offsets of the mid-line semicolons, their stage-2 stray and stage-3 comma probabilities."""
+class SemicolonScores(NamedTuple):
+    indices: list[int]  # offsets of the mid-line semicolons
+    p1: np.ndarray  # stage 1: stray probability from the semicolon's own context
+    p2: np.ndarray  # stage 2: stray probability beside the page's other semicolons
+    comma: np.ndarray  # stage 3: probability that a comma, not a space, belongs there
+
+
+def score_semicolons(text: str, cfg: PunctuationConfig, model: SemicolonModel) -> SemicolonScores:
+    """The three stages' probabilities for every mid-line semicolon of ``text``."""
     indices, x = semicolon_features(text, cfg)
     if not indices:
-        return [], np.zeros(0), np.zeros(0)
+        return SemicolonScores([], np.zeros(0), np.zeros(0), np.zeros(0))
     p1 = model.stray.probabilities(x)
     p2 = model.page.probabilities(page_features(p1, x))
-    return indices, p2, model.comma.probabilities(x)
+    return SemicolonScores(indices, p1, p2, model.comma.probabilities(x))
+
+
+def looks_spun(p1: np.ndarray, cfg: PunctuationConfig) -> bool:
+    """Enough of the page's semicolons are confidently stray at stage 1 (the page-level decision)."""
+    confident = int((p1 >= cfg.spun_page_confident_probability).sum())
+    return confident >= cfg.spun_page_min_confident and confident >= cfg.spun_page_min_confident_share * len(p1)
 
 
 def assess_semicolons(text: str, cfg: PunctuationConfig, model: SemicolonModel | None = None) -> SemicolonAssessment:
-    """Score every mid-line semicolon; those reaching ``cfg.min_stray_probability`` become a comma or a space."""
+    """Score every mid-line semicolon; those reaching the page's threshold become a comma or a space."""
     model = model or default_model()
     if model is None or ";" not in text:
-        return SemicolonAssessment(0, 0, 0, False, ())
-    indices, p2, pc = score_semicolons(text, cfg, model)
+        return SemicolonAssessment(0, 0, 0, False, False, ())
+    scores = score_semicolons(text, cfg, model)
+    spun = looks_spun(scores.p1, cfg)
+    threshold = cfg.spun_page_min_stray_probability if spun else cfg.min_stray_probability
     sites = []
-    for i, ps, pcomma in zip(indices, p2.tolist(), pc.tolist()):
-        if ps < cfg.min_stray_probability:
+    for i, ps, pcomma in zip(scores.indices, scores.p2.tolist(), scores.comma.tolist()):
+        if ps < threshold:
             choice = KEEP
         else:
             choice = COMMA if pcomma >= cfg.min_comma_probability else DROP
@@ -492,7 +519,7 @@ def assess_semicolons(text: str, cfg: PunctuationConfig, model: SemicolonModel |
         sites.append(SemicolonSite(i, choice, ps, pcomma, before[-1] if before else "", after[0] if after else ""))
     n_words = len(LOOSE_WORD_RE.findall(text)) if sites else 0
     n_stray = sum(s.choice != KEEP for s in sites)
-    return SemicolonAssessment(len(sites), n_stray, n_words, n_stray > 0, tuple(sites))
+    return SemicolonAssessment(len(sites), n_stray, n_words, n_stray > 0, spun, tuple(sites))
 
 
 def repair_semicolons_with_edits(text: str, cfg: PunctuationConfig) -> tuple[str, list[Edit]]:

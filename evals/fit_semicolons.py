@@ -1,7 +1,8 @@
 """Fit the stray-semicolon model (``cleaners/punctuation_model.json``) and choose its threshold out of fold.
 
 Run: ``.venv/bin/python -m evals.fit_semicolons`` (``--no-write`` to only print the figures;
-``--cached`` to reuse the feature rows of the last run, kept under the cache folder).
+``--cached`` to reuse the feature rows of the last run, kept under the cache folder;
+``--decide-only`` to reuse its out-of-fold probabilities and models and only choose the decision).
 
 Training pages: the WCXB dev gold bodies, the gensim Wikipedia sample and the Reuters syndication
 sources (``TRAIN_CORPORA``), each page once as it is (its semicolons are legitimate) and once
@@ -14,12 +15,15 @@ stage-1 probability among the page's (fitted on out-of-fold stage-1 probabilitie
 how far to trust them); stage 3 comma-vs-space trees on the stray semicolons. Folds: WCXB pages
 by site (``evals.extract.site_fold``), other pages by document. The threshold on the stage-2
 probability is the lowest one at which, out of fold, no training corpus has more than
-``MAX_CLEAN_PAGES_PER_1000`` clean pages with a semicolon changed.
+``MAX_CLEAN_PAGES_PER_1000`` clean pages with a semicolon changed; the page-level decision (a
+lower threshold on pages that look spun, ``DECISION_GRID``) is the one with the most net repairs
+out of fold within the same budget.
 """
 
 from __future__ import annotations
 
 import gzip
+import itertools
 import json
 import pickle
 import random
@@ -29,16 +33,16 @@ from typing import NamedTuple
 
 import numpy as np
 
+from cleaners.boilerplate.model import TreeModel
 from cleaners.config import PunctuationConfig
 from cleaners.punctuation import COMMA, FEATURE_NAMES, KEEP, MODEL_PATH, PAGE_FEATURE_NAMES, page_features, semicolon_features
 from evals import data, spinners
 from evals.extract import FOLDS, site_fold, site_of
-from cleaners.boilerplate.model import TreeModel
 from evals.fit_boilerplate import TreeParams, _model_dict
 
 SEED = 20260415
 TRAIN_CORPORA = ("wcxb_gold", "enwiki", "syndication_source")
-MAX_SYNDICATION_PAGES = 1500  # a sample of the 7,000 short wire stories is plenty
+MAX_SYNDICATION_PAGES = 1000  # a sample of the 7,000 short wire stories is plenty
 MIN_WORDS = 40
 MAX_CLEAN_PAGES_PER_1000 = 1.0  # out-of-fold target, half the acceptance bound of 2
 STAGE1 = TreeParams(trees=120, depth=4, rate=0.15, l2=1.0)
@@ -182,15 +186,19 @@ def _page_rows(rows: Rows, p1: np.ndarray) -> np.ndarray:
 
 
 def _weights(rows: Rows) -> np.ndarray:
-    """Fitting weights: 0 for the stray rows left out of the fit (all but ``STRAY_SAMPLE`` of them, the
-    rest weighted up), and the clean pages' semicolons count as much in total as the spun pages' ones."""
+    """Fitting weights: 0 for the stray rows left out of the fit (all but ``STRAY_SAMPLE`` of them);
+    the two classes weigh the same in total, the legitimate half split evenly between the clean
+    pages' semicolons and the spun pages' own (so that probabilities keep their resolution where
+    the threshold falls)."""
     rng = np.random.default_rng(SEED)
     w = np.ones(len(rows.stray))
     stray = rows.stray > 0
-    w[stray] = np.where(rng.random(int(stray.sum())) < STRAY_SAMPLE, 1.0 / STRAY_SAMPLE, 0.0)
-    n_clean, n_other = rows.clean.sum(), w[~rows.clean].sum()
-    if n_clean:
-        w[rows.clean] = max(1.0, n_other / n_clean / 2)
+    w[stray] = np.where(rng.random(int(stray.sum())) < STRAY_SAMPLE, 1.0, 0.0)
+    total = w[stray].sum()
+    spun_legit = ~stray & ~rows.clean
+    for part in (rows.clean, spun_legit):
+        if part.any():
+            w[part] = total / 2 / part.sum()
     return w
 
 
@@ -209,42 +217,68 @@ def out_of_fold(rows: Rows) -> tuple[np.ndarray, np.ndarray]:
     return p1, p2
 
 
-def clean_pages_changed(rows: Rows, p: np.ndarray, threshold: float) -> dict[str, float]:
-    """Per training corpus: clean pages with any semicolon at ``threshold`` or above, per 1,000 clean pages with text."""
-    out = {}
-    pages_changed = set(np.unique(rows.page[rows.clean & (p >= threshold)]).tolist())
-    for name in TRAIN_CORPORA:
-        clean_pages = [i for i, (c, g) in enumerate(zip(rows.corpus, rows.generator)) if c == name and g == ""]
-        out[name] = 1000.0 * len(pages_changed.intersection(clean_pages)) / max(len(clean_pages), 1)
-    return out
-
-
 def choose_threshold(rows: Rows, p2: np.ndarray, n_pages: dict[str, int]) -> float:
-    """The lowest threshold (0.01 steps) keeping every corpus within ``MAX_CLEAN_PAGES_PER_1000`` of all its pages."""
-    for t in np.arange(0.30, 0.995, 0.01):
-        changed = set(np.unique(rows.page[rows.clean & (p2 >= t)]).tolist())
-        ok = True
-        for name, n in n_pages.items():
-            pages = {i for i, (c, g) in enumerate(zip(rows.corpus, rows.generator)) if c == name and g == ""}
-            if 1000.0 * len(changed & pages) / max(n, 1) > MAX_CLEAN_PAGES_PER_1000:
-                ok = False
-        if ok:
-            return round(float(t), 2)
-    return 0.99
+    """The lowest threshold keeping every corpus within ``MAX_CLEAN_PAGES_PER_1000`` of all its pages:
+    just above the first page maximum, in each corpus, past the allowed number of changed pages."""
+    page_max: dict[int, float] = {}
+    for pg, p in zip(rows.page[rows.clean].tolist(), p2[rows.clean].tolist()):
+        page_max[pg] = max(p, page_max.get(pg, 0.0))
+    threshold = 0.5
+    for name, n in n_pages.items():
+        allowed = int(MAX_CLEAN_PAGES_PER_1000 * n / 1000)
+        maxima = sorted((p for pg, p in page_max.items() if rows.corpus[pg] == name), reverse=True)
+        if len(maxima) > allowed:
+            threshold = max(threshold, maxima[allowed])
+    return float(np.ceil(threshold * 1e4 + 1e-9) / 1e4)
 
 
-def spun_figures(rows: Rows, p2: np.ndarray, pc: np.ndarray, threshold: float) -> dict:
-    spun = ~rows.clean
-    stray = spun & (rows.stray > 0)
-    fixed = stray & (p2 >= threshold)
-    right = fixed & ((pc >= 0.5) == (rows.comma > 0))
-    legit_spun = spun & (rows.stray == 0)
+DECISION_GRID = {
+    "spun_page_confident_probability": (0.7, 0.8, 0.9, 0.95),
+    "spun_page_min_confident": (2, 3, 4, 6),
+    "spun_page_min_confident_share": (0.3, 0.5, 0.7),
+    "spun_page_min_stray_probability": (0.5, 0.6, 0.7, 0.8, 0.9),  # never below 0.5: change only when more likely stray
+}
+
+
+def decide(rows: Rows, p1: np.ndarray, p2: np.ndarray, pc: np.ndarray, decision: dict) -> dict:
+    """Out-of-fold figures of one page-level decision (``PunctuationConfig`` keys in ``decision``)."""
+    page = rows.page
+    n_pg = int(page.max()) + 1
+    count = np.bincount(page, minlength=n_pg)
+    confident = np.bincount(page, weights=p1 >= decision["spun_page_confident_probability"], minlength=n_pg)
+    spun_page = (confident >= decision["spun_page_min_confident"]) & (
+        confident >= decision["spun_page_min_confident_share"] * count
+    )
+    threshold = np.where(spun_page[page], decision["spun_page_min_stray_probability"], decision["min_stray_probability"])
+    changed = p2 >= threshold
+    changed_page = np.bincount(page, weights=changed, minlength=n_pg) > 0
+    stray, spun = rows.stray > 0, ~rows.clean
+    clean_pages = np.asarray([g == "" for g in rows.generator])
+    corpus = np.asarray(rows.corpus)
+    right = changed & stray & ((pc >= 0.5) == (rows.comma > 0))
     return {
-        "stray": int(stray.sum()),
-        "fixed": float(fixed.sum() / max(stray.sum(), 1)),
-        "right_replacement": float(right.sum() / max(fixed.sum(), 1)),
-        "legit_on_spun_pages_changed": float((legit_spun & (p2 >= threshold)).sum() / max(legit_spun.sum(), 1)),
+        "clean_pages_changed": {name: int((changed_page & clean_pages & (corpus == name)).sum()) for name in TRAIN_CORPORA},
+        "fixed": float((changed & stray).sum() / max(stray.sum(), 1)),
+        "right_replacement": float(right.sum() / max((changed & stray).sum(), 1)),
+        "legit_on_spun_pages_changed": float((changed & spun & ~stray).sum() / max((spun & ~stray).sum(), 1)),
+        "net_repairs": int((changed & stray).sum() - (changed & ~stray).sum()),
     }
+
+
+def choose_decision(rows: Rows, p1: np.ndarray, p2: np.ndarray, pc: np.ndarray, n_pages: dict[str, int], threshold: float) -> dict:
+    """The page-level decision with the most net repairs out of fold (stray semicolons fixed minus
+    legitimate ones changed) among those keeping every corpus's clean pages within budget."""
+    best: tuple[int, dict] | None = None
+    keys = list(DECISION_GRID)
+    for values in itertools.product(*DECISION_GRID.values()):
+        decision = {"min_stray_probability": threshold, **dict(zip(keys, values))}
+        figures = decide(rows, p1, p2, pc, decision)
+        within = all(
+            1000 * figures["clean_pages_changed"][name] / max(n, 1) <= MAX_CLEAN_PAGES_PER_1000 for name, n in n_pages.items()
+        )
+        if within and (best is None or figures["net_repairs"] > best[0]):
+            best = (figures["net_repairs"], decision)
+    return best[1] if best else {"min_stray_probability": threshold, **{k: v[-1] for k, v in DECISION_GRID.items()}}
 
 
 def main(argv: Sequence[str]) -> int:
@@ -260,35 +294,46 @@ def main(argv: Sequence[str]) -> int:
         cache.write_bytes(pickle.dumps(rows._asdict()))
     print(f"pages {n_pages}; semicolons {len(rows.stray)} of which stray {int(rows.stray.sum())}", file=sys.stderr)
     w = _weights(rows)
-    p1, p2 = out_of_fold(rows)
-    threshold = choose_threshold(rows, p2, n_pages)
+    oof = data.cache("semicolons/out_of_fold.npz")
     stray_rows = (rows.stray > 0) & (w > 0)
-    pc = np.zeros(len(rows.stray))
-    for f in range(FOLDS):
-        tr, te = (rows.fold != f) & stray_rows, rows.fold == f
-        pc[te] = fit_trees_fast(rows.x[tr], rows.comma[tr], np.ones(int(tr.sum())), FEATURE_NAMES, COMMA_TREES).probabilities(rows.x[te])
+    saved = dict(np.load(oof)) if "--decide-only" in argv and oof.exists() else {}
+    if "p2" in saved:  # reuse the last run's out-of-fold probabilities and models
+        p1, p2 = saved["p1"], saved["p2"]
+    else:
+        p1, p2 = out_of_fold(rows)
+    if "pc" in saved:
+        pc = saved["pc"]
+    else:
+        pc = np.zeros(len(rows.stray))
+        for f in range(FOLDS):
+            tr, te = (rows.fold != f) & stray_rows, rows.fold == f
+            pc[te] = fit_trees_fast(rows.x[tr], rows.comma[tr], np.ones(int(tr.sum())), FEATURE_NAMES, COMMA_TREES).probabilities(rows.x[te])
+    np.savez(oof, p1=p1, p2=p2, pc=pc)
+    threshold = choose_threshold(rows, p2, n_pages)
+    decision = choose_decision(rows, p1, p2, pc, n_pages, threshold)
     figures = {
-        "threshold": threshold,
-        "out_of_fold_clean_pages_changed_per_1000_pages_with_semicolons": clean_pages_changed(rows, p2, threshold),
-        "out_of_fold_spun_training_generators": spun_figures(rows, p2, pc, threshold),
-        "out_of_fold_stage1_only_at_threshold": spun_figures(rows, p1, pc, threshold),
+        "decision": decision,
+        "out_of_fold_one_level": decide(rows, p1, p2, pc, {**decision, "spun_page_min_confident": 10**9}),
+        "out_of_fold_two_level": decide(rows, p1, p2, pc, decision),
     }
     print(json.dumps(figures, indent=2))
     if "--no-write" in argv:
         return 0
-    fit = w > 0
-    stage1 = fit_trees_fast(rows.x[fit], rows.stray[fit], w[fit], FEATURE_NAMES, STAGE1)
-    stage2 = fit_trees_fast(_page_rows(rows, p1)[fit], rows.stray[fit], w[fit], PAGE_FEATURE_NAMES, STAGE2)  # on out-of-fold p1
-    comma = fit_trees_fast(rows.x[stray_rows], rows.comma[stray_rows], np.ones(int(stray_rows.sum())), FEATURE_NAMES, COMMA_TREES)
+    if "--decide-only" in argv and MODEL_PATH.exists():
+        model = json.loads(MODEL_PATH.read_text(encoding="utf-8"))
+    else:
+        fit = w > 0
+        stage1 = fit_trees_fast(rows.x[fit], rows.stray[fit], w[fit], FEATURE_NAMES, STAGE1)
+        stage2 = fit_trees_fast(_page_rows(rows, p1)[fit], rows.stray[fit], w[fit], PAGE_FEATURE_NAMES, STAGE2)  # on out-of-fold p1
+        comma = fit_trees_fast(rows.x[stray_rows], rows.comma[stray_rows], np.ones(int(stray_rows.sum())), FEATURE_NAMES, COMMA_TREES)
+        model = {"stray": _model_dict(stage1), "page": _model_dict(stage2), "comma": _model_dict(comma)}
     model = {
         "about": "cleaners.punctuation stray-semicolon model, fitted by evals/fit_semicolons.py",
-        "threshold_out_of_fold": threshold,
-        "stray": _model_dict(stage1),
-        "page": _model_dict(stage2),
-        "comma": _model_dict(comma),
+        "decision_out_of_fold": decision,  # the PunctuationConfig defaults
+        **{k: v for k, v in model.items() if k in ("stray", "page", "comma")},
     }
     MODEL_PATH.write_text(json.dumps(model, separators=(",", ":")) + "\n", encoding="utf-8")
-    print(f"wrote {MODEL_PATH}; set punctuation.min_stray_probability = {threshold}", file=sys.stderr)
+    print(f"wrote {MODEL_PATH}; PunctuationConfig defaults: {decision}", file=sys.stderr)
     return 0
 
 

@@ -8,8 +8,11 @@ semicolons are labelled ``keep``.
 - ``seed_style``: the way the seed pages show it, ", " or " " before a lower-case word turned
   into "; ", half from commas and half from spaces. HELD OUT: never used for fitting.
 - ``function_words``: before a preposition, conjunction, relative, subordinator or determiner.
-- ``after_names``: after a capitalised word inside a sentence (a name or title).
-- ``lists``: the commas of a list (a sentence with two or more commas, or a comma before and/or).
+- ``after_names``: after a capitalised word inside a sentence (a name or title), before a word
+  that is not capitalised ("Borisov; the new head", "DC; on Tuesday"). Not between two
+  capitalised words: "David Lee; Douglas Osheroff" is how lists of names are written.
+- ``lists``: the commas of a list (a line with two or more commas, or a comma before and/or),
+  before a lower-case word ("apples, pears; plums and figs").
 - ``clause_internal``: any space between two words inside a sentence, whatever their case.
 """
 
@@ -99,7 +102,7 @@ def after_name_sites(doc: str) -> tuple[list[Site], list[Site]]:
     sites = []
     for s in _commas(doc) + _spaces(doc):
         word, start = _prev_word(doc, s[0])
-        if word[:1].isupper() and not _sentence_initial(doc, start):
+        if word[:1].isupper() and not _sentence_initial(doc, start) and not _next_word(doc, s[0])[:1].isupper():
             sites.append(s)
     return [s for s in sites if s[1] == "comma"], [s for s in sites if s[1] == "space"]
 
@@ -110,7 +113,8 @@ def list_sites(doc: str) -> tuple[list[Site], list[Site]]:
         line_start = doc.rfind("\n", 0, s[0]) + 1
         line_end = doc.find("\n", s[0])
         line = doc[line_start : len(doc) if line_end < 0 else line_end]
-        if line.count(",") >= 2 or _next_word(doc, s[0]) in LIST_CONJUNCTIONS:
+        nxt = _next_word(doc, s[0])
+        if nxt[:1].islower() and (line.count(",") >= 2 or nxt in LIST_CONJUNCTIONS):
             sites.append(s)
     return sites, []
 

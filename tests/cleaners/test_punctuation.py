@@ -82,10 +82,10 @@ def test_shipped_model_loads_and_matches_features() -> None:
     assert np.isfinite(x).all()
 
 
-def test_default_threshold_is_the_fitted_one() -> None:
-    """``punctuation.min_stray_probability`` defaults to the threshold chosen out of fold by the fit."""
-    fitted = json.loads(MODEL_PATH.read_text(encoding="utf-8"))["threshold_out_of_fold"]
-    assert CFG.min_stray_probability == pytest.approx(fitted)
+def test_default_decision_is_the_fitted_one() -> None:
+    """The thresholds of the decision default to those chosen out of fold by evals/fit_semicolons.py."""
+    fitted = json.loads(MODEL_PATH.read_text(encoding="utf-8"))["decision_out_of_fold"]
+    assert fitted and {key: getattr(CFG, key) for key in fitted} == pytest.approx(fitted)
 
 
 def test_spun_paragraph_is_repaired() -> None:
@@ -119,11 +119,18 @@ def test_disabled_is_identity() -> None:
     assert repair_semicolons(SPUN, PunctuationConfig(enabled=False)) == SPUN
 
 
-def test_threshold_is_respected() -> None:
-    assert repair_semicolons(SPUN, PunctuationConfig(min_stray_probability=1.0)) == SPUN
-    sites = assess_semicolons(SPUN, CFG).sites
-    assert all((s.choice != KEEP) == (s.stray_probability >= CFG.min_stray_probability) for s in sites)
-    assert all(s.choice != COMMA or s.comma_probability >= CFG.min_comma_probability for s in sites)
+def test_thresholds_are_respected() -> None:
+    never = PunctuationConfig(min_stray_probability=1.0, spun_page_min_stray_probability=1.0)
+    assert repair_semicolons(SPUN, never) == SPUN
+    assessment = assess_semicolons(SPUN, CFG)
+    assert assessment.spun_page
+    bar = CFG.spun_page_min_stray_probability
+    assert all((s.choice != KEEP) == (s.stray_probability >= bar) for s in assessment.sites)
+    assert all(s.choice != COMMA or s.comma_probability >= CFG.min_comma_probability for s in assessment.sites)
+    # the same page judged as not spun (the page-level bar out of reach) keeps to the higher threshold
+    unspun = assess_semicolons(SPUN, PunctuationConfig(spun_page_min_confident=1000))
+    assert not unspun.spun_page
+    assert all((s.choice != KEEP) == (s.stray_probability >= CFG.min_stray_probability) for s in unspun.sites)
 
 
 def test_no_semicolon_no_change() -> None:
