@@ -294,8 +294,8 @@ def _sentence_bounds(text: str, index: int, line: tuple[int, int]) -> tuple[int,
     start = line[0]
     for m in SENTENCE_END_RE.finditer(text, max(line[0], index - 600), index):
         start = m.end()
-    m = SENTENCE_END_RE.search(text, index, min(line[1] + 1, index + 600))
-    return start, m.start() if m else min(line[1], index + 600)
+    end = SENTENCE_END_RE.search(text, index, min(line[1] + 1, index + 600))
+    return start, end.start() if end else min(line[1], index + 600)
 
 
 def _has_finite(words: list[str]) -> bool:

@@ -301,13 +301,18 @@ def main(argv: Sequence[str]) -> int:
         p1, p2 = saved["p1"], saved["p2"]
     else:
         p1, p2 = out_of_fold(rows)
-    if "pc" in saved:
-        pc = saved["pc"]
-    else:
+    # the comma model sees no page features: each training page is spun by one generator, so
+    # they would tell the generator (and with it comma or space) instead of the local evidence
+    xc = rows.x.copy()
+    xc[:, [j for j, name in enumerate(FEATURE_NAMES) if name.startswith("pg_")]] = 0.0
+    refit_comma = "pc" not in saved
+    if refit_comma:
         pc = np.zeros(len(rows.stray))
         for f in range(FOLDS):
             tr, te = (rows.fold != f) & stray_rows, rows.fold == f
-            pc[te] = fit_trees_fast(rows.x[tr], rows.comma[tr], np.ones(int(tr.sum())), FEATURE_NAMES, COMMA_TREES).probabilities(rows.x[te])
+            pc[te] = fit_trees_fast(xc[tr], rows.comma[tr], np.ones(int(tr.sum())), FEATURE_NAMES, COMMA_TREES).probabilities(xc[te])
+    else:
+        pc = saved["pc"]
     np.savez(oof, p1=p1, p2=p2, pc=pc)
     threshold = choose_threshold(rows, p2, n_pages)
     decision = choose_decision(rows, p1, p2, pc, n_pages, threshold)
@@ -325,8 +330,10 @@ def main(argv: Sequence[str]) -> int:
         fit = w > 0
         stage1 = fit_trees_fast(rows.x[fit], rows.stray[fit], w[fit], FEATURE_NAMES, STAGE1)
         stage2 = fit_trees_fast(_page_rows(rows, p1)[fit], rows.stray[fit], w[fit], PAGE_FEATURE_NAMES, STAGE2)  # on out-of-fold p1
-        comma = fit_trees_fast(rows.x[stray_rows], rows.comma[stray_rows], np.ones(int(stray_rows.sum())), FEATURE_NAMES, COMMA_TREES)
-        model = {"stray": _model_dict(stage1), "page": _model_dict(stage2), "comma": _model_dict(comma)}
+        model = {"stray": _model_dict(stage1), "page": _model_dict(stage2)}
+    if refit_comma or "comma" not in model:
+        comma = fit_trees_fast(xc[stray_rows], rows.comma[stray_rows], np.ones(int(stray_rows.sum())), FEATURE_NAMES, COMMA_TREES)
+        model["comma"] = _model_dict(comma)
     model = {
         "about": "cleaners.punctuation stray-semicolon model, fitted by evals/fit_semicolons.py",
         "decision_out_of_fold": decision,  # the PunctuationConfig defaults
