@@ -522,26 +522,47 @@ def assess_semicolons(text: str, cfg: PunctuationConfig, model: SemicolonModel |
     return SemicolonAssessment(len(sites), n_stray, n_words, n_stray > 0, spun, tuple(sites))
 
 
+def final_choices(text: str, cfg: PunctuationConfig) -> tuple[str, list[tuple[int, str, str, str]]]:
+    """The repaired text and, per semicolon changed, (offset in ``text``, choice, word before, word after).
+
+    Passes repeat until nothing changes (the page's remaining semicolons are judged again beside
+    each other), so that repairing a repaired text is a no-op; every pass removes semicolons, so
+    it ends.
+    """
+    origin = list(range(len(text)))  # offset in the current text -> offset in ``text``
+    changes: list[tuple[int, str, str, str]] = []
+    while True:
+        assessment = assess_semicolons(text, cfg)
+        if not assessment.anomalous:
+            return text, sorted(changes)
+        out: list[str] = []
+        new_origin: list[int] = []
+        pos = 0
+        for site in assessment.sites:
+            if site.choice == KEEP:
+                continue
+            out.append(text[pos : site.index])
+            new_origin += origin[pos : site.index]
+            if site.choice == COMMA:
+                out.append(",")
+                new_origin.append(origin[site.index])
+            pos = site.index + 1
+            changes.append((origin[site.index], site.choice, site.before, site.after))
+        out.append(text[pos:])
+        new_origin += origin[pos:]
+        text, origin = "".join(out), new_origin
+
+
 def repair_semicolons_with_edits(text: str, cfg: PunctuationConfig) -> tuple[str, list[Edit]]:
-    """Turn the semicolons judged stray into a comma or a space; leave every other one alone."""
+    """Turn the semicolons judged stray into a comma or a space (``final_choices``); leave every other one alone."""
     if not cfg.enabled or ";" not in text:
         return text, []
-    assessment = assess_semicolons(text, cfg)
-    if not assessment.anomalous:
-        return text, []
-    out: list[str] = []
-    edits: list[Edit] = []
-    pos = 0
-    for site in assessment.sites:
-        if site.choice == KEEP:
-            continue
-        out.append(text[pos : site.index])
-        replacement = "," if site.choice == COMMA else ""
-        out.append(replacement)
-        pos = site.index + 1
-        edits.append(Edit(EDIT_KIND, f'"{site.before}; {site.after}" -> "{site.before}{replacement} {site.after}"', 1))
-    out.append(text[pos:])
-    return "".join(out), merge_edits(edits)
+    out, changes = final_choices(text, cfg)
+    edits = [
+        Edit(EDIT_KIND, f'"{before}; {after}" -> "{before}{"," if choice == COMMA else ""} {after}"', 1)
+        for _, choice, before, after in changes
+    ]
+    return out, merge_edits(edits)
 
 
 def repair_semicolons(text: str, cfg: PunctuationConfig) -> str:

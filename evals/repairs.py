@@ -37,7 +37,7 @@ from pathlib import Path
 
 from cleaners.config import EntitiesConfig, PunctuationConfig
 from cleaners.entities import LETTER_RUN_RE, fix_entity_typos_with_edits, is_name_token
-from cleaners.punctuation import KEEP, assess_semicolons
+from cleaners.punctuation import KEEP, SEMICOLON_RE, final_choices
 from evals import data, spinners
 
 SYNTH_SEED = 20240607
@@ -130,7 +130,8 @@ def seed_semicolon_accuracy(cfg: PunctuationConfig) -> dict:
     seed = data.shared(json.loads(data.SEED_LABELS.read_text())["seed"])
     labels = json.loads(data.SEED_LABELS.read_text())["labels"]
     text = seed.read_text(encoding="utf-8")
-    predicted = [s.choice for s in assess_semicolons(text, cfg).sites]
+    changed = {at: choice for at, choice, _, _ in final_choices(text, cfg)[1]}
+    predicted = [changed.get(m.start(), KEEP) for m in SEMICOLON_RE.finditer(text)]
     if len(predicted) != len(labels):
         raise ValueError(f"seed has {len(predicted)} semicolons, labels {len(labels)}")
     stray = [(p, g["label"]) for p, g in zip(predicted, labels) if g["label"] != KEEP]
@@ -152,14 +153,14 @@ def legit_semicolons_touched(docs: list[str], cfg: PunctuationConfig) -> dict:
     for doc in docs:
         if ";" not in doc:
             continue
-        sites = assess_semicolons(doc, cfg).sites
-        pages_with += bool(sites)
-        total += len(sites)
-        changed = [s for s in sites if s.choice != KEEP]
+        n_sites = len(SEMICOLON_RE.findall(doc))
+        pages_with += bool(n_sites)
+        total += n_sites
+        changed = final_choices(doc, cfg)[1]
         touched += len(changed)
         pages_touched += bool(changed)
-        for s in changed[: max(0, 5 - len(examples))]:
-            examples.append(doc[max(0, s.index - 50) : s.index + 30].replace("\n", " "))
+        for at, _, _, _ in changed[: max(0, 5 - len(examples))]:
+            examples.append(doc[max(0, at - 50) : at + 30].replace("\n", " "))
     n = len(docs)
     return {
         "pages": n,
@@ -188,7 +189,7 @@ def held_out_spinner_check(docs: list[str], cfg: PunctuationConfig, generator: s
             continue
         for density in spinners.DENSITIES:
             spun = spinners.spin(doc, generator, rng, density)
-            choice = {s.index: s.choice for s in assess_semicolons(spun.text, cfg).sites}
+            choice = {at: c for at, c, _, _ in final_choices(spun.text, cfg)[1]}
             d = by_density.setdefault(density, [0, 0])
             for at, label in spun.labels:
                 got = choice.get(at, KEEP)
