@@ -390,7 +390,7 @@ class PunctuationConfig(Section):
 
     section: ClassVar[str] = "punctuation"
     enabled: bool = setting(True, flag())
-    min_stray_probability: float = setting(0.9249, share())  # stage-2 probability needed on a page that does not look spun
+    min_stray_probability: float = setting(0.9563, share())  # stage-2 probability needed on a page that does not look spun
     spun_page_min_stray_probability: float = setting(0.5, share())  # ... and on a page that looks spun
     spun_page_confident_probability: float = setting(0.8, share())  # stage-1 probability of a confidently stray semicolon
     spun_page_min_confident: int = setting(2, integer(1))  # confidently stray semicolons that make a page look spun

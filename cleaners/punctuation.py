@@ -223,10 +223,12 @@ FEATURE_NAMES = (
     "pg_semicolons", "pg_per_1000_words", "pg_share_lower", "pg_share_closed_lower", "pg_share_clause",
     "pg_share_multi_line", "pg_log_words",
 )  # fmt: skip
-# Stage 2: the stage-1 log-odds beside the page's other stage-1 probabilities.
+# Stage 2: the stage-1 log-odds beside the page's other stage-1 probabilities. Not the page's
+# semicolon count or rate: spun training pages stop at the spinners' densities, so past them the
+# trees would meet only list pages and call every denser page legitimate.
 PAGE_FEATURE_NAMES = (
     "p1_logit", "pg_mean_p1", "pg_max_p1", "pg_others_mean_p1", "pg_share_p1_over_half", "pg_count_p1_over_half",
-    "pg_semicolons", "pg_per_1000_words", "pg_share_multi_line",
+    "pg_share_multi_line",
 )  # fmt: skip
 
 
@@ -469,8 +471,6 @@ def page_features(p1: np.ndarray, x: np.ndarray) -> np.ndarray:
             others,
             np.full(n, over),
             np.full(n, float(min((p > 0.5).sum(), 50))),
-            x[:, col["pg_semicolons"]],
-            x[:, col["pg_per_1000_words"]],
             x[:, col["pg_share_multi_line"]],
         ]
     )

@@ -2,7 +2,8 @@
 
 Run: ``.venv/bin/python -m evals.fit_semicolons`` (``--no-write`` to only print the figures;
 ``--cached`` to reuse the feature rows of the last run, kept under the cache folder;
-``--decide-only`` to reuse its out-of-fold probabilities and models and only choose the decision).
+``--decide-only`` to reuse its out-of-fold probabilities and models and only choose the decision,
+with ``--refit-page`` refitting stages 2 and 3 on the saved stage-1 probabilities).
 
 Training pages: the WCXB dev gold bodies, the gensim Wikipedia sample and the Reuters syndication
 sources (``TRAIN_CORPORA``), each page once as it is (its semicolons are legitimate) and once
@@ -202,13 +203,14 @@ def _weights(rows: Rows) -> np.ndarray:
     return w
 
 
-def out_of_fold(rows: Rows) -> tuple[np.ndarray, np.ndarray]:
-    """Out-of-fold stage-1 and stage-2 probabilities for every row."""
+def out_of_fold(rows: Rows, p1: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Out-of-fold stage-1 (unless given) and stage-2 probabilities for every row."""
     w = _weights(rows)
-    p1 = np.zeros(len(rows.stray))
-    for f in range(FOLDS):
-        tr, te = (rows.fold != f) & (w > 0), rows.fold == f
-        p1[te] = fit_trees_fast(rows.x[tr], rows.stray[tr], w[tr], FEATURE_NAMES, STAGE1).probabilities(rows.x[te])
+    if p1 is None:
+        p1 = np.zeros(len(rows.stray))
+        for f in range(FOLDS):
+            tr, te = (rows.fold != f) & (w > 0), rows.fold == f
+            p1[te] = fit_trees_fast(rows.x[tr], rows.stray[tr], w[tr], FEATURE_NAMES, STAGE1).probabilities(rows.x[te])
     x2 = _page_rows(rows, p1)
     p2 = np.zeros(len(rows.stray))
     for f in range(FOLDS):
@@ -297,15 +299,16 @@ def main(argv: Sequence[str]) -> int:
     oof = data.cache("semicolons/out_of_fold.npz")
     stray_rows = (rows.stray > 0) & (w > 0)
     saved = dict(np.load(oof)) if "--decide-only" in argv and oof.exists() else {}
-    if "p2" in saved:  # reuse the last run's out-of-fold probabilities and models
+    refit_page = "--refit-page" in argv  # with --decide-only: keep stage 1, refit stages 2 and 3
+    if "p2" in saved and not refit_page:  # reuse the last run's out-of-fold probabilities and models
         p1, p2 = saved["p1"], saved["p2"]
     else:
-        p1, p2 = out_of_fold(rows)
+        p1, p2 = out_of_fold(rows, saved.get("p1"))
     # the comma model sees no page features: each training page is spun by one generator, so
     # they would tell the generator (and with it comma or space) instead of the local evidence
     xc = rows.x.copy()
     xc[:, [j for j, name in enumerate(FEATURE_NAMES) if name.startswith("pg_")]] = 0.0
-    refit_comma = "pc" not in saved
+    refit_comma = "pc" not in saved or refit_page
     if refit_comma:
         pc = np.zeros(len(rows.stray))
         for f in range(FOLDS):
@@ -331,6 +334,9 @@ def main(argv: Sequence[str]) -> int:
         stage1 = fit_trees_fast(rows.x[fit], rows.stray[fit], w[fit], FEATURE_NAMES, STAGE1)
         stage2 = fit_trees_fast(_page_rows(rows, p1)[fit], rows.stray[fit], w[fit], PAGE_FEATURE_NAMES, STAGE2)  # on out-of-fold p1
         model = {"stray": _model_dict(stage1), "page": _model_dict(stage2)}
+    if refit_page and "--decide-only" in argv:
+        fit = w > 0
+        model["page"] = _model_dict(fit_trees_fast(_page_rows(rows, p1)[fit], rows.stray[fit], w[fit], PAGE_FEATURE_NAMES, STAGE2))
     if refit_comma or "comma" not in model:
         comma = fit_trees_fast(xc[stray_rows], rows.comma[stray_rows], np.ones(int(stray_rows.sum())), FEATURE_NAMES, COMMA_TREES)
         model["comma"] = _model_dict(comma)
