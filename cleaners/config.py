@@ -388,19 +388,26 @@ class BoilerplateConfig(Section):
 class PunctuationConfig(Section):
     """Stray-semicolon repair for spun copies (cleaners.punctuation).
 
-    A document is repaired only when its semicolons look spun: at least ``min_stray_semicolons``
-    of them carry strong stray evidence (a preposition, relative pronoun, "but"/"so" or a bare
-    verb follows, or they close an appositive/vocative), making up ``min_stray_fraction`` of all
-    mid-line semicolons, at a rate of ``min_semicolons_per_1000_words``.
+    Each mid-line semicolon gets a probability of being a spinner's from the shipped model
+    (``cleaners/punctuation_model.json``: its words, segments and the page's semicolon usage).
+    A page looks spun when at least ``spun_page_min_confident`` of its semicolons, and
+    ``spun_page_min_confident_share`` of them, reach the stage-1 probability
+    ``spun_page_confident_probability``; there a semicolon is changed at
+    ``spun_page_min_stray_probability``, elsewhere only at ``min_stray_probability``. A changed
+    semicolon becomes a comma at ``min_comma_probability``, else a space. The defaults are the
+    values ``evals/fit_semicolons.py`` chose out of fold (recorded in the model file).
     """
 
     section: ClassVar[str] = "punctuation"
     enabled: bool = setting(True, flag())
-    min_stray_semicolons: int = setting(2, integer(1))  # strong-evidence semicolons needed to call a document spun
-    min_stray_fraction: float = setting(0.3, share())  # strong-evidence share of the document's mid-line semicolons
-    min_semicolons_per_1000_words: float = setting(8.0, number(0))  # ordinary news prose is well under this
-    max_appositive_words: int = setting(8, integer(0))  # ", the director of X; said" closes an appositive up to this length
-    max_vocative_words: int = setting(4, integer(0))  # "“Vladimir Vladimirovich; you know" -> comma
+    min_stray_probability: float = setting(0.9563, share())  # stage-2 probability needed on a page that does not look spun
+    spun_page_min_stray_probability: float = setting(0.5, share())  # ... and on a page that looks spun
+    spun_page_confident_probability: float = setting(0.8, share())  # stage-1 probability of a confidently stray semicolon
+    spun_page_min_confident: int = setting(2, integer(1))  # confidently stray semicolons that make a page look spun
+    spun_page_min_confident_share: float = setting(0.3, share())  # ... and their share of the page's semicolons
+    min_comma_probability: float = setting(0.5, share())  # a changed semicolon becomes a comma at this probability, else a space
+    max_appositive_words: int = setting(8, integer(0))  # feature: ", the director of X; said" closes an appositive up to this length
+    max_vocative_words: int = setting(4, integer(0))  # feature: "“Vladimir Vladimirovich; you know" is a vocative up to this length
 
 
 @dataclass(frozen=True)

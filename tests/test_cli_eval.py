@@ -123,7 +123,7 @@ def test_eval_repairs_names_missing_data(tmp_path, monkeypatch):
     monkeypatch.setattr(data, "SHARED", tmp_path / "no-shared")
     res = runner.invoke(app, ["eval", "repairs"])
     assert res.exit_code == 2, res.output
-    assert "seeds" in res.output and "syndication" in res.output
+    assert "seeds" in res.output and "syndication" in res.output and "wcxb_gold" in res.output
 
 
 def test_export_of_a_folder_without_tables_leaves_the_target_untouched(tmp_path):

@@ -48,7 +48,7 @@ def text_set(folder: Path, sites=SITES, pages_per_site: int = 2) -> Path:
 def test_evals_and_reports_import_neither_prefect_nor_flows():
     code = (
         "import sys\n"
-        "import evals.cli, evals.data, evals.dedup, evals.extract, evals.fit_boilerplate, evals.metadata, evals.render_text, evals.repairs, evals.textmode\n"
+        "import evals.cli, evals.data, evals.dedup, evals.extract, evals.fit_boilerplate, evals.metadata, evals.render_text, evals.repairs, evals.spinners, evals.fit_semicolons, evals.textmode\n"
         "import reports.model, reports.page, reports.queries, reports.summary, reports.svg\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('prefect', 'flows')))\n"
     )
