@@ -437,6 +437,18 @@ class FilterConfig(Section):
 
 
 @dataclass(frozen=True)
+class PagetypeConfig(Section):
+    """What is an article (cleaners.pagetype): the page type of an HTML page from its parsed tree."""
+
+    section: ClassVar[str] = "pagetype"
+    enabled: bool = setting(True, flag())  # off: no page type (null) and nothing rejected for it
+    reject_non_articles: bool = setting(True, flag())  # pages typed other than article go to `rejected` as not_article
+    # P(article) under the shipped model below which a page is not an article; chosen out of fold by
+    # evals/fit_pagetype.py (the highest threshold losing at most 1% of articles in cross-validation)
+    min_article_probability: float = setting(0.5, share())
+
+
+@dataclass(frozen=True)
 class DedupConfig(Section):
     """Exact and near-duplicate detection (cleaners.dedup)."""
 
@@ -574,6 +586,7 @@ class PipelineConfig:
     punctuation: PunctuationConfig = field(default_factory=PunctuationConfig)
     entities: EntitiesConfig = field(default_factory=EntitiesConfig)
     filters: FilterConfig = field(default_factory=FilterConfig)
+    pagetype: PagetypeConfig = field(default_factory=PagetypeConfig)
     dedup: DedupConfig = field(default_factory=DedupConfig)
     fetch: FetchConfig = field(default_factory=FetchConfig)
     warc: WarcConfig = field(default_factory=WarcConfig)
