@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, ClassVar, Literal
 
-PIPELINE_VERSION = "0.1.0"
+PIPELINE_VERSION = "0.2.0"  # 0.2.0: page_type column, not_article reason
 RULE = "rule"  # the field-metadata key holding a setting's Rule
 
 RUNNER_KINDS = ("threads", "processes", "dask")

@@ -27,6 +27,7 @@ from trafilatura.utils import load_html
 from cleaners.config import ExtractConfig
 from cleaners.errors import ExtractError
 from cleaners.metadata import add_page_author, page_metadata
+from cleaners.pagetype import PageScores, score_page
 
 # LANG_CODE_RE: the primary subtag of a language tag. matches: "en-US" -> "en", "pt_BR" -> "pt" ; does not match: "1x"
 LANG_CODE_RE = re.compile(r"^\s*([A-Za-z]{2,3})(?:[-_][A-Za-z0-9]+)*\s*$")
@@ -65,6 +66,7 @@ class Extracted:
     language: str | None = None  # ISO 639 code declared by the page
     url: str | None = None  # canonical URL when the page declares one, else the given URL
     description: str | None = None
+    page_scores: PageScores | None = None  # page type probabilities (cleaners.pagetype), None when not asked for
 
 
 def page_language(tree: HtmlElement) -> str | None:
@@ -146,8 +148,9 @@ def _run_trafilatura(tree: HtmlElement, cfg: ExtractConfig, *, url: str | None, 
     )
 
 
-def extract_html(html: str, cfg: ExtractConfig, url: str | None = None) -> Extracted:
-    """Main text and metadata of one HTML page; raises ``ExtractError`` when there is none."""
+def extract_html(html: str, cfg: ExtractConfig, url: str | None = None, score_type: bool = False) -> Extracted:
+    """Main text and metadata of one HTML page; raises ``ExtractError`` when there is none.
+    ``score_type``: also score the page type (``cleaners.pagetype``) on the tree before trafilatura prunes it."""
     if not html or not html.strip():
         raise ExtractError("empty_html")
     try:
@@ -163,6 +166,7 @@ def extract_html(html: str, cfg: ExtractConfig, url: str | None = None) -> Extra
     language = page_language(tree)
     if cfg.target_language and language and language != cfg.target_language.lower():
         raise ExtractError("wrong_language", f"page declares {language}")
+    scores = score_page(tree, url) if score_type else None  # before metadata and trafilatura change the tree
     meta, need_author = page_metadata(tree, url) if cfg.with_metadata else (Document(), False)
     # trafilatura extracts with the metadata's URL when none is given (it only resolves links)
     run = partial(_run_trafilatura, tree, cfg, url=url or meta.url, precision=cfg.favor_precision, recall=cfg.favor_recall)
@@ -186,4 +190,5 @@ def extract_html(html: str, cfg: ExtractConfig, url: str | None = None) -> Extra
         language=language or _none_if_blank(meta.language),
         url=_none_if_blank(meta.url) or url,
         description=_none_if_blank(meta.description),
+        page_scores=scores,
     )

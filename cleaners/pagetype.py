@@ -36,6 +36,7 @@ from typing import NamedTuple
 from urllib.parse import urlsplit
 
 import numpy as np
+from lxml import etree
 from lxml.html import HtmlElement
 
 from cleaners.config import PagetypeConfig
@@ -47,15 +48,29 @@ NOT_ARTICLE = "not_article"  # the drop reason of a page that is not an article
 MODEL_RESOURCE = "pagetype.json"  # package data beside this module (pyproject: [tool.setuptools.package-data])
 MODEL_PATH = Path(__file__).with_name(MODEL_RESOURCE)
 
-HIDDEN_TAGS = frozenset({"script", "style", "noscript", "template", "head", "title", "meta", "link"})
-HEADING_TAGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 COUNTED_TAGS = (
-    "a", "p", "li", "article", "section", "form", "input", "button", "select", "textarea", "h1", "h2", "h3", "h4",
-    "table", "tr", "img", "nav", "aside", "time", "code", "pre", "dl", "iframe", "blockquote", "figure", "label",
+    "a", "p", "li", "article", "section", "form", "input", "button", "select", "h1", "h2", "h3", "h4",
+    "table", "img", "nav", "aside", "time", "code", "pre", "iframe", "blockquote", "figure", "label",
 )
+# One XPath count per tag: lxml counts in C without making an element object per node (a Python
+# walk over the elements costs ~5x more).
+TAG_COUNT_XPATHS = tuple((tag, etree.XPath(f"count(//{tag})")) for tag in COUNTED_TAGS)
+CLASS_ID_XPATH = etree.XPath("//@class | //@id", smart_strings=False)
+ITEMTYPE_XPATH = etree.XPath("//@itemtype", smart_strings=False)
+JSONLD_XPATH = etree.XPath('//script[@type="application/ld+json"]/text()', smart_strings=False)
+META_XPATH = etree.XPath("//meta[@property or @name or @itemprop]")
+VISIBLE_TEXT_XPATH = etree.XPath(
+    "//body//text()[not(parent::script or parent::style or parent::noscript or parent::template)]", smart_strings=False
+)
+LINK_TEXT_XPATH = etree.XPath("//body//a//text()", smart_strings=False)
+PARAGRAPH_XPATH = etree.XPath("//p")
+# headings that are links or hold one: the teaser headlines of a listing
+HEADING_LINKS_XPATH = etree.XPath("count(//*[self::h1 or self::h2 or self::h3 or self::h4 or self::h5][ancestor::a or .//a])")
+CANONICAL_XPATH = etree.XPath('//link[@rel="canonical"]/@href | //meta[@property="og:url"]/@content', smart_strings=False)
+REL_NEXT_XPATH = etree.XPath('boolean(//link[@rel="next"] | //a[@rel="next"])')
 MAX_TEXT_CHARS = 200_000  # the text searched for prices and dates (a long page's first part tells enough)
 MAX_TOKEN_CHARS = 30  # longer class tokens are generated names, not words
-MIN_CARD_REPEAT = 4  # siblings sharing tag and class this often are a repeated structure (cards, rows)
+MIN_CARD_REPEAT = 4  # elements sharing one class value this often are a repeated structure (cards, rows)
 LONG_PARAGRAPH_CHARS = 150  # a paragraph of prose, not a teaser or a label
 
 # CLASS_TOKEN_RE: the words of a class or id value, camelCase split. "post-title" -> post, title;
@@ -70,39 +85,24 @@ URL_DATE_RE = re.compile(r"/(?:19|20)\d\d(?:[/-](?:0?[1-9]|1[0-2])(?:[/-]|$)|(?:
 LD_TYPE_RE = re.compile(r'"@type"\s*:\s*(\[[^\]]*\]|"[^"]*")')
 # QUOTED_RE: one quoted string. '"Product"' -> Product ; 'Product' does not match
 QUOTED_RE = re.compile(r'"([^"]*)"')
-PRICE_TOKENS = ("$", "€", "£", "¥", "₹", "usd", "eur", "gbp")
-# PRICE_RE: an amount of money. matches: "$19.99", "€ 1.299,00", "49,95 €", "USD 120" ; does not match: "19.99", "2024"
-PRICE_RE = re.compile(
-    r"(?:[$€£¥₹]|\b(?:USD|EUR|GBP)\b)\s?\d[\d.,]*|\b\d[\d.,]*\s?(?:[€£]|\b(?:USD|EUR|GBP)\b)", re.IGNORECASE
-)
+# YEAR_RE: a year of this or the last century standing alone, the cheap mark of a dated item
+# (a literal prefix keeps the scan fast). matches: "2024", "(1999)" ; does not match: "20245", "12024", "2100"
+YEAR_RE = re.compile(r"(?<!\d)(?:20[0-3]\d|19\d\d)(?!\d)")
+# Counted in the lower-cased visible text with str.count (case-insensitive regex alternations
+# cost ~50x more on a long page).
+CURRENCY_MARKS = ("$", "€", "£", "¥", "₹", "usd", "eur")
 CART_PHRASES = ("add to cart", "add to bag", "add to basket", "buy now", "in stock", "out of stock", "checkout", "free shipping", "quantity")
-# CART_RE matches: "Add to Cart", "BUY NOW" ; does not match: "cart wheel", "buying"
-CART_RE = re.compile("|".join(re.escape(p) for p in CART_PHRASES), re.IGNORECASE)
-MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
-# TEXT_DATE_RE: a written date. matches: "March 5, 2024", "5 Mar 2024", "2024-03-05", "03/05/2024" ; does not match: "2024", "May I"
-TEXT_DATE_RE = re.compile(
-    r"\b(?:(?:" + "|".join(MONTHS) + r")[a-z]*\.? \d{1,2},? (?:19|20)\d\d|\d{1,2} (?:" + "|".join(MONTHS)
-    + r")[a-z]*\.? (?:19|20)\d\d|(?:19|20)\d\d-\d\d-\d\d|\d{1,2}/\d{1,2}/(?:19|20)\d\d)\b",
-    re.IGNORECASE,
-)
-FORUM_PHRASES = ("reply", "replies", "posted by", "joined", "quote", "thread", "answered", "upvote", "views")
-# FORUM_RE matches: "Reply", "Joined: 2019", "Posted by" ; does not match: "replay", "joiner"
-FORUM_RE = re.compile(r"\b(?:" + "|".join(re.escape(p) for p in FORUM_PHRASES) + r")\b", re.IGNORECASE)
+FORUM_PHRASES = ("reply", "replies", "posted by", "joined", "quote", "thread", "answered", "upvote", "views", "members")
+DOC_PHRASES = ("documentation", "parameters", "returns", "example", "syntax", "version", "install", "see also")
+SERVICE_PHRASES = ("contact us", "get started", "book", "free consultation", "our services", "pricing", "request a", "schedule")
 
 NUMERIC_FEATURES = (
     *(f"n_{tag}" for tag in COUNTED_TAGS),
-    "n_elements", "text_chars", "link_text_share", "p_text_share", "n_long_p", "max_p_chars", "mean_p_chars",
-    "heading_links", "max_sibling_repeat", "card_groups", "headline_cards", "n_prices", "n_cart", "n_dates",
-    "n_forum_words", "n_jsonld", "has_canonical", "has_rel_next",
+    "text_chars", "link_text_share", "p_text_share", "n_long_p", "max_p_chars", "mean_p_chars",
+    "heading_links", "heading_link_share", "max_class_repeat", "card_groups", "n_prices", "n_cart", "n_years",
+    "years_per_link", "n_forum_words", "n_doc_words", "n_service_words", "n_jsonld", "has_canonical", "has_rel_next",
     "url_depth", "url_digits", "url_date", "url_query", "url_last_chars", "url_last_hyphens", "url_slash_end", "url_root",
 )
-
-
-def _tokens(value: str, cache: dict[str, list[str]]) -> list[str]:
-    got = cache.get(value)
-    if got is None:
-        got = cache[value] = [t.lower() for t in CLASS_TOKEN_RE.findall(value) if len(t) <= MAX_TOKEN_CHARS]
-    return got
 
 
 def _url_features(url: str | None, out: dict[str, float]) -> None:
@@ -134,120 +134,81 @@ def page_url(tree: HtmlElement, url: str | None) -> str | None:
     """The URL read for the page's path: the given one, else the page's canonical or og:url link."""
     if url:
         return url
-    for xpath in ('//link[@rel="canonical"]/@href', '//meta[@property="og:url"]/@content'):
-        values = tree.xpath(xpath)
-        if values:
-            return str(values[0])
-    return None
+    values = CANONICAL_XPATH(tree)
+    return str(values[0]) if values else None
+
+
+def _declared(tree: HtmlElement) -> tuple[set[str], int]:
+    """The types and meta names a page declares (``ld:``, ``og:``, ``meta:``) and its JSON-LD block count."""
+    names = {"ld:" + t.rsplit("/", 1)[-1].lower() for value in ITEMTYPE_XPATH(tree) for t in value.split()}
+    blocks = JSONLD_XPATH(tree)
+    for block in blocks:
+        names.update("ld:" + t for t in _ld_types(block))
+    for meta in META_XPATH(tree):
+        key = (meta.get("property") or meta.get("name") or meta.get("itemprop") or "").strip().lower()
+        if key and len(key) <= 40:
+            names.add("meta:" + key)
+            if key == "og:type":
+                names.add("og:" + (meta.get("content") or "").strip().lower()[:30])
+    return names, len(blocks)
+
+
+def _class_features(tree: HtmlElement, out: dict[str, float]) -> None:
+    """``cls:<token>`` per class/id word (log1p of the elements carrying it) and the repeated class values."""
+    values = Counter(CLASS_ID_XPATH(tree))
+    tokens: Counter[str] = Counter()
+    for value, n in values.items():
+        for token in {t.lower() for t in CLASS_TOKEN_RE.findall(value) if len(t) <= MAX_TOKEN_CHARS}:
+            tokens[token] += n
+    out["max_class_repeat"] = math.log1p(max(values.values(), default=0))
+    out["card_groups"] = math.log1p(sum(n >= MIN_CARD_REPEAT for n in values.values()))
+    for token, n in tokens.items():
+        out["cls:" + token] = math.log1p(n)
+
+
+def _count(text: str, phrases: Sequence[str]) -> float:
+    return math.log1p(sum(text.count(p) for p in phrases))
 
 
 def page_features(tree: HtmlElement, url: str | None = None) -> dict[str, float]:
     """The named signals of one parsed page (see the module docstring); reads, never changes, ``tree``."""
-    tags: Counter[str] = Counter()
-    classes: Counter[str] = Counter()
-    token_cache: dict[str, list[str]] = {}
-    declared: set[str] = set()
-    texts: list[str] = []
-    text_chars = link_chars = p_chars = 0
-    p_lengths: list[int] = []
-    heading_links = max_repeat = card_groups = headline_cards = n_jsonld = 0
-    has_canonical = has_next = False
-    for el in tree.iter():
-        tag = el.tag
-        if not isinstance(tag, str):  # comments, processing instructions
-            continue
-        tags[tag] += 1
-        cls, ident = el.get("class"), el.get("id")
-        names = set()
-        if cls:
-            names.update(_tokens(cls, token_cache))
-        if ident:
-            names.update(_tokens(ident, token_cache))
-        for name in names:
-            classes[name] += 1
-        itemtype = el.get("itemtype")
-        if itemtype:
-            declared.update("ld:" + t.rsplit("/", 1)[-1].lower() for t in itemtype.split())
-        if tag == "script":
-            if (el.get("type") or "").lower() == "application/ld+json" and el.text:
-                n_jsonld += 1
-                declared.update("ld:" + t for t in _ld_types(el.text))
-            continue
-        if tag == "meta":
-            key = (el.get("property") or el.get("name") or el.get("itemprop") or "").strip().lower()
-            if key and len(key) <= 40:
-                declared.add("meta:" + key)
-                if key == "og:type":
-                    declared.add("og:" + (el.get("content") or "").strip().lower()[:30])
-            continue
-        if tag == "link":
-            rel = (el.get("rel") or "").lower()
-            has_canonical = has_canonical or rel == "canonical"
-            has_next = has_next or rel == "next"
-            continue
-        if tag in HIDDEN_TAGS:
-            continue
-        if el.text and tag not in HIDDEN_TAGS:
-            t = el.text.strip()
-            if t:
-                texts.append(t)
-                text_chars += len(t)
-        if el.tail:
-            t = el.tail.strip()
-            if t:
-                texts.append(t)
-                text_chars += len(t)
-        if tag == "a":
-            link_chars += len(el.text_content().strip())
-            has_next = has_next or (el.get("rel") or "").lower() == "next"
-        elif tag == "p":
-            n = len(el.text_content().strip())
-            p_lengths.append(n)
-            p_chars += n
-        elif tag in HEADING_TAGS:
-            if el.find(".//a") is not None or el.getparent() is not None and el.getparent().tag == "a":
-                heading_links += 1
-        if len(el) >= MIN_CARD_REPEAT:
-            sig: Counter[tuple[str, str]] = Counter(
-                (c.tag, c.get("class") or "") for c in el if isinstance(c.tag, str)
-            )
-            if sig:
-                (ctag, ccls), repeat = sig.most_common(1)[0]
-                max_repeat = max(max_repeat, repeat)
-                if repeat >= MIN_CARD_REPEAT and (ccls or ctag in ("li", "article", "tr")):
-                    card_groups += 1
-                    first = next(c for c in el if c.tag == ctag and (c.get("class") or "") == ccls)
-                    if first.find(".//a") is not None and any(first.iter(*HEADING_TAGS)):
-                        headline_cards += repeat
-    text = " ".join(texts)[:MAX_TEXT_CHARS]
-    out: dict[str, float] = {f"n_{tag}": math.log1p(tags[tag]) for tag in COUNTED_TAGS}
+    out: dict[str, float] = {f"n_{tag}": math.log1p(count(tree)) for tag, count in TAG_COUNT_XPATHS}
+    pieces = VISIBLE_TEXT_XPATH(tree)
+    text_chars = sum(len(t.strip()) for t in pieces)
+    link_chars = sum(len(t.strip()) for t in LINK_TEXT_XPATH(tree))
+    p_lengths = [len(p.text_content().strip()) for p in PARAGRAPH_XPATH(tree)]
+    p_chars = sum(p_lengths)
+    text = " ".join(pieces)[:MAX_TEXT_CHARS].lower()
+    n_links = math.expm1(out["n_a"])
+    heading_links = HEADING_LINKS_XPATH(tree)
+    n_years = len(YEAR_RE.findall(text))
+    declared, n_jsonld = _declared(tree)
     out.update(
         {
-            "n_elements": math.log1p(sum(tags.values())),
             "text_chars": math.log1p(text_chars),
-            "link_text_share": link_chars / text_chars if text_chars else 0.0,
+            "link_text_share": min(link_chars / text_chars, 1.0) if text_chars else 0.0,
             "p_text_share": min(p_chars / text_chars, 1.0) if text_chars else 0.0,
             "n_long_p": math.log1p(sum(n >= LONG_PARAGRAPH_CHARS for n in p_lengths)),
             "max_p_chars": math.log1p(max(p_lengths, default=0)),
-            "mean_p_chars": math.log1p(sum(p_lengths) / len(p_lengths)) if p_lengths else 0.0,
+            "mean_p_chars": math.log1p(p_chars / len(p_lengths)) if p_lengths else 0.0,
             "heading_links": math.log1p(heading_links),
-            "max_sibling_repeat": math.log1p(max_repeat),
-            "card_groups": math.log1p(card_groups),
-            "headline_cards": math.log1p(headline_cards),
-            "n_prices": math.log1p(len(PRICE_RE.findall(text)) if any(t in text.lower() for t in PRICE_TOKENS) else 0),
-            "n_cart": math.log1p(len(CART_RE.findall(text))),
-            "n_dates": math.log1p(len(TEXT_DATE_RE.findall(text))),
-            "n_forum_words": math.log1p(len(FORUM_RE.findall(text))),
+            "heading_link_share": heading_links / n_links if n_links else 0.0,
+            "n_prices": _count(text, CURRENCY_MARKS),
+            "n_cart": _count(text, CART_PHRASES),
+            "n_years": math.log1p(n_years),
+            "years_per_link": min(n_years / n_links, 1.0) if n_links else 0.0,
+            "n_forum_words": _count(text, FORUM_PHRASES),
+            "n_doc_words": _count(text, DOC_PHRASES),
+            "n_service_words": _count(text, SERVICE_PHRASES),
             "n_jsonld": math.log1p(n_jsonld),
-            "has_canonical": float(has_canonical),
-            "has_rel_next": float(has_next),
+            "has_canonical": float(bool(CANONICAL_XPATH(tree))),
+            "has_rel_next": float(REL_NEXT_XPATH(tree)),
         }
     )
+    _class_features(tree, out)
     _url_features(page_url(tree, url), out)
     for name in declared:
         out[name] = 1.0
-    for name, count in classes.items():
-        out["cls:" + name] = math.log1p(count)
     return out
 
 
