@@ -27,7 +27,6 @@ import hashlib
 import json
 import sys
 import time
-from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 from typing import NamedTuple
@@ -46,9 +45,12 @@ TOKEN_PREFIXES = ("cls:", "url:", "ld:", "meta:", "og:")
 TARGET_TYPES = ("listing", "collection", "product", "service")
 
 
+L2_GRID = (10.0, 100.0)  # tried in turn; the one rejecting most out of fold wins
+
+
 class FitOptions(NamedTuple):
-    l2: float = 1.0  # penalty on the standardised weights (per page of weight, see _fit_softmax)
-    min_sites: int = 5  # a name token needs this many training sites to become a feature
+    l2: float = 10.0  # penalty on the standardised weights (see _fit_softmax)
+    min_sites: int = 10  # a name token needs this many training sites to become a feature
     article_weight: float = 1.0  # weight of an article page; other pages weigh total_articles / total_others
     max_article_loss: float = 0.01  # share of out-of-fold training articles the threshold may reject
 
@@ -86,19 +88,45 @@ def page_rows(set_name: str, cfg: PipelineConfig) -> list[Page]:
     return rows
 
 
-def vocabulary(pages: Sequence[Page], min_sites: int) -> tuple[str, ...]:
-    """Numeric features, then the name tokens seen on >= ``min_sites`` sites of ``pages``."""
+class Data(NamedTuple):
+    """Every page's features as one matrix over the candidate names (tokens on >= ``min_sites``
+    sites of the whole set: a superset of any training subset's vocabulary)."""
+
+    pages: tuple[Page, ...]
+    names: tuple[str, ...]
+    x: np.ndarray
+    site_has: np.ndarray  # sites x names: the site has a page with the name
+    site_index: np.ndarray  # per page
+    labels: tuple[str, ...]
+
+
+def make_data(pages: Sequence[Page], min_sites: int) -> Data:
     sites: dict[str, set[str]] = {}
     for p in pages:
         for name in p.features:
             if name.startswith(TOKEN_PREFIXES):
                 sites.setdefault(name, set()).add(p.site)
     tokens = sorted(n for n, s in sites.items() if len(s) >= min_sites)
-    return (*pagetype.NUMERIC_FEATURES, *tokens)
+    names = (*pagetype.NUMERIC_FEATURES, *tokens)
+    x = pagetype.feature_matrix([p.features for p in pages], names)
+    site_ids = sorted({p.site for p in pages})
+    site_index = np.asarray([site_ids.index(p.site) for p in pages])
+    site_has = np.zeros((len(site_ids), len(names)), dtype=bool)
+    np.logical_or.at(site_has, site_index, x != 0)
+    return Data(tuple(pages), names, x, site_has, site_index, tuple(p.label for p in pages))
+
+
+def vocabulary(data: Data, rows: np.ndarray, min_sites: int) -> np.ndarray:
+    """Columns used when fitting on ``rows``: every numeric feature, and the name tokens seen on >=
+    ``min_sites`` sites of those rows."""
+    counts = data.site_has[np.unique(data.site_index[rows])].sum(axis=0)
+    numeric = np.arange(len(data.names)) < len(pagetype.NUMERIC_FEATURES)
+    return np.nonzero(numeric | (counts >= min_sites))[0]
 
 
 def _fit_softmax(x: np.ndarray, y: np.ndarray, w: np.ndarray, n_classes: int, l2: float) -> tuple[np.ndarray, np.ndarray]:
-    """Weighted L2 multinomial logistic regression (x standardised); returns (weights C x F, bias C)."""
+    """Weighted L2 multinomial logistic regression (x standardised); returns (weights C x F, bias C).
+    The loss is the weighted mean log-loss plus ``l2 / 2 / pages`` times the squared weights."""
     n, f = x.shape
     ws = w / w.sum()
     onehot = np.eye(n_classes)[y]
@@ -117,15 +145,16 @@ def _fit_softmax(x: np.ndarray, y: np.ndarray, w: np.ndarray, n_classes: int, l2
         return value, np.concatenate([grad_w.ravel(), grad_b])
 
     theta0 = np.zeros(n_classes * f + n_classes)
-    res = minimize(loss, theta0, jac=True, method="L-BFGS-B", options={"maxiter": 500})
+    res = minimize(loss, theta0, jac=True, method="L-BFGS-B", options={"maxiter": 300})
     return res.x[: n_classes * f].reshape(n_classes, f), res.x[n_classes * f :]
 
 
-def fit_model(pages: Sequence[Page], options: FitOptions) -> pagetype.PagetypeModel:
-    names = vocabulary(pages, options.min_sites)
-    classes = tuple(c for c in pagetype.PAGE_TYPES if any(p.label == c for p in pages))
-    x = pagetype.feature_matrix([p.features for p in pages], names)
-    y = np.asarray([classes.index(p.label) for p in pages])
+def fit_model(data: Data, rows: np.ndarray, options: FitOptions) -> pagetype.PagetypeModel:
+    cols = vocabulary(data, rows, options.min_sites)
+    labels = [data.labels[i] for i in rows]
+    classes = tuple(c for c in pagetype.PAGE_TYPES if c in labels)
+    x = data.x[np.ix_(rows, cols)]
+    y = np.asarray([classes.index(lab) for lab in labels])
     is_article = y == classes.index(pagetype.ARTICLE)
     n_art, n_other = int(is_article.sum()), int((~is_article).sum())
     w = np.where(is_article, options.article_weight, n_art / max(n_other, 1))
@@ -135,12 +164,19 @@ def fit_model(pages: Sequence[Page], options: FitOptions) -> pagetype.PagetypeMo
     weights, bias = _fit_softmax((x - mean) / scale, y, w, len(classes), options.l2)
     return pagetype.PagetypeModel(
         classes,
-        names,
+        tuple(data.names[j] for j in cols),
         tuple(float(v) for v in mean),
         tuple(float(v) for v in scale),
         tuple(tuple(float(v) for v in row) for row in weights),
         tuple(float(v) for v in bias),
     )
+
+
+def predict_rows(model: pagetype.PagetypeModel, data: Data, rows: np.ndarray) -> np.ndarray:
+    """P(article) of the pages ``rows``."""
+    cols = [data.names.index(n) for n in model.features]
+    probs = model.probabilities_matrix(data.x[np.ix_(rows, cols)])
+    return probs[:, model.classes.index(pagetype.ARTICLE)]
 
 
 def predict(model: pagetype.PagetypeModel, pages: Sequence[Page]) -> np.ndarray:
@@ -151,32 +187,34 @@ def predict(model: pagetype.PagetypeModel, pages: Sequence[Page]) -> np.ndarray:
     return probs[:, model.classes.index(pagetype.ARTICLE)]
 
 
-def out_of_fold(pages: Sequence[Page], options: FitOptions, folds: Sequence[int]) -> np.ndarray:
-    """P(article) of each page from a model fitted without its fold (``folds`` = the folds present)."""
-    out = np.zeros(len(pages))
-    for k in folds:
-        train = [p for p in pages if p.fold != k]
-        idx = [i for i, p in enumerate(pages) if p.fold == k]
-        out[idx] = predict(fit_model(train, options), [pages[i] for i in idx])
+def folds_of(data: Data) -> np.ndarray:
+    return np.asarray([p.fold for p in data.pages])
+
+
+def out_of_fold(data: Data, rows: np.ndarray, options: FitOptions) -> np.ndarray:
+    """P(article) of each of ``rows`` from a model fitted on the other site folds among ``rows``."""
+    folds = folds_of(data)[rows]
+    out = np.zeros(len(rows))
+    for k in np.unique(folds):
+        out[folds == k] = predict_rows(fit_model(data, rows[folds != k], options), data, rows[folds == k])
     return out
 
 
 def choose_threshold(p_article: np.ndarray, labels: Sequence[str], max_loss: float) -> float:
     """The highest threshold rejecting (P < threshold) at most ``max_loss`` of the articles."""
-    arts = np.sort(p_article[[lab == pagetype.ARTICLE for lab in labels]])
+    arts = np.sort(p_article[np.asarray([lab == pagetype.ARTICLE for lab in labels], dtype=bool)])
     k = int(np.floor(max_loss * len(arts)))
     return float(arts[min(k, len(arts) - 1)]) if len(arts) else 0.5
 
 
-def _rates(p_article: np.ndarray, labels: Sequence[str], threshold: float) -> dict:
+def rates(rejected: np.ndarray, labels: Sequence[str]) -> dict:
     """Rejected share per type and the acceptance figures."""
-    rejected = p_article < threshold
     by_type: dict[str, dict] = {}
     for kind in pagetype.PAGE_TYPES:
-        mask = np.asarray([lab == kind for lab in labels])
+        mask = np.asarray([lab == kind for lab in labels], dtype=bool)
         if mask.any():
             by_type[kind] = {"pages": int(mask.sum()), "rejected": int(rejected[mask].sum()), "share": float(rejected[mask].mean())}
-    target = np.asarray([lab in TARGET_TYPES for lab in labels])
+    target = np.asarray([lab in TARGET_TYPES for lab in labels], dtype=bool)
     return {
         "articles_rejected_share": by_type.get(pagetype.ARTICLE, {}).get("share", 0.0),
         "four_types_rejected_share": float(rejected[target].mean()) if target.any() else 0.0,
@@ -184,22 +222,38 @@ def _rates(p_article: np.ndarray, labels: Sequence[str], threshold: float) -> di
     }
 
 
-def held_out_by_site(pages: Sequence[Page], options: FitOptions) -> dict:
-    """Each fold scored by vocabulary, model and threshold chosen on the other four folds alone."""
-    p_article = np.zeros(len(pages))
-    thresholds = np.zeros(len(pages))
+def select(data: Data, rows: np.ndarray, grid: Sequence[FitOptions]) -> tuple[FitOptions, float, dict]:
+    """The options of ``grid`` whose out-of-fold threshold (at most ``max_article_loss`` of the
+    articles of ``rows``) rejects most of the four target types, with that threshold; by cross-
+    validation over the site folds among ``rows`` alone."""
+    labels = [data.labels[i] for i in rows]
+    target = np.asarray([lab in TARGET_TYPES for lab in labels], dtype=bool)
+    best: tuple[float, int] | None = None
+    scores = {}
+    for i, options in enumerate(grid):
+        oof = out_of_fold(data, rows, options)
+        threshold = choose_threshold(oof, labels, options.max_article_loss)
+        score = float((oof[target] < threshold).mean())
+        scores[i] = (threshold, score)
+        if best is None or score > best[0]:
+            best = (score, i)
+    assert best is not None
+    chosen = best[1]
+    return grid[chosen], scores[chosen][0], {"grid_scores": [s for _, s in scores.values()]}
+
+
+def held_out_by_site(data: Data, grid: Sequence[FitOptions]) -> dict:
+    """Each fold scored by options, vocabulary, model and threshold chosen on the other four folds alone."""
+    folds = folds_of(data)
+    rejected = np.zeros(len(data.pages), dtype=bool)
     per_fold = []
     for k in range(FOLDS):
-        train = [p for p in pages if p.fold != k]
-        idx = [i for i, p in enumerate(pages) if p.fold == k]
-        inner = out_of_fold(train, options, [j for j in range(FOLDS) if j != k])
-        threshold = choose_threshold(inner, [p.label for p in train], options.max_article_loss)
-        p_article[idx] = predict(fit_model(train, options), [pages[i] for i in idx])
-        thresholds[idx] = threshold
-        per_fold.append({"fold": k, "pages": len(idx), "threshold": threshold})
-    labels = [p.label for p in pages]
-    rejected_as_threshold = np.where(p_article < thresholds, 0.0, 1.0)  # per-page threshold: compare with 0.5
-    result = _rates(rejected_as_threshold, labels, 0.5)
+        train, test = np.nonzero(folds != k)[0], np.nonzero(folds == k)[0]
+        options, threshold, detail = select(data, train, grid)
+        rejected[test] = predict_rows(fit_model(data, train, options), data, test) < threshold
+        per_fold.append({"fold": k, "pages": len(test), "threshold": threshold, "options": options._asdict(), **detail})
+        print(f"fold {k}: {per_fold[-1]}", file=sys.stderr, flush=True)
+    result = rates(rejected, data.labels)
     result["folds"] = per_fold
     return result
 
@@ -213,40 +267,47 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m evals.fit_pagetype", description=__doc__.split("\n\n")[0])
     parser.add_argument("--write", action="store_true", help="write the shipped model cleaners/pagetype.json")
     parser.add_argument("--out", type=Path, help="write the report (JSON) here")
+    parser.add_argument("--l2", type=float, nargs="+", default=list(L2_GRID), help="L2 penalties tried (chosen out of fold)")
+    parser.add_argument("--skip-held-out", action="store_true", help="only fit the shipped model")
     for name, default in FitOptions()._asdict().items():
-        parser.add_argument("--" + name.replace("_", "-"), type=type(default), default=default)
+        if name != "l2":
+            parser.add_argument("--" + name.replace("_", "-"), type=type(default), default=default)
     args = parser.parse_args(argv)
-    options = FitOptions(**{k: getattr(args, k) for k in FitOptions._fields})
+    base = {k: getattr(args, k) for k in FitOptions._fields if k != "l2"}
+    grid = [FitOptions(l2=l2, **base) for l2 in args.l2]
     cfg = PipelineConfig()
-    wcxb = page_rows("wcxb", cfg)
+    data = make_data(page_rows("wcxb", cfg), min(o.min_sites for o in grid))
     aeb = page_rows("aeb", cfg)
-    held = held_out_by_site(wcxb, options)
-    oof = out_of_fold(wcxb, options, range(FOLDS))
-    labels = [p.label for p in wcxb]
-    threshold = choose_threshold(oof, labels, options.max_article_loss)
-    model = fit_model(wcxb, options)
-    report = {
-        "options": options._asdict(),
-        "held_out_by_site": held,
-        "out_of_fold_shipped_threshold": _rates(oof, labels, threshold),
-        "in_sample": _rates(predict(model, wcxb), labels, threshold),
-        "min_article_probability": threshold,
-        "features": len(model.features),
-        "aeb": aeb_rejected(model, threshold, aeb),
-        "feature_ms_per_page": 1000 * float(np.mean([p.seconds for p in wcxb + aeb])),
-    }
+    report: dict = {"grid": [o._asdict() for o in grid]}
+    if not args.skip_held_out:
+        report["held_out_by_site"] = held_out_by_site(data, grid)
+    everything = np.arange(len(data.pages))
+    options, threshold, detail = select(data, everything, grid)
+    model = fit_model(data, everything, options)
+    report.update(
+        {
+            "options": options._asdict(),
+            "selection": detail,
+            "min_article_probability": threshold,
+            "in_sample": rates(predict_rows(model, data, everything) < threshold, data.labels),
+            "features": len(model.features),
+            "aeb": aeb_rejected(model, threshold, aeb),
+            "feature_ms_per_page": 1000 * float(np.mean([p.seconds for p in data.pages + tuple(aeb)])),
+        }
+    )
     text = json.dumps(report, indent=2)
     if args.out:
         args.out.write_text(text + "\n", encoding="utf-8")
-    summary = {k: report[k] for k in ("min_article_probability", "features", "feature_ms_per_page")}
+    summary = {k: report[k] for k in ("options", "min_article_probability", "features", "feature_ms_per_page")}
     for key in ("held_out_by_site", "in_sample"):
-        r = report[key]
-        summary[key] = {"articles": round(r["articles_rejected_share"], 4), "four": round(r["four_types_rejected_share"], 4),
-                        **{t: round(v["share"], 3) for t, v in r["by_type"].items() if t != pagetype.ARTICLE}}
+        if key in report:
+            r = report[key]
+            summary[key] = {"articles": round(r["articles_rejected_share"], 4), "four": round(r["four_types_rejected_share"], 4),
+                            **{t: round(v["share"], 3) for t, v in r["by_type"].items() if t != pagetype.ARTICLE}}
     summary["aeb_rejected"] = report["aeb"]["rejected"]
     print(json.dumps(summary, indent=1))
     if args.write:
-        body = {"fitted_by": "evals/fit_pagetype.py", "options": options._asdict(), "min_article_probability": threshold,
+        body = {"fitted_by": "evals/fit_pagetype.py", "options": options._asdict(), "min_article_probability": round(threshold, 4),
                 "model": pagetype.model_to_dict(model)}
         pagetype.MODEL_PATH.write_text(json.dumps(body) + "\n", encoding="utf-8")
     return 0
