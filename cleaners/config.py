@@ -445,7 +445,7 @@ class PagetypeConfig(Section):
     reject_non_articles: bool = setting(True, flag())  # pages typed other than article go to `rejected` as not_article
     # P(article) under the shipped model below which a page is not an article; chosen out of fold by
     # evals/fit_pagetype.py (the highest threshold losing at most 1% of articles in cross-validation)
-    min_article_probability: float = setting(0.5, share())
+    min_article_probability: float = setting(0.3794, share())
 
 
 @dataclass(frozen=True)
