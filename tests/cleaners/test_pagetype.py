@@ -13,6 +13,7 @@ from trafilatura.utils import load_html
 from cleaners import pagetype
 from cleaners.config import ConfigError, PagetypeConfig, PipelineConfig
 from cleaners.decode import decode_bytes
+
 from shared_data import SHARED, need
 
 ARTICLE_HTML = """<html><head><title>Council approves budget</title>
