@@ -1,17 +1,18 @@
 """What is an article: the page type of an HTML page from its parsed tree (issue 14).
 
-``page_features(tree, url)`` reads cheap signals from the already-parsed lxml tree, in one walk
-over its elements, before trafilatura prunes it:
+``page_features(tree, url)`` reads cheap signals from the already-parsed lxml tree, with a few XPath
+queries (no Python walk over the elements), before trafilatura prunes it:
 - declared types: JSON-LD ``@type`` values and microdata ``itemtype`` (``ld:newsarticle``,
   ``ld:product``), ``og:type`` (``og:article``) and the names of the page's meta tags
   (``meta:article:published_time``, ``meta:product:price:amount``);
 - the URL's path: depth, digits, a date, a query, the last segment's length and hyphens, and its
   words (``url:tag``, ``url:products``, ``url:docs``);
-- counts (log1p): links, list items, ``<article>``, forms, inputs, buttons, headings, tables,
-  code blocks, ``<time>``; headings that are links (teaser headlines); prices and "add to cart";
-  dates in the text; paragraph lengths; visible text and the share of it inside links;
-- repeated siblings: the largest run of siblings sharing tag and class (cards of a listing) and
-  how many such groups hold a link with a heading;
+- counts (log1p), each one XPath count in C: links, list items, ``<article>``, forms, inputs,
+  buttons, headings, tables, code blocks, ``<time>``; headings that are or hold links (teaser
+  headlines); currency marks, "add to cart", forum, documentation and service phrases and years
+  in the visible text; paragraph lengths; visible text and the share of it inside links;
+- repeated structure: the most repeated class value (cards of a listing) and how many class
+  values repeat at least ``MIN_CARD_REPEAT`` times;
 - the class/id vocabulary: each token of the elements' class and id attributes (``cls:price``,
   ``cls:pagination``, ``cls:comment``), log1p of the number of elements carrying it.
 Every feature is a name -> number; the model (``pagetype.json``, fitted by
