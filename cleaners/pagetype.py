@@ -106,8 +106,15 @@ NUMERIC_FEATURES = (
 )
 
 
+URL_FEATURES = frozenset(n for n in NUMERIC_FEATURES if n.startswith("url_"))
+
+
 def _url_features(url: str | None, out: dict[str, float]) -> None:
-    parts = urlsplit(url or "")
+    """The URL path's features; none for a page without a known URL (not the same as a site's
+    root page: the model reads absent URL features as its training mean, see ``PagetypeModel.vector``)."""
+    if not url:
+        return
+    parts = urlsplit(url)
     path = parts.path or "/"
     segments = [s for s in path.split("/") if s]
     last = segments[-1] if segments else ""
@@ -224,7 +231,11 @@ class PagetypeModel(NamedTuple):
     bias: tuple[float, ...]  # per class
 
     def vector(self, features: Mapping[str, float]) -> np.ndarray:
-        return np.asarray([features.get(name, 0.0) for name in self.features], dtype=float)
+        """Features in model order: an absent token counts 0; absent URL features (no URL known) are
+        neutral, the training mean."""
+        return np.asarray(
+            [features.get(name, mean if name in URL_FEATURES else 0.0) for name, mean in zip(self.features, self.mean)], dtype=float
+        )
 
     def probabilities_matrix(self, x: np.ndarray) -> np.ndarray:
         """Class probabilities, one row per row of ``x`` (columns in ``features`` order)."""

@@ -120,15 +120,25 @@ def test_page_type_decision(p_article, threshold, expected):
 def test_no_scores_or_disabled_means_no_type_and_no_reason():
     assert pagetype.page_type(None, PagetypeConfig()) is None
     assert pagetype.page_type(_scores(0.01), PagetypeConfig(enabled=False)) is None
-    assert pagetype.check_page_type(None, PagetypeConfig()) is None
+    assert pagetype.check_page_type(None, PagetypeConfig(reject_non_articles=True)) is None
+
+
+def test_absent_url_features_are_neutral():
+    """A page without a known URL is not a site's root page: its URL features read as the training mean."""
+    model = pagetype.default_model()
+    assert model is not None
+    bare = features(ARTICLE_HTML)
+    assert not any(name in bare for name in pagetype.URL_FEATURES)
+    vector = dict(zip(model.features, model.vector(bare)))
+    assert all(vector[name] == mean for name, mean in zip(model.features, model.mean) if name in pagetype.URL_FEATURES)
 
 
 @pytest.mark.parametrize(
     ("kind", "cfg", "expected"),
     [
-        ("listing", PagetypeConfig(), "not_article"),
-        ("article", PagetypeConfig(), None),
-        ("product", PagetypeConfig(reject_non_articles=False), None),
+        ("listing", PagetypeConfig(reject_non_articles=True), "not_article"),
+        ("article", PagetypeConfig(reject_non_articles=True), None),
+        ("product", PagetypeConfig(), None),
         ("product", PagetypeConfig(enabled=False), None),
     ],
     ids=["listing-rejected", "article-kept", "kept-when-asked", "off"],
@@ -183,7 +193,7 @@ def test_shipped_model_on_wcxb_pages():
     root = need(WCXB, "WCXB dev")
     with gzip.open(root / "gold.jsonl.gz", "rt", encoding="utf-8") as fh:
         rows = [json.loads(line) for line in fh][::SAMPLE_EVERY]
-    cfg = PagetypeConfig()
+    cfg = PagetypeConfig(reject_non_articles=True)
     rejected: dict[str, list[bool]] = {}
     for row in rows:
         html = decode_bytes((root / "html" / f"{row['id']}.html.gz").read_bytes(), PipelineConfig().load).text

@@ -44,7 +44,7 @@ def _by_file(df):
 
 def test_listing_is_rejected_as_not_article(tmp_path, raw):
     out = tmp_path / "clean"
-    ingest_flow(inputs=[str(raw)], output=str(out))
+    ingest_flow(inputs=[str(raw)], output=str(out), overrides={"pagetype.reject_non_articles": True})
     st = Storage(out)
     articles, rejected = _by_file(st.read("articles")), _by_file(st.read("rejected"))
     assert set(articles) == {"article.html"} and articles["article.html"][S.PAGE_TYPE] == "article"
@@ -54,9 +54,9 @@ def test_listing_is_rejected_as_not_article(tmp_path, raw):
     assert "P(article)" in rejected["listing.html"][S.DETAIL]
 
 
-def test_listing_is_kept_with_its_type_when_asked(tmp_path, raw):
+def test_listing_is_kept_with_its_type_by_default(tmp_path, raw):
     out = tmp_path / "clean"
-    ingest_flow(inputs=[str(raw)], output=str(out), overrides={"pagetype.reject_non_articles": False})
+    ingest_flow(inputs=[str(raw)], output=str(out))
     st = Storage(out)
     articles = _by_file(st.read("articles"))
     assert set(articles) == {"article.html", "listing.html"}, _by_file(st.read("rejected"))
