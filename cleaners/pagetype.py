@@ -240,7 +240,9 @@ class PagetypeModel(NamedTuple):
     def probabilities_matrix(self, x: np.ndarray) -> np.ndarray:
         """Class probabilities, one row per row of ``x`` (columns in ``features`` order)."""
         arrays = _model_arrays(self)
-        z = ((x - arrays[0]) / arrays[1]) @ arrays[2].T + arrays[3]
+        # an elementwise product, not a matrix product: BLAS's first call reserves tens of MB of
+        # address space per thread, over the extraction guard's memory budget (flows/guard.py)
+        z = (((x - arrays[0]) / arrays[1])[:, None, :] * arrays[2][None, :, :]).sum(axis=2) + arrays[3]
         z -= z.max(axis=1, keepdims=True)
         e = np.exp(z)
         return e / e.sum(axis=1, keepdims=True)
