@@ -44,6 +44,7 @@ from trafilatura.utils import load_html
 from cleaners.config import ExtractConfig
 from cleaners.errors import ExtractError
 from cleaners.metadata import add_page_author, page_metadata
+from cleaners.pagetype import PageScores, score_page
 
 # LANG_CODE_RE: the primary subtag of a language tag. matches: "en-US" -> "en", "pt_BR" -> "pt" ; does not match: "1x"
 LANG_CODE_RE = re.compile(r"^\s*([A-Za-z]{2,3})(?:[-_][A-Za-z0-9]+)*\s*$")
@@ -92,6 +93,7 @@ class Extracted:
     # the passes the body judge ran, "+"-joined in order, the winning one last-marked with "*":
     # "first*", "first+recall*", "first*+recall+justext"
     extraction_path: str = "first*"
+    page_scores: PageScores | None = None  # page type probabilities (cleaners.pagetype), None when not asked for
 
 
 @dataclass(frozen=True)
@@ -282,12 +284,14 @@ def parse_page(html: str) -> HtmlElement:
     return tree
 
 
-def extract_html(html: str, cfg: ExtractConfig, url: str | None = None) -> Extracted:
-    """Main text and metadata of one HTML page; raises ``ExtractError`` when there is none."""
+def extract_html(html: str, cfg: ExtractConfig, url: str | None = None, score_type: bool = False) -> Extracted:
+    """Main text and metadata of one HTML page; raises ``ExtractError`` when there is none.
+    ``score_type``: also score the page type (``cleaners.pagetype``) on the tree before trafilatura prunes it."""
     tree = parse_page(html)
     language = page_language(tree)
     if cfg.target_language and language and language != cfg.target_language.lower():
         raise ExtractError("wrong_language", f"page declares {language}")
+    scores = score_page(tree, url) if score_type else None  # before metadata and trafilatura change the tree
     meta, need_author = page_metadata(tree, url) if cfg.with_metadata else (Document(), False)
     # trafilatura extracts with the metadata's URL when none is given (it only resolves links)
     body = choose_body(tree, cfg, url or meta.url, language)
@@ -306,4 +310,5 @@ def extract_html(html: str, cfg: ExtractConfig, url: str | None = None) -> Extra
         url=_none_if_blank(meta.url) or url,
         description=_none_if_blank(meta.description),
         extraction_path=body.path,
+        page_scores=scores,
     )

@@ -10,12 +10,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
-from cleaners import boilerplate, schema
+from cleaners import boilerplate, pagetype, schema
 from cleaners.config import BoilerplateConfig, PipelineConfig
 from cleaners.document import RawPage, clean_pages
-from evals import fit_boilerplate, render_text, textmode
+from evals import fit_boilerplate, fit_pagetype, render_text, textmode
 from evals.extract import FOLDS, site_fold
 from evals.textmode import pipeline_body
 
@@ -48,7 +49,7 @@ def text_set(folder: Path, sites=SITES, pages_per_site: int = 2) -> Path:
 def test_evals_and_reports_import_neither_prefect_nor_flows():
     code = (
         "import sys\n"
-        "import evals.cli, evals.data, evals.dedup, evals.extract, evals.fit_boilerplate, evals.metadata, evals.render_text, evals.repairs, evals.spinners, evals.fit_semicolons, evals.textmode\n"
+        "import evals.cli, evals.data, evals.dedup, evals.extract, evals.fit_boilerplate, evals.fit_pagetype, evals.metadata, evals.render_text, evals.repairs, evals.spinners, evals.fit_semicolons, evals.textmode\n"
         "import reports.model, reports.page, reports.queries, reports.summary, reports.svg\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('prefect', 'flows')))\n"
     )
@@ -242,3 +243,35 @@ def test_select_fit_never_fits_a_fold_on_its_own_pages(monkeypatch):
         assert result["held_out_folds"][str(k)]["aeb"]["pages"] == 1 and result["held_out_folds"][str(k)]["wcxb"]["pages"] == 2
     assert seen[1 + FOLDS:] == [[set(range(FOLDS))], [set(range(FOLDS))]] and len(seen) == FOLDS + 3
     assert set(result["cross_set"]["fit_aeb"]) == {"settings", "score_wcxb"}
+
+
+def _pagetype_pages() -> list[fit_pagetype.Page]:
+    """Articles with long paragraphs, listings with linked headlines; a token seen on few sites."""
+    pages = []
+    for i in range(60):
+        label = "article" if i % 3 else "listing"
+        site = f"site{i % 20}.com"
+        feats = {"n_long_p": 3.0 if label == "article" else 0.2, "heading_links": 0.1 if label == "article" else 2.5}
+        feats["cls:rare"] = 1.0 if i % 20 == 0 else 0.0
+        feats["cls:common"] = 1.0
+        pages.append(fit_pagetype.Page(str(i), site, site_fold(site), label, feats, 0.001))
+    return pages
+
+
+def test_fit_pagetype_vocabulary_counts_training_sites():
+    data = fit_pagetype.make_data(_pagetype_pages(), min_sites=1)
+    everything = np.arange(len(data.pages))
+    names = {data.names[j] for j in fit_pagetype.vocabulary(data, everything, min_sites=2)}
+    assert "cls:common" in names and "cls:rare" not in names  # one site only
+    assert set(pagetype.NUMERIC_FEATURES) <= names
+
+
+def test_fit_pagetype_threshold_and_held_out():
+    assert fit_pagetype.choose_threshold(np.array([0.1, 0.5, 0.9, 0.2]), ["article", "article", "article", "listing"], 0.0) == 0.1  # rejects none
+    # 1 of 3 articles may go: the threshold is the second lowest article probability
+    assert fit_pagetype.choose_threshold(np.array([0.1, 0.5, 0.9]), ["article"] * 3, 0.34) == 0.5
+    data = fit_pagetype.make_data(_pagetype_pages(), min_sites=2)
+    result = fit_pagetype.held_out_by_site(data, [fit_pagetype.FitOptions(l2=1.0, min_sites=2, max_article_loss=0.0)])
+    assert result["articles_rejected_share"] == 0.0
+    assert result["by_type"]["listing"]["share"] == 1.0
+    assert len(result["folds"]) == FOLDS
