@@ -137,7 +137,7 @@ def _assign_fresh(
     # every row has a rep and reps are numbered 0..n-1: a gather, not a join that copies every text
     out = batch.rows.hstack(reps.drop("_rep")[batch.rows["_rep"]].get_columns())
     out = out.with_columns(
-        cluster_id=pl.coalesce("_joined", _stable_id(out["_canon_doc"])),
+        cluster_id=pl.coalesce("_joined", stable_id(out["_canon_doc"])),
         is_canonical=(pl.col("doc_id") == pl.col("_canon_doc")) & pl.col("_joined").is_null(),
         similarity=pl.col("_rep_sim"),  # exact copies share their representative's similarity
     )
@@ -209,6 +209,6 @@ def _components(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         label = new
 
 
-def _stable_id(doc_ids: pl.Series) -> pl.Series:
+def stable_id(doc_ids: pl.Series) -> pl.Series:
     """The cluster_id of clusters with these canonicals: xxh3-64 hex of the doc_id."""
     return pl.Series([xxhash.xxh3_64_hexdigest(d.encode("utf-8")) for d in doc_ids.to_list()], dtype=pl.String)
