@@ -82,10 +82,14 @@ def dedup_on_cluster(client: Client, parts: Sequence[Any], cfg: DedupConfig, n_h
     verified = _verify(client, reps, [_bucket(client, pairs, j) for j in range(n)], offsets, cfg, candidates=True)
     del pairs
     found = client.gather(verified)
-    edges = pl.concat([e for e, _ in found], how="vertical_relaxed")
-    nodes = pl.concat([v for _, v in found], how="vertical_relaxed")
-    del verified, found
-    linked = pt.link_edges(nodes, edges, cfg) if edges.height else pl.DataFrame(schema={"gid": pl.Int64, "canon_gid": pl.Int64, "canon_doc": pl.String})
+    found = [(e, v) for e, v in found if e.height]  # a home without edges has no node rows either
+    del verified
+    if found:
+        edges = pl.concat([e for e, _ in found], how="vertical_relaxed")
+        linked = pt.link_edges(pl.concat([v for _, v in found], how="vertical_relaxed"), edges, cfg)
+    else:
+        linked = pl.DataFrame(schema={"gid": pl.Int64, "canon_gid": pl.Int64, "canon_doc": pl.String})
+    del found
 
     # similarity of every member to its canonical (pairs the LSH stage may never have measured)
     members = linked.filter(pl.col("gid") != pl.col("canon_gid"))

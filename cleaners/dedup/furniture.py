@@ -13,7 +13,7 @@ import numpy as np
 
 from cleaners.config import DedupConfig
 
-_MEMBER_BLOCK = 2_000_000  # values looked up per binary-search block in _member
+_MEMBER_BLOCK = 2_000_000  # values looked up per binary-search block in member
 
 
 def furniture_mask(g: np.ndarray, doc_of: np.ndarray, site: np.ndarray, n_docs: int, cfg: DedupConfig) -> np.ndarray:

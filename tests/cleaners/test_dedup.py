@@ -492,7 +492,7 @@ def test_frequent_and_member_equal_numpy_set_operations() -> None:
         uniq, counts = np.unique(values, return_counts=True)
         common = furniture._frequent(values, k)
         assert np.array_equal(common, uniq[counts >= k])
-        assert np.array_equal(furniture._member(values, common), np.isin(values, common))
+        assert np.array_equal(furniture.member(values, common), np.isin(values, common))
         copy = values.astype(np.uint64)
         assert np.array_equal(furniture._frequent(copy, k, in_place=True), uniq[counts >= k].astype(np.uint64))
 
