@@ -23,7 +23,7 @@ the canonical of each member comes back to its home and the results to the input
 from __future__ import annotations
 
 import operator
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -36,29 +36,29 @@ from cleaners.dedup import partitioned as pt
 RESULT_SCHEMA = {"cluster_id": pl.String, "is_canonical": pl.Boolean, "similarity": pl.Float64}
 
 
-def read_slice(path: str, offset: int, length: int, columns: Sequence[str]) -> pl.DataFrame:
+def read_slice(path: str, offset: int, length: int, columns: Sequence[str] | None = None) -> pl.DataFrame:
     """Rows ``offset .. offset + length`` of a Parquet file (a task: each worker reads its own)."""
-    return pl.scan_parquet(path).select(list(columns)).slice(offset, length).collect()
+    scan = pl.scan_parquet(path)
+    return (scan if columns is None else scan.select(list(columns))).slice(offset, length).collect()
 
 
-def parquet_parts(client: Client, path: str, n_parts: int, columns: Sequence[str]) -> list[Future]:
-    """Futures of ``n_parts`` row slices of the Parquet at ``path`` (only the row count is read here)."""
-    n = pl.scan_parquet(path).select(pl.len()).collect().item()
-    bounds = np.linspace(0, n, n_parts + 1).astype(int)
-    return [client.submit(read_slice, path, int(lo), int(hi - lo), list(columns)) for lo, hi in zip(bounds[:-1], bounds[1:])]
+def slice_bounds(n_rows: int, n_parts: int) -> list[tuple[int, int]]:
+    """(offset, length) of ``n_parts`` near-equal slices of ``n_rows`` rows."""
+    bounds = np.linspace(0, n_rows, n_parts + 1).astype(int)
+    return [(int(lo), int(hi - lo)) for lo, hi in zip(bounds[:-1], bounds[1:])]
 
 
-def dedup_on_cluster(client: Client, parts: Sequence[Any], cfg: DedupConfig, n_home: int | None = None) -> list[Future]:
+def dedup_on_cluster(client: Client, load_part: Callable[[int], Any], n_parts: int, cfg: DedupConfig, n_home: int | None = None) -> list[Future]:
     """Futures of the :data:`RESULT_SCHEMA` columns of each input partition (rows in its order).
 
-    ``parts``: the input partitions (frames with ``doc_id`` unique over all of them and ``text``;
-    ``site``, ``published``, ``n_edits`` when present), as futures or frames. ``n_home``: home,
+    ``load_part(i)``: input partition ``i`` as a future or a frame (``doc_id`` unique over all
+    partitions, ``text``; ``site``, ``published``, ``n_edits`` when present). Each is loaded when
+    its shingling task is submitted and released after it (texts are not kept). ``n_home``: home,
     shingle and band-key partitions (default: as many as input partitions).
     """
-    n_parts = len(parts)
     n = n_home or n_parts
     sub = client.submit
-    shingled = [sub(_route_contents, sub(pt.shingle_partition, p, cfg, i), n) for i, p in enumerate(parts)]
+    shingled = [sub(_route_contents, sub(pt.shingle_partition, load_part(i), cfg, i), n) for i in range(n_parts)]
     merged = [sub(_merge_home, *_bucket(client, shingled, j)) for j in range(n)]
     rows = [sub(operator.getitem, m, 0) for m in merged]
     raw = [sub(operator.getitem, m, 1) for m in merged]
@@ -112,11 +112,30 @@ def dedup_on_cluster(client: Client, parts: Sequence[Any], cfg: DedupConfig, n_h
 
 def dedup_frame(client: Client, df: pl.DataFrame, cfg: DedupConfig, n_parts: int) -> pl.DataFrame:
     """``df`` plus the result columns, deduplicated on the cluster in ``n_parts`` partitions (for a
-    frame that fits the client; the CLI reads Parquet slices on the workers instead)."""
-    bounds = np.linspace(0, df.height, n_parts + 1).astype(int)
-    parts = client.scatter([df.slice(int(lo), int(hi - lo)) for lo, hi in zip(bounds[:-1], bounds[1:])])
-    results = client.gather(dedup_on_cluster(client, parts, cfg))
+    frame that fits the client; :func:`dedup_parquet` has the workers read and write the rows)."""
+    parts = client.scatter([df.slice(lo, k) for lo, k in slice_bounds(df.height, n_parts)])
+    results = client.gather(dedup_on_cluster(client, parts.__getitem__, n_parts, cfg))
     return df.drop(list(RESULT_SCHEMA), strict=False).hstack(pl.concat(results).get_columns())
+
+
+def dedup_parquet(client: Client, src: str, parts_dir: str, cfg: DedupConfig, n_parts: int, rename: dict[str, str]) -> list[str]:
+    """Dedup the Parquet at ``src`` on the cluster; the workers write every input row plus the
+    result columns to ``parts_dir``/part-NNNNN.parquet (input columns renamed by ``rename``) and
+    the paths are returned in input order. The client holds only futures and the edges."""
+    n_rows = pl.scan_parquet(src).select(pl.len()).collect().item()
+    names = pl.scan_parquet(src).collect_schema().names()
+    columns = [c for c in ("doc_id", "text", "site", "published", "n_edits") if c in names]
+    bounds = slice_bounds(n_rows, n_parts)
+    results = dedup_on_cluster(client, lambda i: client.submit(read_slice, src, *bounds[i], columns), n_parts, cfg)
+    paths = [f"{parts_dir}/part-{i:05d}.parquet" for i in range(n_parts)]
+    written = [client.submit(_write_part, src, *bounds[i], r, rename, paths[i]) for i, r in enumerate(results)]
+    del results
+    return client.gather(written)
+
+
+def _write_part(src: str, offset: int, length: int, results: pl.DataFrame, rename: dict[str, str], path: str) -> str:
+    read_slice(src, offset, length).rename(rename).hstack(results.get_columns()).write_parquet(path)
+    return path
 
 
 def _bucket(client: Client, futures: Sequence[Future], j: int) -> list[Future]:

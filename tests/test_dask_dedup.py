@@ -7,12 +7,13 @@ from datetime import date
 
 import polars as pl
 import pytest
-from shared_data import SHARED, need
 
 from cleaners.config import DedupConfig
 from cleaners.dedup import assign_clusters
 from cleaners.metrics import cluster_scores
 from flows.dask_dedup import RESULT_SCHEMA, dedup_frame
+
+from shared_data import SHARED, need
 
 COLUMNS = list(RESULT_SCHEMA)
 
@@ -76,3 +77,23 @@ def test_dev_set_same_as_single_process(client):
     assert cluster_scores(want["cluster_id"].to_list(), got["cluster_id"].to_list()).ari == 1.0
     gold = dev["cluster_id"].to_list()
     assert cluster_scores(gold, got["cluster_id"].to_list()).ari == cluster_scores(gold, want["cluster_id"].to_list()).ari
+
+
+def test_cli_dask_runner_writes_the_single_process_output(client, tmp_path):
+    from typer.testing import CliRunner
+
+    from flows.cli import app
+
+    src = tmp_path / "in.parquet"
+    # an earlier assignment in the input is kept as input_cluster_id by both paths
+    _pages().with_columns(cluster_id=pl.lit("old")).write_parquet(src)
+    runner = CliRunner()
+    single = runner.invoke(app, ["dedup", "--input", str(src), "--output", str(tmp_path / "single.parquet")])
+    assert single.exit_code == 0, single.output
+    address = client.scheduler.address
+    res = runner.invoke(app, ["dedup", "-i", str(src), "-o", str(tmp_path / "dask.parquet"), "--runner", f"dask={address}", "--partitions", "3"])
+    assert res.exit_code == 0, res.output
+    assert "3 partitions" in res.output
+    got, want = pl.read_parquet(tmp_path / "dask.parquet"), pl.read_parquet(tmp_path / "single.parquet")
+    assert got.equals(want)
+    assert not (tmp_path / ".dask.parquet.parts").exists()

@@ -74,8 +74,8 @@ class Docs:
 
     @staticmethod
     def concat(parts: list[Docs]) -> Docs:
-        sigs = [p.sig for p in parts]
-        sig = None if any(s is None for s in sigs) else np.concatenate(sigs)  # type: ignore[arg-type]
+        sigs = [p.sig for p in parts if p.sig is not None]
+        sig = np.concatenate(sigs) if sigs and len(sigs) == len(parts) else None
         return Docs(
             pl.concat([p.meta for p in parts], how="vertical_relaxed"),
             np.concatenate([p.g for p in parts]).astype(np.uint32),
