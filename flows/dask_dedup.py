@@ -158,14 +158,12 @@ def _count_docs(reps: pt.Docs) -> int:
     return len(reps.sizes)
 
 
-def _route_counts(reps: pt.Docs, with_doc: bool, n: int) -> list[tuple[pl.DataFrame, pl.DataFrame]]:
-    by_site, by_doc = pt.furniture_counts(reps, with_doc)
-    site_at = pt.shingle_buckets(by_site["shingle"], n)
-    doc_at = pt.shingle_buckets(by_doc["shingle"], n)
-    return [(by_site.filter(pl.Series(site_at == j)), by_doc.filter(pl.Series(doc_at == j))) for j in range(n)]
+def _route_counts(reps: pt.Docs, with_doc: bool, n: int) -> list[tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]]:
+    by_site, by_doc = pt.furniture_rows(reps, with_doc, n)
+    return list(zip(by_site, by_doc))
 
 
-def _furniture_share(*partial: tuple[pl.DataFrame, pl.DataFrame], n_reps: int, cfg: DedupConfig) -> np.ndarray:
+def _furniture_share(*partial: tuple, n_reps: int, cfg: DedupConfig) -> np.ndarray:
     return pt.furniture_shingles([s for s, _ in partial], [d for _, d in partial], n_reps, cfg)
 
 

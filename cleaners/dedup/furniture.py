@@ -31,17 +31,17 @@ def furniture_mask(g: np.ndarray, doc_of: np.ndarray, site: np.ndarray, n_docs: 
         # (site, shingle) keys: a shingle on min_site_repeat_docs pages of one site
         key = (site_code[doc_of[busy]].astype(np.uint64) << np.uint64(32)) | g[busy].astype(np.uint64)
         # such a shingle is furniture on every page it appears on, whatever the site
-        furniture = np.unique((_frequent(key, cfg.min_site_repeat_docs, in_place=True) & np.uint64(0xFFFFFFFF)).astype(g.dtype))
+        furniture = np.unique((frequent(key, cfg.min_site_repeat_docs, in_place=True) & np.uint64(0xFFFFFFFF)).astype(g.dtype))
         del key
         bad |= member(g, furniture)
     if n_docs >= cfg.min_docs_for_doc_frac:
         # more than max_shingle_doc_frac of the documents: > frac * n, i.e. >= floor(frac * n) + 1
-        common = _frequent(g, int(np.floor(cfg.max_shingle_doc_frac * n_docs)) + 1)
+        common = frequent(g, int(np.floor(cfg.max_shingle_doc_frac * n_docs)) + 1)
         bad |= member(g, common)
     return bad
 
 
-def _frequent(values: np.ndarray, min_count: int, in_place: bool = False) -> np.ndarray:
+def frequent(values: np.ndarray, min_count: int, in_place: bool = False) -> np.ndarray:
     """The distinct values occurring at least ``min_count`` times, sorted.
 
     One sort; then a value occurs ``k`` times or more exactly when some sorted position holds

@@ -8,9 +8,9 @@ Each step makes the same decisions as the single-process path, from the same fun
    distinct content. Rows and contents then go to the *home* partition of their content key.
 2. :func:`merge_contents` (per home partition): exact copies meet; one representative ("rep") per
    content, chosen as in ``batch.prepare_batch`` (:func:`batch.first_copies`).
-3. :func:`furniture_counts` -> (exchange by shingle) -> :func:`furniture_shingles`: site furniture
-   and batch-wide boilerplate are counted over all reps (the counts ``furniture.furniture_mask``
-   makes in one process), and the set is broadcast back.
+3. :func:`furniture_rows` -> (exchange by site, and by shingle) -> :func:`furniture_shingles`: site
+   furniture and batch-wide boilerplate are counted over all reps (the counts
+   ``furniture.furniture_mask`` makes in one process), and the set is broadcast back.
 4. :func:`fingerprint_reps` (per home partition): furniture dropped (:func:`furniture.keep_rows`),
    MinHash, band keys. Reps get global numbers (``gid``: the partition's offset + position).
 5. :func:`band_rows` -> (exchange by band key) -> :func:`key_pairs`: documents sharing a band key.
@@ -34,12 +34,13 @@ from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
+import xxhash
 
 from cleaners.config import DedupConfig
 from cleaners.dedup.batch import first_copies, quality_order, with_defaults
 from cleaners.dedup.candidates import accept, prefilter, shared_key_pairs, unpack_pairs, verify
 from cleaners.dedup.cluster import link_clusters, stable_id
-from cleaners.dedup.furniture import keep_rows, member
+from cleaners.dedup.furniture import frequent, keep_rows, member
 from cleaners.dedup.minhash import band_matrix, content_key, minhash, normalize_expr, shingle_sets
 
 # the columns of a row that travel to its content's home partition (no text)
@@ -120,36 +121,55 @@ def merge_contents(rows: list[pl.DataFrame], contents: list[Docs]) -> tuple[pl.D
     return all_rows, Docs(reps, shingled.g, shingled.sizes)
 
 
-def furniture_counts(reps: Docs, with_doc_counts: bool) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Step 3, partial counts over one home partition's reps: documents per (site, shingle) for
-    reps with a site, and (``with_doc_counts``) documents per shingle. Shingles are distinct per
-    document, so rows count documents."""
+def site_hashes(sites: pl.Series) -> np.ndarray:
+    """A 64-bit number per site name (xxh3; 0 for no site): what furniture counting groups by."""
+    return np.fromiter(
+        (0 if s is None else xxhash.xxh3_64_intdigest(s.encode("utf-8")) for s in sites.to_list()), dtype=np.uint64, count=len(sites)
+    )
+
+
+def furniture_rows(reps: Docs, with_doc_counts: bool, n: int) -> tuple[list[tuple[np.ndarray, np.ndarray]], list[tuple[np.ndarray, np.ndarray]]]:
+    """Step 3 on one home partition, cut into ``n`` buckets: the (site hash, shingle) rows of its
+    reps that have a site, by site (a site's pages then meet in one bucket), and (``with_doc_counts``)
+    the documents per shingle, by shingle. Shingles are distinct per document, so rows count documents."""
+    site = site_hashes(reps.meta["_site"])
     doc_of = reps.doc_of
-    site = reps.meta["_site"].gather(doc_of)
-    flat = pl.DataFrame({"site": site, "shingle": pl.Series(reps.g, dtype=pl.UInt32)})
-    by_site = flat.drop_nulls("site").group_by("site", "shingle").agg(n=pl.len().cast(pl.Int64))
-    by_doc = flat.group_by("shingle").agg(n=pl.len().cast(pl.Int64))
-    if not with_doc_counts:  # the share rule does not apply to a batch this small
-        by_doc = by_doc.head(0)
+    has_site = (site != 0)[doc_of]
+    site_rows, g = site[doc_of][has_site], reps.g[has_site]
+    at = (site_rows % np.uint64(n)).astype(np.int64)
+    by_site = [(site_rows[at == j], g[at == j]) for j in range(n)]
+    if with_doc_counts:
+        values, counts = np.unique(reps.g, return_counts=True)
+    else:  # the share rule does not apply to a batch this small
+        values, counts = reps.g[:0], np.zeros(0, dtype=np.int64)
+    at = (values % n).astype(np.int64)  # shingles are well-mixed hashes
+    by_doc = [(values[at == j], counts[at == j]) for j in range(n)]
     return by_site, by_doc
 
 
-def shingle_buckets(shingles: pl.Series, n: int) -> np.ndarray:
-    """The partition (``0..n-1``) that sums the counts of each shingle."""
-    return shingles.to_numpy().astype(np.int64) % n  # shingles are well-mixed hashes
-
-
-def furniture_shingles(by_site: list[pl.DataFrame], by_doc: list[pl.DataFrame], n_reps: int, cfg: DedupConfig) -> np.ndarray:
-    """Step 3, one shingle partition's share of the furniture set (sorted uint32): shingles on at
-    least ``cfg.min_site_repeat_docs`` reps of one site, or (when there are at least
-    ``cfg.min_docs_for_doc_frac`` reps in all) on more than ``cfg.max_shingle_doc_frac`` of them:
-    the two rules of ``furniture.furniture_mask`` on the summed partial counts."""
-    site = pl.concat(by_site).group_by("site", "shingle").agg(pl.col("n").sum())
-    found = [site.filter(pl.col("n") >= cfg.min_site_repeat_docs)["shingle"].to_numpy()]
-    if n_reps >= cfg.min_docs_for_doc_frac:
-        doc = pl.concat(by_doc).group_by("shingle").agg(pl.col("n").sum())
-        # more than max_shingle_doc_frac of the documents: > frac * n, i.e. >= floor(frac * n) + 1
-        found.append(doc.filter(pl.col("n") >= int(np.floor(cfg.max_shingle_doc_frac * n_reps)) + 1)["shingle"].to_numpy())
+def furniture_shingles(
+    by_site: list[tuple[np.ndarray, np.ndarray]], by_doc: list[tuple[np.ndarray, np.ndarray]], n_reps: int, cfg: DedupConfig
+) -> np.ndarray:
+    """Step 3 on one bucket, its share of the furniture set (sorted uint32): shingles on at least
+    ``cfg.min_site_repeat_docs`` reps of one site (every page of a site is in the site's bucket),
+    or (when there are at least ``cfg.min_docs_for_doc_frac`` reps in all) on more than
+    ``cfg.max_shingle_doc_frac`` of them: the two rules of ``furniture.furniture_mask``."""
+    site = np.concatenate([s for s, _ in by_site]) if by_site else np.zeros(0, dtype=np.uint64)
+    g = np.concatenate([x for _, x in by_site]).astype(np.uint64) if by_site else np.zeros(0, dtype=np.uint64)
+    _, code = np.unique(site, return_inverse=True)
+    # (site, shingle) keys, as furniture_mask makes them
+    key = (code.astype(np.uint64).ravel() << np.uint64(32)) | g
+    found = [(frequent(key, cfg.min_site_repeat_docs, in_place=True) & np.uint64(0xFFFFFFFF)).astype(np.uint32)]
+    if n_reps >= cfg.min_docs_for_doc_frac and by_doc:
+        values = np.concatenate([v for v, _ in by_doc])
+        counts = np.concatenate([c for _, c in by_doc])
+        order = np.argsort(values, kind="stable")
+        values, counts = values[order], counts[order]
+        if len(values):
+            starts = np.flatnonzero(np.concatenate(([True], values[1:] != values[:-1])))
+            total = np.add.reduceat(counts, starts)
+            # more than max_shingle_doc_frac of the documents: > frac * n, i.e. >= floor(frac * n) + 1
+            found.append(values[starts][total >= int(np.floor(cfg.max_shingle_doc_frac * n_reps)) + 1].astype(np.uint32))
     return np.unique(np.concatenate(found)).astype(np.uint32)
 
 
