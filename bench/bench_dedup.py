@@ -119,7 +119,8 @@ def run_dask(n_docs: int, n_workers: int, cache: Path, check: bool, rows_per_par
         base = client.run(lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
         with get_task_stream(client) as stream:
             start = time.perf_counter()
-            paths = dedup_parquet(client, str(src), str(parts_dir), DedupConfig(), n_parts, {})
+            stats: dict = {}
+            paths = dedup_parquet(client, str(src), str(parts_dir), DedupConfig(), n_parts, {}, stats)
             seconds = time.perf_counter() - start
         peaks = client.run(lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
     steps: Counter[str] = Counter()
@@ -138,6 +139,7 @@ def run_dask(n_docs: int, n_workers: int, cache: Path, check: bool, rows_per_par
         "worker_start_rss_mb": sorted(round(v, 1) for v in base.values()),
         "client_peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "compute_s": {k: round(v, 1) for k, v in steps.most_common(8)},
+        "at_client": stats,
     }
     if check:
         want = assign_clusters(pl.read_parquet(src), DedupConfig())

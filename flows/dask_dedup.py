@@ -23,6 +23,7 @@ the canonical of each member comes back to its home and the results to the input
 from __future__ import annotations
 
 import operator
+import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -48,13 +49,16 @@ def slice_bounds(n_rows: int, n_parts: int) -> list[tuple[int, int]]:
     return [(int(lo), int(hi - lo)) for lo, hi in zip(bounds[:-1], bounds[1:])]
 
 
-def dedup_on_cluster(client: Client, load_part: Callable[[int], Any], n_parts: int, cfg: DedupConfig, n_home: int | None = None) -> list[Future]:
+def dedup_on_cluster(
+    client: Client, load_part: Callable[[int], Any], n_parts: int, cfg: DedupConfig, n_home: int | None = None, stats: dict[str, Any] | None = None
+) -> list[Future]:
     """Futures of the :data:`RESULT_SCHEMA` columns of each input partition (rows in its order).
 
     ``load_part(i)``: input partition ``i`` as a future or a frame (``doc_id`` unique over all
     partitions, ``text``; ``site``, ``published``, ``n_edits`` when present). Each is loaded when
     its shingling task is submitted and released after it (texts are not kept). ``n_home``: home,
-    shingle and band-key partitions (default: as many as input partitions).
+    shingle and band-key partitions (default: as many as input partitions). ``stats``, if given,
+    receives what came to the client: reps, furniture shingles, edges, reps in edges, link seconds.
     """
     n = n_home or n_parts
     sub = client.submit
@@ -84,12 +88,24 @@ def dedup_on_cluster(client: Client, load_part: Callable[[int], Any], n_parts: i
     found = client.gather(verified)
     found = [(e, v) for e, v in found if e.height]  # a home without edges has no node rows either
     del verified
+    t0 = time.perf_counter()
     if found:
         edges = pl.concat([e for e, _ in found], how="vertical_relaxed")
-        linked = pt.link_edges(pl.concat([v for _, v in found], how="vertical_relaxed"), edges, cfg)
+        nodes = pl.concat([v for _, v in found], how="vertical_relaxed")
+        linked = pt.link_edges(nodes, edges, cfg)
     else:
+        edges = nodes = pl.DataFrame()
         linked = pl.DataFrame(schema={"gid": pl.Int64, "canon_gid": pl.Int64, "canon_doc": pl.String})
-    del found
+    if stats is not None:
+        stats.update(
+            reps=n_reps,
+            furniture=len(furniture),
+            edges=edges.height,
+            edge_reps=linked.height,
+            edges_mb=round((edges.estimated_size() + nodes.estimated_size()) / 2**20, 1),
+            link_s=round(time.perf_counter() - t0, 2),
+        )
+    del found, edges, nodes
 
     # similarity of every member to its canonical (pairs the LSH stage may never have measured)
     members = linked.filter(pl.col("gid") != pl.col("canon_gid"))
@@ -97,15 +113,12 @@ def dedup_on_cluster(client: Client, load_part: Callable[[int], Any], n_parts: i
     home_a = pt.home_of(a, offsets)
     to_canon = [[client.scatter((a[home_a == j], b[home_a == j]))] for j in range(n)]
     measured = client.gather(_verify(client, reps, to_canon, offsets, cfg, candidates=False))
-    sims = pl.concat([e for e, _ in measured], how="vertical_relaxed").select(
-        "b", sim=pl.max_horizontal("jaccard", "containment")
-    )
+    sims = pl.concat([e for e, _ in measured], how="vertical_relaxed").select("b", sim=pl.max_horizontal("jaccard", "containment"))
 
     home_linked = pt.home_of(linked["gid"].to_numpy(), offsets)
     home_sim = pt.home_of(sims["b"].to_numpy(), offsets)
     results = [
-        sub(_home_results, rows[j], reps[j], linked.filter(pl.Series(home_linked == j)), sims.filter(pl.Series(home_sim == j)), n_parts)
-        for j in range(n)
+        sub(_home_results, rows[j], reps[j], linked.filter(pl.Series(home_linked == j)), sims.filter(pl.Series(home_sim == j)), n_parts) for j in range(n)
     ]
     return [sub(_part_results, *_bucket(client, results, i)) for i in range(n_parts)]
 
@@ -118,7 +131,9 @@ def dedup_frame(client: Client, df: pl.DataFrame, cfg: DedupConfig, n_parts: int
     return df.drop(list(RESULT_SCHEMA), strict=False).hstack(pl.concat(results).get_columns())
 
 
-def dedup_parquet(client: Client, src: str, parts_dir: str, cfg: DedupConfig, n_parts: int, rename: dict[str, str]) -> list[str]:
+def dedup_parquet(
+    client: Client, src: str, parts_dir: str, cfg: DedupConfig, n_parts: int, rename: dict[str, str], stats: dict[str, Any] | None = None
+) -> list[str]:
     """Dedup the Parquet at ``src`` on the cluster; the workers write every input row plus the
     result columns to ``parts_dir``/part-NNNNN.parquet (input columns renamed by ``rename``) and
     the paths are returned in input order. The client holds only futures and the edges."""
@@ -126,7 +141,7 @@ def dedup_parquet(client: Client, src: str, parts_dir: str, cfg: DedupConfig, n_
     names = pl.scan_parquet(src).collect_schema().names()
     columns = [c for c in ("doc_id", "text", "site", "published", "n_edits") if c in names]
     bounds = slice_bounds(n_rows, n_parts)
-    results = dedup_on_cluster(client, lambda i: client.submit(read_slice, src, *bounds[i], columns), n_parts, cfg)
+    results = dedup_on_cluster(client, lambda i: client.submit(read_slice, src, *bounds[i], columns), n_parts, cfg, stats=stats)
     paths = [f"{parts_dir}/part-{i:05d}.parquet" for i in range(n_parts)]
     written = [client.submit(_write_part, src, *bounds[i], r, rename, paths[i]) for i, r in enumerate(results)]
     del results
@@ -189,9 +204,7 @@ def _unique_pairs(*shares: tuple[np.ndarray, np.ndarray], offsets: np.ndarray, n
     return a, b, [np.unique(b[at == j]) for j in range(n)]
 
 
-def _verify(
-    client: Client, reps: list[Future], shares: list[list[Any]], offsets: np.ndarray, cfg: DedupConfig, candidates: bool
-) -> list[Future]:
+def _verify(client: Client, reps: list[Future], shares: list[list[Any]], offsets: np.ndarray, cfg: DedupConfig, candidates: bool) -> list[Future]:
     """Per home ``j``: the pairs in ``shares[j]`` (their ``a`` at home ``j``) verified there, with
     the reps of ``b`` fetched from their homes."""
     n = len(reps)
@@ -199,9 +212,7 @@ def _verify(
     for j in range(n):
         wanted = client.submit(_unique_pairs, *shares[j], offsets=offsets, n=n)
         requests = client.submit(operator.getitem, wanted, 2)
-        taken = [
-            client.submit(pt.take_docs, reps[k], client.submit(operator.getitem, requests, k)) for k in range(n) if k != j
-        ]
+        taken = [client.submit(pt.take_docs, reps[k], client.submit(operator.getitem, requests, k)) for k in range(n) if k != j]
         out.append(client.submit(_verify_home, wanted, reps[j], *taken, cfg=cfg, candidates=candidates))
     return out
 

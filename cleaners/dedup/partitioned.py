@@ -123,9 +123,7 @@ def merge_contents(rows: list[pl.DataFrame], contents: list[Docs]) -> tuple[pl.D
 
 def site_hashes(sites: pl.Series) -> np.ndarray:
     """A 64-bit number per site name (xxh3; 0 for no site): what furniture counting groups by."""
-    return np.fromiter(
-        (0 if s is None else xxhash.xxh3_64_intdigest(s.encode("utf-8")) for s in sites.to_list()), dtype=np.uint64, count=len(sites)
-    )
+    return np.fromiter((0 if s is None else xxhash.xxh3_64_intdigest(s.encode("utf-8")) for s in sites.to_list()), dtype=np.uint64, count=len(sites))
 
 
 def furniture_rows(reps: Docs, with_doc_counts: bool, n: int) -> tuple[list[tuple[np.ndarray, np.ndarray]], list[tuple[np.ndarray, np.ndarray]]]:
@@ -147,9 +145,7 @@ def furniture_rows(reps: Docs, with_doc_counts: bool, n: int) -> tuple[list[tupl
     return by_site, by_doc
 
 
-def furniture_shingles(
-    by_site: list[tuple[np.ndarray, np.ndarray]], by_doc: list[tuple[np.ndarray, np.ndarray]], n_reps: int, cfg: DedupConfig
-) -> np.ndarray:
+def furniture_shingles(by_site: list[tuple[np.ndarray, np.ndarray]], by_doc: list[tuple[np.ndarray, np.ndarray]], n_reps: int, cfg: DedupConfig) -> np.ndarray:
     """Step 3 on one bucket, its share of the furniture set (sorted uint32): shingles on at least
     ``cfg.min_site_repeat_docs`` reps of one site (every page of a site is in the site's bucket),
     or (when there are at least ``cfg.min_docs_for_doc_frac`` reps in all) on more than
@@ -181,9 +177,7 @@ def fingerprint_reps(reps: Docs, furniture: np.ndarray, offset: int, cfg: DedupC
     g, doc_of = reps.g[keep], doc_of[keep]
     sizes = np.bincount(doc_of, minlength=len(reps.sizes)).astype(np.int64)
     sig = minhash(g, doc_of, len(sizes), cfg)
-    meta = reps.meta.with_columns(
-        gid=pl.int_range(offset, offset + len(sizes), dtype=pl.Int64), n_content=pl.Series(sizes, dtype=pl.Int64)
-    )
+    meta = reps.meta.with_columns(gid=pl.int_range(offset, offset + len(sizes), dtype=pl.Int64), n_content=pl.Series(sizes, dtype=pl.Int64))
     return Docs(meta, g, sizes, sig)
 
 
@@ -218,9 +212,7 @@ def take_docs(reps: Docs, gids: np.ndarray) -> Docs:
     return reps.take(np.asarray(gids, dtype=np.int64) - offset)
 
 
-def verify_pairs(
-    a: np.ndarray, b: np.ndarray, docs: list[Docs], cfg: DedupConfig, candidates: bool
-) -> tuple[pl.DataFrame, pl.DataFrame]:
+def verify_pairs(a: np.ndarray, b: np.ndarray, docs: list[Docs], cfg: DedupConfig, candidates: bool) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Step 6 (and 8): the overlap of gid pairs (a, b) whose reps are all in ``docs``.
 
     ``candidates``: LSH candidates, so the MinHash prefilter runs first and only edges that pass
