@@ -111,14 +111,16 @@ def dedup_on_cluster(
     members = linked.filter(pl.col("gid") != pl.col("canon_gid"))
     a, b = members["canon_gid"].to_numpy(), members["gid"].to_numpy()
     home_a = pt.home_of(a, offsets)
-    to_canon = [[client.scatter((a[home_a == j], b[home_a == j]))] for j in range(n)]
+    # data from the client is scattered (sent to a worker), not put in the task graph
+    to_canon = [client.scatter([(a[home_a == j], b[home_a == j])]) for j in range(n)]
     measured = client.gather(_verify(client, reps, to_canon, offsets, cfg, candidates=False))
     sims = pl.concat([e for e, _ in measured], how="vertical_relaxed").select("b", sim=pl.max_horizontal("jaccard", "containment"))
 
     home_linked = pt.home_of(linked["gid"].to_numpy(), offsets)
     home_sim = pt.home_of(sims["b"].to_numpy(), offsets)
     results = [
-        sub(_home_results, rows[j], reps[j], linked.filter(pl.Series(home_linked == j)), sims.filter(pl.Series(home_sim == j)), n_parts) for j in range(n)
+        sub(_home_results, rows[j], reps[j], *client.scatter([linked.filter(pl.Series(home_linked == j)), sims.filter(pl.Series(home_sim == j))]), n_parts)
+        for j in range(n)
     ]
     return [sub(_part_results, *_bucket(client, results, i)) for i in range(n_parts)]
 
