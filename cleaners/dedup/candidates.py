@@ -144,6 +144,11 @@ def verify(
 
 def accept(edges: pl.DataFrame, min_jaccard: float, min_containment: float, min_size_ratio: float) -> pl.DataFrame:
     """Edges whose overlap passes: Jaccard, or containment of a not-too-small copy."""
+    return edges.filter(accepted(min_jaccard, min_containment, min_size_ratio))
+
+
+def accepted(min_jaccard: float, min_containment: float, min_size_ratio: float) -> pl.Expr:
+    """True for an edge that :func:`accept` keeps."""
     by_jaccard = pl.col("jaccard") >= min_jaccard
     by_containment = (pl.col("containment") >= min_containment) & (pl.col("size_ratio") >= min_size_ratio)
-    return edges.filter(by_jaccard | by_containment)
+    return by_jaccard | by_containment

@@ -18,8 +18,9 @@ Each step makes the same decisions as the single-process path, from the same fun
    :func:`verify_pairs`: MinHash prefilter and exact verification, ``candidates.prefilter`` and
    ``candidates.verify`` on the two documents' own shingles.
 7. :func:`link_edges` (once, on the collected edges, which are small beside the documents): reps
-   in edges numbered in ``batch.quality_order``, then ``cluster.link_clusters``; the canonical
-   of every clustered rep. Reps in no edge are singletons and need no step.
+   in edges numbered in ``batch.quality_order``, then ``cluster.link_kinds`` (``link_clusters``
+   on edges already sorted into strong and weak); the canonical of every clustered rep. Reps in
+   no edge are singletons and need no step.
 8. :func:`verify_pairs` again for (canonical, member) pairs: ``similarity``.
 9. :func:`rep_results` (per home partition) -> (exchange by input partition) -> :func:`row_results`.
 
@@ -38,8 +39,8 @@ import xxhash
 
 from cleaners.config import DedupConfig
 from cleaners.dedup.batch import first_copies, quality_order, with_defaults
-from cleaners.dedup.candidates import accept, prefilter, shared_key_pairs, unpack_pairs, verify
-from cleaners.dedup.cluster import link_clusters, stable_id
+from cleaners.dedup.candidates import prefilter, shared_key_pairs, unpack_pairs, verify
+from cleaners.dedup.cluster import edge_kinds, link_kinds, stable_id
 from cleaners.dedup.furniture import frequent, keep_rows, member
 from cleaners.dedup.minhash import band_matrix, content_key, minhash, normalize_expr, shingle_sets
 
@@ -215,10 +216,10 @@ def take_docs(reps: Docs, gids: np.ndarray) -> Docs:
 def verify_pairs(a: np.ndarray, b: np.ndarray, docs: list[Docs], cfg: DedupConfig, candidates: bool) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Step 6 (and 8): the overlap of gid pairs (a, b) whose reps are all in ``docs``.
 
-    ``candidates``: LSH candidates, so the MinHash prefilter runs first and only edges that pass
-    the strong or the weak thresholds are kept (all that ``link_clusters`` reads); else every pair
-    is measured (similarity to the canonical). Returns the edges (gids and ``verify``'s columns)
-    and the :data:`NODE_COLUMNS` of the reps in them.
+    ``candidates``: LSH candidates, so the MinHash prefilter runs first and only the edges that
+    pass the strong or the weak thresholds are kept, as (a, b, strong, weak): all that linking
+    reads. Else every pair is measured (``verify``'s columns: similarity to the canonical).
+    Returns the edges (a, b as gids) and the :data:`NODE_COLUMNS` of the reps in them.
     """
     pool = Docs.concat(docs) if docs else None
     if pool is None or len(a) == 0:
@@ -232,15 +233,13 @@ def verify_pairs(a: np.ndarray, b: np.ndarray, docs: list[Docs], cfg: DedupConfi
         pairs = prefilter(pairs, pool.sig, pool.sizes, cfg)
     edges = verify(pairs, pool.g, pool.doc_of, pool.sizes)
     if candidates:
-        edges = pl.concat(
-            [
-                accept(edges, cfg.min_jaccard, cfg.min_containment, cfg.min_size_ratio),
-                accept(edges, cfg.min_weak_jaccard, cfg.min_weak_containment, cfg.min_weak_size_ratio),
-            ]
-        ).unique(["a", "b"], keep="first")
+        # all that linking reads: the two ends and the kind (the client holds every edge: 10 bytes each)
+        strong, weak = edge_kinds(edges, cfg)
+        edges = edges.select("a", "b").with_columns(strong=pl.Series(strong), weak=pl.Series(weak)).filter(pl.col("strong") | pl.col("weak"))
     used = np.unique(np.concatenate((edges["a"].to_numpy(), edges["b"].to_numpy())))
     nodes = pool.meta[used].select(NODE_COLUMNS)
-    edges = edges.with_columns(a=pl.Series(pool_gid[edges["a"].to_numpy()]), b=pl.Series(pool_gid[edges["b"].to_numpy()]))
+    gid = pool_gid.astype(np.uint32)  # gids are below 2**32 (see key_pairs)
+    edges = edges.with_columns(a=pl.Series(gid[edges["a"].to_numpy()]), b=pl.Series(gid[edges["b"].to_numpy()]))
     return edges, nodes
 
 
@@ -254,7 +253,7 @@ def link_edges(nodes: pl.DataFrame, edges: pl.DataFrame, cfg: DedupConfig) -> pl
 
     The reps in edges are numbered in ``batch.quality_order`` (the order ``prepare_batch`` numbers
     all reps in, restricted to these: a rep in no edge is a cluster of its own, and leaving it out
-    changes no component, no group size and no smallest member), then ``cluster.link_clusters``.
+    changes no component, no group size and no smallest member), then ``cluster.link_kinds``.
     """
     ordered = quality_order(nodes.unique("gid").with_columns(doc_id=pl.col("doc_id").cast(pl.String))).with_row_index("_k")
     k = ordered["_k"].to_numpy()
@@ -264,8 +263,7 @@ def link_edges(nodes: pl.DataFrame, edges: pl.DataFrame, cfg: DedupConfig) -> pl
     def number(col: str) -> np.ndarray:
         return k[by_gid[np.searchsorted(gid, edges[col].to_numpy(), sorter=by_gid)]]
 
-    numbered = edges.with_columns(a=pl.Series(number("a")), b=pl.Series(number("b")))
-    canon = link_clusters(len(k), numbered, cfg)
+    canon = link_kinds(len(k), number("a"), number("b"), edges["strong"].to_numpy(), edges["weak"].to_numpy(), cfg)
     return pl.DataFrame({"gid": gid, "canon_gid": gid[canon], "canon_doc": ordered["doc_id"].gather(canon)})
 
 
@@ -275,7 +273,7 @@ def rep_results(reps: Docs, linked: pl.DataFrame, similarity: pl.DataFrame) -> p
     return (
         reps.meta.select("_content_key", "doc_id", "gid")
         .join(linked.select("gid", "canon_doc"), on="gid", how="left")
-        .join(similarity.select(pl.col("b").alias("gid"), "sim"), on="gid", how="left")
+        .join(similarity.select(pl.col("b").cast(pl.Int64).alias("gid"), "sim"), on="gid", how="left")
         .select("_content_key", _canon_doc=pl.coalesce("canon_doc", "doc_id"), _rep_sim=pl.col("sim").fill_null(1.0))
     )
 
