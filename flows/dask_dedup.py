@@ -125,11 +125,11 @@ def dedup_on_cluster(
     return [sub(_part_results, *_bucket(client, results, i)) for i in range(n_parts)]
 
 
-def dedup_frame(client: Client, df: pl.DataFrame, cfg: DedupConfig, n_parts: int) -> pl.DataFrame:
+def dedup_frame(client: Client, df: pl.DataFrame, cfg: DedupConfig, n_parts: int, stats: dict[str, Any] | None = None) -> pl.DataFrame:
     """``df`` plus the result columns, deduplicated on the cluster in ``n_parts`` partitions (for a
     frame that fits the client; :func:`dedup_parquet` has the workers read and write the rows)."""
     parts = client.scatter([df.slice(lo, k) for lo, k in slice_bounds(df.height, n_parts)])
-    results = client.gather(dedup_on_cluster(client, parts.__getitem__, n_parts, cfg))
+    results = client.gather(dedup_on_cluster(client, parts.__getitem__, n_parts, cfg, stats=stats))
     return df.drop(list(RESULT_SCHEMA), strict=False).hstack(pl.concat(results).get_columns())
 
 
