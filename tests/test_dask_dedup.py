@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import date
+from typing import Any
 
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cleaners.config import DedupConfig
 from cleaners.dedup import assign_clusters
@@ -16,6 +19,35 @@ from flows.dask_dedup import RESULT_SCHEMA, dedup_frame
 from shared_data import SHARED, need
 
 COLUMNS = list(RESULT_SCHEMA)
+
+
+class _Done:
+    """A finished 'future' of :class:`SerialClient`."""
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+
+class SerialClient:
+    """The part of ``distributed.Client`` that ``dedup_on_cluster`` uses, run at once in this
+    process: the same steps and exchanges, without a cluster (fast enough for hypothesis)."""
+
+    @staticmethod
+    def _resolve(x: Any) -> Any:
+        if isinstance(x, _Done):
+            return x.value
+        if isinstance(x, (list, tuple)):
+            return type(x)(SerialClient._resolve(v) for v in x)
+        return x
+
+    def submit(self, fn: Any, *args: Any, **kwargs: Any) -> _Done:
+        return _Done(fn(*self._resolve(args), **{k: self._resolve(v) for k, v in kwargs.items()}))
+
+    def gather(self, futures: Any) -> Any:
+        return self._resolve(futures)
+
+    def scatter(self, data: list, broadcast: bool = False) -> list[_Done]:
+        return [_Done(d) for d in data]
 
 
 @pytest.fixture(scope="module")
@@ -97,3 +129,44 @@ def test_cli_dask_runner_writes_the_single_process_output(client, tmp_path):
     got, want = pl.read_parquet(tmp_path / "dask.parquet"), pl.read_parquet(tmp_path / "single.parquet")
     assert got.equals(want)
     assert not (tmp_path / ".dask.parquet.parts").exists()
+
+
+# a small vocabulary so that random documents overlap, repeat and nearly repeat
+WORD = st.sampled_from(["shr", "net", "vs", "12", "10", "cts", "profit", "loss", "the", "said", "bank", "rate", "oil"])
+
+FOOTERS = {
+    "a.com": "follow us on social media for more news and updates every single day",
+    "b.com": "copyright all rights reserved reproduction without permission is prohibited",
+    "c.com": "sign up for our newsletter and never miss a story from our reporters",
+}
+
+
+@st.composite
+def batches(draw: st.DrawFn) -> pl.DataFrame:
+    texts = draw(st.lists(st.lists(WORD, max_size=40).map(" ".join), min_size=1, max_size=30))
+    copies = draw(st.lists(st.integers(0, len(texts) - 1), max_size=12))
+    texts = texts + [texts[i].upper() if i % 2 else texts[i] for i in copies]
+    n = len(texts)
+    sites = [draw(st.sampled_from([None, "a.com", "b.com", "c.com"])) for _ in range(n)]
+    # most pages carry their site's footer: furniture, when the site has enough pages
+    texts = [f"{t} {FOOTERS[site]}" if site and draw(st.booleans()) else t for t, site in zip(texts, sites)]
+    return pl.DataFrame(
+        {
+            "doc_id": [f"d{i:03d}" for i in range(n)],
+            "text": texts,
+            "site": sites,
+            "published": [draw(st.sampled_from([None, date(2024, 1, 1), date(2024, 1, 2)])) for _ in range(n)],
+            "n_edits": [draw(st.integers(0, 2)) for _ in range(n)],
+        }
+    )
+
+
+@settings(max_examples=60, deadline=None)
+@given(batches(), st.integers(1, 6), st.booleans())
+def test_any_partitioning_gives_the_single_process_result(df, n_parts, share_rule):
+    """The steps and exchanges of dedup_on_cluster, run serially: any split of any batch (exact
+    and case copies across partitions, shared furniture, ties on every quality key) clusters as
+    one process does."""
+    cfg = dataclasses.replace(DedupConfig(), min_site_repeat_docs=2, min_docs_for_doc_frac=0 if share_rule else 10**6, max_shingle_doc_frac=0.2)
+    want = assign_clusters(df, cfg)
+    _assert_same(dedup_frame(SerialClient(), df, cfg, n_parts), want)  # type: ignore[arg-type]
