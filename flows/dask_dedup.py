@@ -86,6 +86,7 @@ def dedup_on_cluster(
     verified = _verify(client, reps, [_bucket(client, pairs, j) for j in range(n)], offsets, cfg, candidates=True)
     del pairs
     found = client.gather(verified)
+    reps = [sub(_without_signatures, r) for r in reps]  # the rest measures pairs exactly: 4 * num_perm bytes a rep freed
     found = [(e, v) for e, v in found if e.height]  # a home without edges has no node rows either
     del verified
     t0 = time.perf_counter()
@@ -217,6 +218,10 @@ def _verify(client: Client, reps: list[Future], shares: list[list[Any]], offsets
         taken = [client.submit(pt.take_docs, reps[k], client.submit(operator.getitem, requests, k)) for k in range(n) if k != j]
         out.append(client.submit(_verify_home, wanted, reps[j], *taken, cfg=cfg, candidates=candidates))
     return out
+
+
+def _without_signatures(reps: pt.Docs) -> pt.Docs:
+    return pt.Docs(reps.meta, reps.g, reps.sizes)
 
 
 def _verify_home(wanted: tuple, local: pt.Docs, *taken: pt.Docs, cfg: DedupConfig, candidates: bool) -> tuple[pl.DataFrame, pl.DataFrame]:
