@@ -97,6 +97,7 @@ def test_small_batch_same_as_single_process(client, n_parts):
     _assert_same(dedup_frame(client, df, cfg, n_parts), want)
 
 
+@pytest.mark.slow
 def test_dev_set_same_as_single_process(client):
     """The acceptance check: the syndication dev set (12k pages, so the batch-share furniture rule
     applies too), split in 4 partitions over 2 workers."""
