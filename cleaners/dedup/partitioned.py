@@ -127,16 +127,18 @@ def site_hashes(sites: pl.Series) -> np.ndarray:
     return np.fromiter((0 if s is None else xxhash.xxh3_64_intdigest(s.encode("utf-8")) for s in sites.to_list()), dtype=np.uint64, count=len(sites))
 
 
-def furniture_rows(reps: Docs, with_doc_counts: bool, n: int) -> tuple[list[tuple[np.ndarray, np.ndarray]], list[tuple[np.ndarray, np.ndarray]]]:
-    """Step 3 on one home partition, cut into ``n`` buckets: the (site hash, shingle) rows of its
-    reps that have a site, by site (a site's pages then meet in one bucket), and (``with_doc_counts``)
-    the documents per shingle, by shingle. Shingles are distinct per document, so rows count documents."""
+SiteRows = tuple[np.ndarray, np.ndarray, np.ndarray]  # site hash and shingle count per document, shingles flat
+
+
+def furniture_rows(reps: Docs, with_doc_counts: bool, n: int) -> tuple[list[SiteRows], list[tuple[np.ndarray, np.ndarray]]]:
+    """Step 3 on one home partition, cut into ``n`` buckets: the shingles of its reps that have a
+    site, by site (a site's pages then meet in one bucket), and (``with_doc_counts``) the documents
+    per shingle, by shingle. Shingles are distinct per document, so rows count documents."""
     site = site_hashes(reps.meta["_site"])
-    doc_of = reps.doc_of
-    has_site = (site != 0)[doc_of]
-    site_rows, g = site[doc_of][has_site], reps.g[has_site]
-    at = (site_rows % np.uint64(n)).astype(np.int64)
-    by_site = [(site_rows[at == j], g[at == j]) for j in range(n)]
+    doc_at = np.where(site != 0, (site % np.uint64(n)).astype(np.int64), -1)
+    row_at = doc_at[reps.doc_of]
+    by_site = [(site[doc_at == j], reps.sizes[doc_at == j], reps.g[row_at == j]) for j in range(n)]
+    del row_at
     if with_doc_counts:
         values, counts = np.unique(reps.g, return_counts=True)
     else:  # the share rule does not apply to a batch this small
@@ -146,17 +148,20 @@ def furniture_rows(reps: Docs, with_doc_counts: bool, n: int) -> tuple[list[tupl
     return by_site, by_doc
 
 
-def furniture_shingles(by_site: list[tuple[np.ndarray, np.ndarray]], by_doc: list[tuple[np.ndarray, np.ndarray]], n_reps: int, cfg: DedupConfig) -> np.ndarray:
+def furniture_shingles(by_site: list[SiteRows], by_doc: list[tuple[np.ndarray, np.ndarray]], n_reps: int, cfg: DedupConfig) -> np.ndarray:
     """Step 3 on one bucket, its share of the furniture set (sorted uint32): shingles on at least
     ``cfg.min_site_repeat_docs`` reps of one site (every page of a site is in the site's bucket),
     or (when there are at least ``cfg.min_docs_for_doc_frac`` reps in all) on more than
     ``cfg.max_shingle_doc_frac`` of them: the two rules of ``furniture.furniture_mask``."""
-    site = np.concatenate([s for s, _ in by_site]) if by_site else np.zeros(0, dtype=np.uint64)
-    g = np.concatenate([x for _, x in by_site]).astype(np.uint64) if by_site else np.zeros(0, dtype=np.uint64)
-    _, code = np.unique(site, return_inverse=True)
-    # (site, shingle) keys, as furniture_mask makes them
-    key = (code.astype(np.uint64).ravel() << np.uint64(32)) | g
-    found = [(frequent(key, cfg.min_site_repeat_docs, in_place=True) & np.uint64(0xFFFFFFFF)).astype(np.uint32)]
+    found = [np.zeros(0, dtype=np.uint32)]
+    if by_site:
+        _, code = np.unique(np.concatenate([s for s, _, _ in by_site]), return_inverse=True)
+        sizes = np.concatenate([k for _, k, _ in by_site]).astype(np.int64)
+        # (site, shingle) keys, as furniture_mask makes them
+        key = np.repeat(code.astype(np.uint64).ravel(), sizes) << np.uint64(32)
+        key |= np.concatenate([g for _, _, g in by_site]).astype(np.uint64)
+        found.append((frequent(key, cfg.min_site_repeat_docs, in_place=True) & np.uint64(0xFFFFFFFF)).astype(np.uint32))
+        del key
     if n_reps >= cfg.min_docs_for_doc_frac and by_doc:
         values = np.concatenate([v for v, _ in by_doc])
         counts = np.concatenate([c for _, c in by_doc])
@@ -231,6 +236,10 @@ def verify_pairs(a: np.ndarray, b: np.ndarray, docs: list[Docs], cfg: DedupConfi
     if candidates:
         assert pool.sig is not None
         pairs = prefilter(pairs, pool.sig, pool.sizes, cfg)
+    # verify's lookup table holds the documents in pairs only, not the whole home partition
+    inpairs = np.unique(np.concatenate((pairs["a"].to_numpy(), pairs["b"].to_numpy())))
+    pool, pool_gid = pool.take(inpairs), pool_gid[inpairs]
+    pairs = pairs.select(a=pl.Series(np.searchsorted(inpairs, pairs["a"].to_numpy())), b=pl.Series(np.searchsorted(inpairs, pairs["b"].to_numpy())))
     edges = verify(pairs, pool.g, pool.doc_of, pool.sizes)
     if candidates:
         # all that linking reads: the two ends and the kind (the client holds every edge: 10 bytes each)
