@@ -50,7 +50,13 @@ def slice_bounds(n_rows: int, n_parts: int) -> list[tuple[int, int]]:
 
 
 def dedup_on_cluster(
-    client: Client, load_part: Callable[[int], Any], n_parts: int, cfg: DedupConfig, n_home: int | None = None, stats: dict[str, Any] | None = None
+    client: Client,
+    load_part: Callable[[int], Any],
+    n_parts: int,
+    cfg: DedupConfig,
+    n_home: int | None = None,
+    stats: dict[str, Any] | None = None,
+    hold: list[Any] | None = None,
 ) -> list[Future]:
     """Futures of the :data:`RESULT_SCHEMA` columns of each input partition (rows in its order).
 
@@ -119,18 +125,23 @@ def dedup_on_cluster(
 
     home_linked = pt.home_of(linked["gid"].to_numpy(), offsets)
     home_sim = pt.home_of(sims["b"].to_numpy(), offsets)
-    results = [
-        sub(_home_results, rows[j], reps[j], *client.scatter([linked.filter(pl.Series(home_linked == j)), sims.filter(pl.Series(home_sim == j))]), n_parts)
-        for j in range(n)
-    ]
-    return [sub(_part_results, *_bucket(client, results, i)) for i in range(n_parts)]
+    scattered = [client.scatter([linked.filter(pl.Series(home_linked == j)), sims.filter(pl.Series(home_sim == j))]) for j in range(n)]
+    results = [sub(_home_results, rows[j], reps[j], *scattered[j], n_parts) for j in range(n)]
+    buckets = [_bucket(client, results, i) for i in range(n_parts)]
+    if hold is not None:
+        # a future the client drops while a task that needs it is still queued can be forgotten
+        # under load ("lost dependencies"): the caller keeps these until it has the results
+        hold.extend([rows, reps, to_canon, scattered, results, buckets])
+    return [sub(_part_results, *bucket) for bucket in buckets]
 
 
 def dedup_frame(client: Client, df: pl.DataFrame, cfg: DedupConfig, n_parts: int, stats: dict[str, Any] | None = None) -> pl.DataFrame:
     """``df`` plus the result columns, deduplicated on the cluster in ``n_parts`` partitions (for a
     frame that fits the client; :func:`dedup_parquet` has the workers read and write the rows)."""
     parts = client.scatter([df.slice(lo, k) for lo, k in slice_bounds(df.height, n_parts)])
-    results = client.gather(dedup_on_cluster(client, parts.__getitem__, n_parts, cfg, stats=stats))
+    hold: list[Any] = []
+    results = client.gather(dedup_on_cluster(client, parts.__getitem__, n_parts, cfg, stats=stats, hold=hold))
+    del hold
     return df.drop(list(RESULT_SCHEMA), strict=False).hstack(pl.concat(results).get_columns())
 
 
@@ -144,11 +155,14 @@ def dedup_parquet(
     names = pl.scan_parquet(src).collect_schema().names()
     columns = [c for c in ("doc_id", "text", "site", "published", "n_edits") if c in names]
     bounds = slice_bounds(n_rows, n_parts)
-    results = dedup_on_cluster(client, lambda i: client.submit(read_slice, src, *bounds[i], columns), n_parts, cfg, stats=stats)
+    hold: list[Any] = []
+    results = dedup_on_cluster(client, lambda i: client.submit(read_slice, src, *bounds[i], columns), n_parts, cfg, stats=stats, hold=hold)
     paths = [f"{parts_dir}/part-{i:05d}.parquet" for i in range(n_parts)]
     written = [client.submit(_write_part, src, *bounds[i], r, rename, paths[i]) for i, r in enumerate(results)]
     del results
-    return client.gather(written)
+    done = client.gather(written)
+    del hold
+    return done
 
 
 def _write_part(src: str, offset: int, length: int, results: pl.DataFrame, rename: dict[str, str], path: str) -> str:
