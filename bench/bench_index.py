@@ -178,7 +178,7 @@ def main(argv: list[str] | None = None) -> dict:
                 out["sizes"][str(n)].setdefault(f"window_{w}", []).append(res)
                 print(n, f"window_days={w}", json.dumps(res), flush=True)
     base = str(args.sizes[0])
-    for n, by_window in out["sizes"].items():
+    for by_window in out["sizes"].values():
         for key, runs in list(by_window.items()):
             secs = statistics.median(r["seconds"] for r in runs)
             by_window[key] = {
@@ -187,7 +187,7 @@ def main(argv: list[str] | None = None) -> dict:
                 "joined_indexed_clusters": runs[0]["joined_indexed_clusters"],
                 "runs": [r["seconds"] for r in runs],
             }
-    for n, by_window in out["sizes"].items():
+    for by_window in out["sizes"].values():
         for key, fig in by_window.items():
             fig[f"ratio_vs_{base}"] = round(fig["median_seconds"] / out["sizes"][base][key]["median_seconds"], 3)
     print(json.dumps(out, indent=1))
