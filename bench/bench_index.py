@@ -107,9 +107,12 @@ def append(root: Path, rows: pl.DataFrame) -> None:
 
 
 def build(root: Path, n: int) -> None:
-    """The index of ``n`` pages under ``root`` (its tables created empty first)."""
+    """The index of ``n`` pages under ``root`` (its tables created empty first; 0: left empty)."""
     shutil.rmtree(root, ignore_errors=True)
     Storage(root).ensure_tables()
+    if n == 0:
+        (root / "_BUILT").write_text("0")
+        return
     earlier, _ = corpus()
     rng = np.random.default_rng(n)
     earlier = earlier.with_columns(seen=pl.Series([LAST_DAY - dt.timedelta(days=int(d)) for d in rng.integers(1, 11, earlier.height)]))
@@ -126,16 +129,19 @@ def run_one(root: Path, window_days: int) -> dict:
     _, chunk = corpus()
     kept = S.conform(chunk.with_columns(seen=pl.lit(LAST_DAY), edits=pl.lit([], pl.List(S.EDIT_STRUCT))), S.CLEANED_SCHEMA)
     cfg = with_overrides(PipelineConfig(), {"dedup": {"window_days": window_days}})
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    before = resource.getrusage(resource.RUSAGE_SELF)
     start = time.perf_counter()
     clustered, new_index, _ = cluster_run(kept, Storage(root), cfg)
     seconds = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_SELF)
     joined = clustered.filter(~pl.col(S.CLUSTER_ID).is_in(new_index.filter("is_canonical")["cluster_id"].implode()))
     return {
         "seconds": round(seconds, 2),
+        # CPU time of all the process's threads: what a loaded machine changes least
+        "cpu_seconds": round(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime, 2),
         "joined_indexed_clusters": joined.height,
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
-        "rss_before_mb": round(before / 1024, 1),
+        "rss_before_mb": round(before.ru_maxrss / 1024, 1),
     }
 
 
@@ -151,46 +157,55 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
     parser.add_argument("--windows", type=int, nargs="+", default=[30, 0])
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--json", action="store_true", help="print only the figures, as one JSON line")
     parser.add_argument("--cache", type=Path, default=ROOT / "bench" / "out" / "index")
     parser.add_argument("--build", type=int, help=argparse.SUPPRESS)  # child: build one size
     parser.add_argument("--time", type=int, help=argparse.SUPPRESS)  # child: time one size
     parser.add_argument("--window", type=int, default=30, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    if args.build:
+    if args.build is not None:
         t0 = time.perf_counter()
         build(args.cache / str(args.build), args.build)
         print(json.dumps({"built_seconds": round(time.perf_counter() - t0, 1)}))
         return {}
-    if args.time:
+    if args.time is not None:
         print(json.dumps(run_one(args.cache / str(args.time), args.window)))
         return {}
     out: dict = {"chunk_pages": CHUNK_PAGES, "days": DAYS, "sizes": {}}
-    for n in args.sizes:
+    for n in [0, *args.sizes]:
         root = args.cache / str(n)
         if not (root / "_BUILT").exists():
-            print(f"building the {n:,}-page index", json.dumps(child("--build", str(n), "--cache", str(args.cache))), flush=True)
-    for n in args.sizes:
+            built = child("--build", str(n), "--cache", str(args.cache))
+            out.setdefault("built_seconds", {})[str(n)] = built["built_seconds"]
+    for n in [0, *args.sizes]:
         out["sizes"][str(n)] = {}
     for w in args.windows:
         for _ in range(args.repeats):  # sizes interleaved, so a noisy minute hits them alike
-            for n in args.sizes:
+            for n in [0, *args.sizes] if w == args.windows[0] else args.sizes:  # 0: the chunk alone (empty index)
                 res = child("--time", str(n), "--window", str(w), "--cache", str(args.cache))
                 out["sizes"][str(n)].setdefault(f"window_{w}", []).append(res)
-                print(n, f"window_days={w}", json.dumps(res), flush=True)
+                if not args.json:
+                    print(n, f"window_days={w}", json.dumps(res), flush=True)
     base = str(args.sizes[0])
     for by_window in out["sizes"].values():
         for key, runs in list(by_window.items()):
             secs = statistics.median(r["seconds"] for r in runs)
             by_window[key] = {
                 "median_seconds": secs,
+                "median_cpu_seconds": statistics.median(r["cpu_seconds"] for r in runs),
                 "peak_rss_mb": max(r["peak_rss_mb"] for r in runs),
                 "joined_indexed_clusters": runs[0]["joined_indexed_clusters"],
                 "runs": [r["seconds"] for r in runs],
             }
+    empty = out["sizes"].pop("0")[f"window_{args.windows[0]}"]
+    out["empty_index"] = empty
     for by_window in out["sizes"].values():
         for key, fig in by_window.items():
             fig[f"ratio_vs_{base}"] = round(fig["median_seconds"] / out["sizes"][base][key]["median_seconds"], 3)
-    print(json.dumps(out, indent=1))
+            fig[f"cpu_ratio_vs_{base}"] = round(fig["median_cpu_seconds"] / out["sizes"][base][key]["median_cpu_seconds"], 3)
+            # the lookup's own CPU time: above the chunk against an empty index
+            fig["lookup_cpu_seconds"] = round(fig["median_cpu_seconds"] - empty["median_cpu_seconds"], 2)
+    print(json.dumps(out) if args.json else json.dumps(out, indent=1))
     return out
 
 
