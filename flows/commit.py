@@ -307,7 +307,8 @@ def commit_chunk(
     old row stays.
     """
     t0 = time.perf_counter()
-    cleaned = pl.read_parquet(staged) if staged else S.empty(S.CLEANED_SCHEMA)
+    # parts staged by an older version may lack a newer column (`seen`): it reads as nulls
+    cleaned = pl.read_parquet(staged, schema=S.CLEANED_SCHEMA, missing_columns="insert") if staged else S.empty(S.CLEANED_SCHEMA)
     kept, dropped = split_kept(cleaned)
     outside_range = 0
     if scope.replace_range:

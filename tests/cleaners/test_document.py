@@ -130,3 +130,13 @@ def test_seen_day_in_order_of_trust():
     assert seen_date(RawPage("s", b"", modified=modified), published) == published
     assert seen_date(RawPage("s", b"", modified=modified), None) == modified
     assert seen_date(RawPage("s", b""), None) is None
+
+
+def test_cleaned_rows_carry_the_seen_day():
+    import dataclasses
+    import datetime as dt
+
+    day = dt.date(2024, 7, 1)
+    pages = [dataclasses.replace(TEXT_PAGE, source="a.txt", seen=day), dataclasses.replace(TEXT_PAGE, source="b.txt", modified=day)]
+    frame, _ = clean_pages(pages, PipelineConfig())
+    assert frame[schema.SEEN].to_list() == [day, day]
