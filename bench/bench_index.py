@@ -53,6 +53,7 @@ DAYS = 365
 FIRST_DAY = dt.date(2025, 1, 1)
 LAST_DAY = FIRST_DAY + dt.timedelta(days=DAYS - 1)  # the chunk's pages are seen this day
 SHINGLES = 122  # content shingles per page (dev-set median; cleaners/dedup/index.py)
+RECENT_DAYS = 36  # days of a --recent-only index that are written (a 30-day window reads 31 of them)
 APPEND_ROWS = 250_000  # rows per synthetic append (chronological, so each touches a few days)
 
 
@@ -106,8 +107,10 @@ def append(root: Path, rows: pl.DataFrame) -> None:
     )
 
 
-def build(root: Path, n: int) -> None:
-    """The index of ``n`` pages under ``root`` (its tables created empty first; 0: left empty)."""
+def build(root: Path, n: int, recent_days: int | None = None) -> None:
+    """The index of ``n`` pages under ``root`` (its tables created empty first; 0: left empty).
+    ``recent_days``: only the rows of the last that many days are written (the rest of the year
+    lies outside any window of a chunk seen on the last day, so its partitions are never read)."""
     shutil.rmtree(root, ignore_errors=True)
     Storage(root).ensure_tables()
     if n == 0:
@@ -119,7 +122,8 @@ def build(root: Path, n: int) -> None:
     _, rows = cluster_and_index(earlier, DedupConfig())
     TOTAL[0] = n - rows.height
     append(root, rows)
-    for start in range(0, TOTAL[0], APPEND_ROWS):
+    first = 0 if recent_days is None else -(-(DAYS - recent_days) * TOTAL[0] // DAYS)  # first row of that day
+    for start in range(first, TOTAL[0], APPEND_ROWS):
         append(root, filler(min(APPEND_ROWS, TOTAL[0] - start), start, rng))
     (root / "_BUILT").write_text(str(n))
 
@@ -162,14 +166,22 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--build", type=int, help=argparse.SUPPRESS)  # child: build one size
     parser.add_argument("--time", type=int, help=argparse.SUPPRESS)  # child: time one size
     parser.add_argument("--window", type=int, default=30, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--recent-only",
+        type=int,
+        nargs="*",
+        default=[],
+        help=f"sizes written only for the last {RECENT_DAYS} days (timed with the window only; too large to write whole here)",
+    )
+    parser.add_argument("--recent", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.build is not None:
         t0 = time.perf_counter()
-        build(args.cache / str(args.build), args.build)
+        build(args.cache / _name(args.build, args.recent), args.build, RECENT_DAYS if args.recent else None)
         print(json.dumps({"built_seconds": round(time.perf_counter() - t0, 1)}))
         return {}
     if args.time is not None:
-        print(json.dumps(run_one(args.cache / str(args.time), args.window)))
+        print(json.dumps(run_one(args.cache / _name(args.time, args.recent), args.window)))
         return {}
     out: dict = {"chunk_pages": CHUNK_PAGES, "days": DAYS, "sizes": {}}
     for n in [0, *args.sizes]:
@@ -205,8 +217,32 @@ def main(argv: list[str] | None = None) -> dict:
             fig[f"cpu_ratio_vs_{base}"] = round(fig["median_cpu_seconds"] / out["sizes"][base][key]["median_cpu_seconds"], 3)
             # the lookup's own CPU time: above the chunk against an empty index
             fig["lookup_cpu_seconds"] = round(fig["median_cpu_seconds"] - empty["median_cpu_seconds"], 2)
+    for n in args.recent_only:  # the window only: its other partitions are never read
+        name = _name(n, True)
+        if not ((args.cache / name) / "_BUILT").exists():
+            out.setdefault("built_seconds", {})[name] = child("--build", str(n), "--recent", "--cache", str(args.cache))["built_seconds"]
+        w = args.windows[0]
+        runs = [child("--time", str(n), "--recent", "--window", str(w), "--cache", str(args.cache)) for _ in range(args.repeats)]
+        fig = {
+            "median_seconds": statistics.median(r["seconds"] for r in runs),
+            "median_cpu_seconds": statistics.median(r["cpu_seconds"] for r in runs),
+            "peak_rss_mb": max(r["peak_rss_mb"] for r in runs),
+            "joined_indexed_clusters": runs[0]["joined_indexed_clusters"],
+            "runs": [r["seconds"] for r in runs],
+            "written_days": RECENT_DAYS,
+        }
+        fig[f"ratio_vs_{base}"] = round(fig["median_seconds"] / out["sizes"][base][f"window_{w}"]["median_seconds"], 3)
+        fig[f"cpu_ratio_vs_{base}"] = round(fig["median_cpu_seconds"] / out["sizes"][base][f"window_{w}"]["median_cpu_seconds"], 3)
+        fig["lookup_cpu_seconds"] = round(fig["median_cpu_seconds"] - empty["median_cpu_seconds"], 2)
+        out["sizes"][name] = {f"window_{w}": fig}
+        if not args.json:
+            print(name, json.dumps(fig), flush=True)
     print(json.dumps(out) if args.json else json.dumps(out, indent=1))
     return out
+
+
+def _name(n: int, recent: bool) -> str:
+    return f"{n}-last{RECENT_DAYS}days" if recent else str(n)
 
 
 if __name__ == "__main__":
