@@ -261,12 +261,13 @@ def bench_dedup(sizes: list[int]) -> dict:
     return out
 
 
-def bench_index(sizes: list[int]) -> dict:
+def bench_index(sizes: list[int], recent_only: list[int]) -> dict:
     """bench/bench_index.py's figures (indexes built once into bench/out/index/ and reused)."""
     if not sizes:
         return {"skipped": "no --index-sizes"}
+    script = ROOT / "bench" / "bench_index.py"
     res = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "bench_index.py"), "--json", "--repeats", "2", "--sizes", *map(str, sizes)],
+        [sys.executable, str(script), "--json", "--repeats", "2", "--sizes", *map(str, sizes), "--recent-only", *map(str, recent_only)],
         capture_output=True,
         text=True,
         cwd=ROOT,
@@ -283,6 +284,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--workers", type=int, default=2, help="processes for the parallel clean figure")
     ap.add_argument("--dedup-sizes", default="10000,100000")
     ap.add_argument("--index-sizes", default="100000,1000000", help="indexed pages for bench_index.py ('' skips it)")
+    ap.add_argument("--index-recent-only", default="10000000", help="indexes written only for the days a window reads")
     ap.add_argument("--html-pages", type=int, default=455, help="extract-dev pages, repeated (91 distinct)")
     ap.add_argument("--html-repeats", type=int, default=HTML_REPEATS)
     args = ap.parse_args(argv)
@@ -296,7 +298,7 @@ def main(argv: list[str] | None = None) -> int:
         "html": bench_html(args.html_pages, args.html_repeats),
         "write": bench_write(min(args.pages, 2000)),
         "dedup": bench_dedup([int(x) for x in args.dedup_sizes.split(",") if x]),
-        "index": bench_index([int(x) for x in args.index_sizes.split(",") if x]),
+        "index": bench_index([int(x) for x in args.index_sizes.split(",") if x], [int(x) for x in args.index_recent_only.split(",") if x]),
         "peak_rss_mb": peak_rss_mb(),
     }
     path = ROOT / "bench" / "results.json"
