@@ -121,7 +121,9 @@ def candidate_index_query(index: pl.LazyFrame, new_keys: pl.DataFrame) -> pl.Laz
     The doc_ids are found on the cheap columns first (band keys matched inside each list, no
     explode; then the canonicals by cluster), streamed, so this part's memory does not grow with
     the index; the rows themselves, shingle lists included, are then read in one pass by a
-    doc_id predicate (faster and smaller than exploding the key lists and scanning twice).
+    doc_id predicate (faster and smaller than exploding the key lists and scanning twice), from
+    only the ``seen`` partitions that hold them. Pass a scan already limited to the batch's
+    window (:func:`in_window`; ``cluster_and_index`` does) to read only the window's partitions.
     """
     keys = new_keys["key"].unique().cast(pl.UInt64).implode()
     dated = SEEN in index.collect_schema().names()
@@ -137,7 +139,8 @@ def candidate_index_query(index: pl.LazyFrame, new_keys: pl.DataFrame) -> pl.Laz
     wanted = pl.col("doc_id").is_in(both["doc_id"].unique().implode())
     if dated:  # only the partitions (seen days) that hold them are read again
         days = both[SEEN].unique()
-        wanted = wanted & (pl.col(SEEN).is_in(days.drop_nulls().implode()) | (pl.col(SEEN).is_null() if days.null_count() else pl.lit(False)))
+        on_day = pl.col(SEEN).is_in(days.drop_nulls().implode())
+        wanted = wanted & ((on_day | pl.col(SEEN).is_null()) if days.null_count() else on_day)
     return index.filter(wanted).unique("doc_id", keep="first")
 
 
