@@ -2,12 +2,19 @@
 
     .venv/bin/python bench/bench_dedup.py                 # 10k and 100k docs
     .venv/bin/python bench/bench_dedup.py --sizes 10000 100000 1000000
+    .venv/bin/python bench/bench_dedup.py --dask 2 --sizes 100000 1000000   # flows/dask_dedup.py, 2 workers
 
 Each size runs in a fresh subprocess so the peak RSS is that run's own. The corpus imitates the
 syndication dev set: ~1.1 KB articles of Zipf-distributed pseudo-words, half of them wire stories
 republished 1-20 times on other sites with typos, truncation and inserted sentences, every page
 wrapped in per-site header/footer boilerplate. Reports docs/s of ``assign_clusters`` (text
 already in memory) and the peak RSS of the process.
+
+``--dask N`` runs the distributed dedup instead (``flows.dask_dedup.dedup_parquet``, the path of
+``newsclean dedup --runner dask``) on a LocalCluster of N worker processes (one thread each), on
+the corpus written once to Parquet (``--cache``): wall time, each worker's peak RSS, the
+client's, and the compute seconds per step (Dask's task stream). ``--check`` also runs the
+single-process path on the same rows and reports whether every result column is equal.
 """
 
 from __future__ import annotations
@@ -92,16 +99,75 @@ def run_one(n_docs: int) -> dict:
     }
 
 
+def run_dask(n_docs: int, n_workers: int, cache: Path, check: bool, rows_per_part: int) -> dict:
+    import shutil
+    from collections import Counter
+
+    from distributed import Client, LocalCluster, get_task_stream
+
+    from flows.dask_dedup import dedup_parquet
+
+    src = cache / f"synthetic-{n_docs}.parquet"
+    if not src.exists():
+        cache.mkdir(parents=True, exist_ok=True)
+        synthetic_corpus(n_docs).write_parquet(src)
+    parts_dir = cache / f"out-{n_docs}"
+    shutil.rmtree(parts_dir, ignore_errors=True)
+    parts_dir.mkdir(parents=True)
+    n_parts = max(2 * n_workers, -(-n_docs // rows_per_part))
+    with LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, Client(cluster) as client:
+        base = client.run(lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+        with get_task_stream(client) as stream:
+            start = time.perf_counter()
+            stats: dict = {}
+            paths = dedup_parquet(client, str(src), str(parts_dir), DedupConfig(), n_parts, {}, stats)
+            seconds = time.perf_counter() - start
+        peaks = client.run(lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+    steps: Counter[str] = Counter()
+    for task in stream.data:
+        key = task["key"] if isinstance(task["key"], str) else task["key"][0]
+        steps[key.rsplit("-", 1)[0]] += sum(s["stop"] - s["start"] for s in task["startstops"] if s["action"] == "compute")
+    out = pl.read_parquet(paths)
+    result = {
+        "docs": n_docs,
+        "workers": n_workers,
+        "partitions": n_parts,
+        "seconds": round(seconds, 2),
+        "docs_per_s": round(n_docs / seconds, 1),
+        "clusters": out["cluster_id"].n_unique(),
+        "worker_peak_rss_mb": sorted(round(v, 1) for v in peaks.values()),
+        "worker_start_rss_mb": sorted(round(v, 1) for v in base.values()),
+        "client_peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "compute_s": {k: round(v, 1) for k, v in steps.most_common(8)},
+        "at_client": stats,
+    }
+    if check:
+        want = assign_clusters(pl.read_parquet(src), DedupConfig())
+        cols = ["doc_id", "cluster_id", "is_canonical", "similarity"]
+        result["equal_to_single_process"] = out.select(cols).equals(want.select(cols))
+    shutil.rmtree(parts_dir, ignore_errors=True)
+    return result
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument("--dask", type=int, metavar="WORKERS", help="distributed dedup on a LocalCluster of WORKERS processes")
+    parser.add_argument("--rows-per-part", type=int, default=100_000, help="--dask: input rows per partition (at least 2 partitions per worker)")
+    parser.add_argument("--cache", type=Path, default=ROOT / "bench" / "out", help="--dask: where the corpus Parquet is written once")
+    parser.add_argument("--check", action="store_true", help="--dask: compare with the single-process result")
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)  # child process: run one size
     args = parser.parse_args()
     if args.one:
-        print(json.dumps(run_one(args.one)))
+        if args.dask:
+            print(json.dumps(run_dask(args.one, args.dask, args.cache, args.check, args.rows_per_part)))
+        else:
+            print(json.dumps(run_one(args.one)))
         return
+    extra = ["--dask", str(args.dask), "--cache", str(args.cache), "--rows-per-part", str(args.rows_per_part)] if args.dask else []
+    extra += ["--check"] if args.check else []
     for n in args.sizes:
-        done = subprocess.run([sys.executable, __file__, "--one", str(n)], capture_output=True, text=True, check=True)
+        done = subprocess.run([sys.executable, __file__, "--one", str(n), *extra], capture_output=True, text=True, check=True)
         print(done.stdout.strip().splitlines()[-1], flush=True)
 
 

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, ClassVar, Literal
 
-PIPELINE_VERSION = "0.1.0"
+PIPELINE_VERSION = "0.2.0"  # 0.2.0: page_type column, not_article reason
 RULE = "rule"  # the field-metadata key holding a setting's Rule
 
 RUNNER_KINDS = ("threads", "processes", "dask")
@@ -300,8 +300,15 @@ class ExtractConfig(Section):
     # so only a bare code can ever match
     target_language: str | None = setting(None, text("a 2- or 3-letter ISO 639 code (e.g. en, de)", _is_language_code, optional=True))
     with_metadata: bool = setting(True, flag())
-    fast: bool = setting(True, flag())  # trafilatura's fast mode (no readability/justext comparison) first ...
-    min_fast_text_chars: int = setting(500, integer(0))  # ... and its full mode when the fast text is shorter than this
+    fast: bool = setting(True, flag())  # the first pass in trafilatura's fast mode (no readability/justext comparison)
+    # the body judge (cleaners.extract.choose_body), lengths relative to the page's visible characters;
+    # defaults fitted on AEB + WCXB dev (evals/select_fit.json, held out by site: README "eval extract")
+    recall_trigger: float = setting(0.8, share())  # a first text shorter than this share of the page runs the recall pass ...
+    recall_wins_below: float = setting(0.8, share())  # ... which wins when the first text is below this share ...
+    recall_wins_ratio: float = setting(1.2, number(1))  # ... and the recall text this many times longer
+    justext_trigger: float = setting(0.3, share())  # a best text still below this share of the page runs jusText ...
+    justext_max_chars: int = setting(5000, integer(0))  # ... if also shorter than this (0: never) ...
+    justext_wins_ratio: float = setting(2.5, number(1))  # ... and jusText wins when this many times longer
     min_text_chars: int = setting(25, integer(0))  # less main text than this is "no_main_text" (a nav link, a caption)
     drop_title_line: bool = setting(True, flag())  # a first paragraph equal to the title goes (the title is its own field)
     max_copyright_line_words: int = setting(25, integer(0))  # shorter paragraphs with ©/copyright/all rights reserved go (0: keep)
@@ -381,19 +388,26 @@ class BoilerplateConfig(Section):
 class PunctuationConfig(Section):
     """Stray-semicolon repair for spun copies (cleaners.punctuation).
 
-    A document is repaired only when its semicolons look spun: at least ``min_stray_semicolons``
-    of them carry strong stray evidence (a preposition, relative pronoun, "but"/"so" or a bare
-    verb follows, or they close an appositive/vocative), making up ``min_stray_fraction`` of all
-    mid-line semicolons, at a rate of ``min_semicolons_per_1000_words``.
+    Each mid-line semicolon gets a probability of being a spinner's from the shipped model
+    (``cleaners/punctuation_model.json``: its words, segments and the page's semicolon usage).
+    A page looks spun when at least ``spun_page_min_confident`` of its semicolons, and
+    ``spun_page_min_confident_share`` of them, reach the stage-1 probability
+    ``spun_page_confident_probability``; there a semicolon is changed at
+    ``spun_page_min_stray_probability``, elsewhere only at ``min_stray_probability``. A changed
+    semicolon becomes a comma at ``min_comma_probability``, else a space. The defaults are the
+    values ``evals/fit_semicolons.py`` chose out of fold (recorded in the model file).
     """
 
     section: ClassVar[str] = "punctuation"
     enabled: bool = setting(True, flag())
-    min_stray_semicolons: int = setting(2, integer(1))  # strong-evidence semicolons needed to call a document spun
-    min_stray_fraction: float = setting(0.3, share())  # strong-evidence share of the document's mid-line semicolons
-    min_semicolons_per_1000_words: float = setting(8.0, number(0))  # ordinary news prose is well under this
-    max_appositive_words: int = setting(8, integer(0))  # ", the director of X; said" closes an appositive up to this length
-    max_vocative_words: int = setting(4, integer(0))  # "“Vladimir Vladimirovich; you know" -> comma
+    min_stray_probability: float = setting(0.9563, share())  # stage-2 probability needed on a page that does not look spun
+    spun_page_min_stray_probability: float = setting(0.5, share())  # ... and on a page that looks spun
+    spun_page_confident_probability: float = setting(0.8, share())  # stage-1 probability of a confidently stray semicolon
+    spun_page_min_confident: int = setting(2, integer(1))  # confidently stray semicolons that make a page look spun
+    spun_page_min_confident_share: float = setting(0.3, share())  # ... and their share of the page's semicolons
+    min_comma_probability: float = setting(0.5, share())  # a changed semicolon becomes a comma at this probability, else a space
+    max_appositive_words: int = setting(8, integer(0))  # feature: ", the director of X; said" closes an appositive up to this length
+    max_vocative_words: int = setting(4, integer(0))  # feature: "“Vladimir Vladimirovich; you know" is a vocative up to this length
 
 
 @dataclass(frozen=True)
@@ -402,17 +416,24 @@ class EntitiesConfig(Section):
 
     A capitalised token seen at most ``max_typo_mentions`` times is replaced by a capitalised
     name seen ``min_frequency_ratio`` times as often in the same document when the two are
-    within a length-scaled Damerau-Levenshtein distance and the token is not itself an English
-    word or common name (wordfreq Zipf below ``max_typo_zipf``).
+    within a length-scaled Damerau-Levenshtein distance, the token is not a word or listed name
+    in any of ``word_languages`` (wordfreq Zipf below ``max_typo_zipf``) nor a name of the shipped
+    list, no gate vetoes it (cleaners.entities) and the slip model gives at least
+    ``min_slip_probability``.
     """
 
     section: ClassVar[str] = "entities"
     enabled: bool = setting(True, flag())
     min_name_chars: int = setting(5, integer(1))  # shorter names (Iran/Iraq, Mr/Ms) are never touched
-    min_name_mentions: int = setting(2, integer(1))  # the correct spelling must occur this often
+    min_name_mentions: int = setting(3, integer(1))  # the correct spelling must occur this often
     max_typo_mentions: int = setting(1, integer(0))  # the suspected typo may occur at most this often (0: never repair)
     min_frequency_ratio: float = setting(2.0, number(1))  # name mentions / typo mentions (a typo is the rarer spelling)
     max_typo_zipf: float = setting(1.0, ZIPF)  # wordfreq Zipf of the typo; listed words/names are >= 1.0, typos 0
+    # the typo must be unknown (Zipf below max_typo_zipf) in every one of these wordfreq languages
+    word_languages: tuple[str, ...] = setting(("en", "de", "es", "fr", "it", "pt"), names("wordfreq languages", is_wordfreq_language, min_items=1))
+    min_compound_part_zipf: float = setting(3.5, ZIPF)  # a typo made of two `language` words this common is a coined name
+    require_name_never_lower: bool = setting(True, flag())  # a name the page also writes in lower case ("Write") is a common word
+    min_slip_probability: float = setting(0.5, share())  # the slip model's probability needed to replace (cleaners/entities_model.json)
     max_edit_distance: int = setting(2, integer(0))  # Damerau-Levenshtein (OSA: transposition counts 1) upper bound
     min_chars_for_second_edit: int = setting(7, integer(0))  # names shorter than this allow only 1 edit
     min_similarity_ratio: float = setting(0.75, share())  # rapidfuzz normalized Indel similarity, 0..1
@@ -437,6 +458,21 @@ class FilterConfig(Section):
     def check_relations(self) -> None:
         if self.min_words > self.max_words:  # every document would be too short or too long
             raise self.error("min_words", f"must be at most filters.max_words = {self.max_words}")
+
+
+@dataclass(frozen=True)
+class PagetypeConfig(Section):
+    """What is an article (cleaners.pagetype): the page type of an HTML page from its parsed tree."""
+
+    section: ClassVar[str] = "pagetype"
+    enabled: bool = setting(True, flag())  # off: no page type (null) and nothing rejected for it
+    # pages typed other than article go to `rejected` as not_article. Off by default for now: held out
+    # by site the model rejects only ~half of the listing/collection/product/service pages, and
+    # bare-markup article pages (no meta tags, no JSON-LD) sit near the threshold (tests/flows/test_realistic.py)
+    reject_non_articles: bool = setting(False, flag())
+    # P(article) under the shipped model below which a page is not an article; chosen out of fold by
+    # evals/fit_pagetype.py (the highest threshold losing at most 1% of articles in cross-validation)
+    min_article_probability: float = setting(0.3794, share())
 
 
 @dataclass(frozen=True)
@@ -581,6 +617,7 @@ class PipelineConfig:
     punctuation: PunctuationConfig = field(default_factory=PunctuationConfig)
     entities: EntitiesConfig = field(default_factory=EntitiesConfig)
     filters: FilterConfig = field(default_factory=FilterConfig)
+    pagetype: PagetypeConfig = field(default_factory=PagetypeConfig)
     dedup: DedupConfig = field(default_factory=DedupConfig)
     fetch: FetchConfig = field(default_factory=FetchConfig)
     warc: WarcConfig = field(default_factory=WarcConfig)

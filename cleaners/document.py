@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 import xxhash
 
-from cleaners import boilerplate, chars, decode, extract, residual, schema
+from cleaners import boilerplate, chars, decode, extract, pagetype, residual, schema
 from cleaners.config import CharsConfig, PipelineConfig
 from cleaners.derived import text_columns
 from cleaners.edits import Edit, merge_edits
@@ -187,11 +187,17 @@ def clean_decoded(
     page = doc.page
     row = _base_row(page)
     edits: list[Edit] = []
-    title = author = language = None
+    title = author = language = page_kind = None
     published: dt.date | None = None
+    detail = None
     if doc.format == "html":
-        ex = extract.extract_html(doc.text, cfg.extract, url=page.url)  # raises ExtractError, a PageError
+        # raises ExtractError, a PageError
+        ex = extract.extract_html(doc.text, cfg.extract, url=page.url, score_type=cfg.pagetype.enabled)
         body, title, author, published, language = ex.text, ex.title, ex.author, ex.published, ex.language
+        page_kind = pagetype.page_type(ex.page_scores, cfg.pagetype)
+        if page_kind is not None and ex.page_scores is not None:
+            stats.add(f"pagetype.{page_kind}")
+            detail = f"{page_kind} (P(article) = {ex.page_scores.article_probability():.3f})"
         row[schema.URL] = row[schema.URL] or redact_url(ex.url)  # a canonical link may carry credentials too
         row[schema.SITE] = row[schema.SITE] or ex.site or site_of(ex.url)
         # trafilatura output still carries residual boilerplate lines, captions, shortcodes
@@ -203,7 +209,12 @@ def clean_decoded(
         text_page = clean_text_page(doc.text, cfg, steps, stats, repeated)
         body, title, published = text_page.body, text_page.title, text_page.published
         edits.extend(text_page.edits)
-    reason = apply_filters(body, checks, stats)
+    # the page type decides first (a listing is not an article however long its text), then the text filters
+    reason = pagetype.check_page_type(page_kind, cfg.pagetype)
+    if reason:
+        stats.add(f"pagetype.dropped_{reason}")
+    else:
+        reason = apply_filters(body, checks, stats)
     edits = merge_edits(edits)
     for e in edits:
         stats.add(f"edits.{e.kind}", e.count)
@@ -214,6 +225,7 @@ def clean_decoded(
             schema.PUBLISHED: published,
             schema.SEEN: seen_date(page, published),
             schema.LANGUAGE: choose_language(body, language, cfg.language),
+            schema.PAGE_TYPE: page_kind,
             schema.FORMAT: doc.format,
             schema.TEXT: body,
             **text_columns(body),
@@ -221,7 +233,7 @@ def clean_decoded(
             schema.EDITS: [e._asdict() for e in edits],
             schema.STAGE: "filter" if reason else None,
             schema.DROP_REASON: reason,
-            schema.DETAIL: None,
+            schema.DETAIL: detail if reason == pagetype.NOT_ARTICLE else None,
         }
     )
     return row

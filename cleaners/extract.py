@@ -10,23 +10,41 @@ page is re-parsed once with its wrapper tags (div, span, table cells, ...) remov
 none passes). Comments are never part of the text unless ``cfg.include_comments``; title, date,
 author, site and canonical URL come from ``cleaners.metadata``. Two general clean-ups follow trafilatura: a first paragraph repeating the title is
 dropped (``drop_title_line``) and so are short copyright/credit paragraphs (``drop_copyright_lines``).
+
+The body judge (``choose_body``, issue 14) picks the body among up to three passes, measured against
+the page's visible text (``visible_chars``: body text outside script/style/noscript/template):
+  1. ``first``: trafilatura with the configured mode (fast, favor_precision by default); cheap.
+  2. ``recall``: when the first text is shorter than ``recall_trigger`` x visible, trafilatura's full
+     mode with favor_recall (no precision); it wins when it is ``recall_wins_ratio`` times longer and
+     the first text is shorter than ``recall_wins_below`` x visible (fast mode accepting a 600-char
+     intro of a 13k transcript, favor_precision returning a stub of a how-to page).
+  3. ``justext``: when the best text is still shorter than ``justext_trigger`` x visible and than
+     ``justext_max_chars``, jusText with the stop list of the page's declared language (English when
+     it declares none or one jusText lacks); it wins when ``justext_wins_ratio`` times longer.
+The settings were fitted on AEB and WCXB dev with site folds held out (``evals.select_fit``).
 """
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import re
 from dataclasses import dataclass
-from functools import partial
+from functools import lru_cache
 
+from justext.core import ParagraphMaker, classify_paragraphs, revise_paragraph_classification
+from justext.utils import get_stoplist
+from lxml import etree
 from lxml.html import HtmlElement
 from trafilatura import bare_extraction
-from trafilatura.settings import Document
+from trafilatura.baseline import basic_cleaning
+from trafilatura.settings import JUSTEXT_LANGUAGES, Document
 from trafilatura.utils import load_html
 
 from cleaners.config import ExtractConfig
 from cleaners.errors import ExtractError
 from cleaners.metadata import add_page_author, page_metadata
+from cleaners.pagetype import PageScores, score_page
 
 # LANG_CODE_RE: the primary subtag of a language tag. matches: "en-US" -> "en", "pt_BR" -> "pt" ; does not match: "1x"
 LANG_CODE_RE = re.compile(r"^\s*([A-Za-z]{2,3})(?:[-_][A-Za-z0-9]+)*\s*$")
@@ -46,6 +64,13 @@ WRAPPER_TAGS = ("div", "span", "font", "section", "article", "main", "center", "
                 "blockquote", "table", "tbody", "thead", "tfoot", "tr", "td", "th", "ul", "ol", "li", "dl", "dt", "dd", "a", "form", "label")
 # WRAPPER_TAG_RE matches: "<div class='x'>", "</SPAN>" ; does not match: "<p>", "<divx>", "<h1>"
 WRAPPER_TAG_RE = re.compile(r"</?(?:" + "|".join(WRAPPER_TAGS) + r")\b[^>]*>", re.IGNORECASE)
+# Text a reader never sees: its characters do not count in the page's visible length.
+INVISIBLE_TAGS = ("script", "style", "noscript", "template", "svg", "math", "head", "title", "iframe", "object")
+INVISIBLE_TAG_SET = frozenset(INVISIBLE_TAGS)
+# jusText's stop list when the page declares no language jusText knows (the dev sets are mostly English)
+JUSTEXT_DEFAULT_LANGUAGE = "en"
+# The extraction passes, in the order the judge runs them (``Extracted.extraction_path``).
+PASSES = ("first", "recall", "justext")
 # Where a page states its language, most to least authoritative.
 LANGUAGE_XPATHS = (
     "/html/@lang",
@@ -65,6 +90,23 @@ class Extracted:
     language: str | None = None  # ISO 639 code declared by the page
     url: str | None = None  # canonical URL when the page declares one, else the given URL
     description: str | None = None
+    # the passes the body judge ran, "+"-joined in order, the winning one last-marked with "*":
+    # "first*", "first+recall*", "first*+recall+justext"
+    extraction_path: str = "first*"
+    page_scores: PageScores | None = None  # page type probabilities (cleaners.pagetype), None when not asked for
+
+
+@dataclass(frozen=True)
+class Body:
+    """The body judge's choice: the text (trafilatura's, before paragraph clean-up), the passes run and the winner."""
+
+    text: str
+    winner: str
+    passes: tuple[str, ...]
+
+    @property
+    def path(self) -> str:
+        return "+".join(p + ("*" if p == self.winner else "") for p in self.passes)
 
 
 def page_language(tree: HtmlElement) -> str | None:
@@ -126,8 +168,87 @@ def drop_copyright_lines(text: str, max_words: int) -> str:
     return "\n\n".join(kept) if len(kept) < len(paras) else text
 
 
+def finish_body(text: str, title: str | None, cfg: ExtractConfig) -> str:
+    """The chosen pass's text as ``Extracted.text``: paragraphs, title line and copyright lines dropped."""
+    text = _paragraphs(text)
+    if cfg.drop_title_line:
+        text = drop_title_line(text, title)
+    return drop_copyright_lines(text, cfg.max_copyright_line_words)
+
+
 def _none_if_blank(value: str | None) -> str | None:
     return value.strip() or None if isinstance(value, str) else None
+
+
+def visible_chars(tree: HtmlElement) -> int:
+    """Characters of the text a reader sees in the page body (blanks collapsed, script/style/... left out)."""
+    body = tree.find(".//body") if tree.tag != "body" else tree
+    root = body if body is not None else tree
+    parts: list[str] = []
+    walk = etree.iterwalk(root, events=("start",))  # 4x faster than an XPath with ancestor:: tests
+    for _event, el in walk:
+        if el.tag in INVISIBLE_TAG_SET:
+            walk.skip_subtree()
+        elif el.text and isinstance(el.tag, str):  # comments and processing instructions: no text
+            parts.append(el.text)
+        if el is not root and el.tail:
+            parts.append(el.tail)
+    return len(" ".join(" ".join(parts).split()))
+
+
+@lru_cache(maxsize=16)
+def _stoplist(language: str) -> frozenset[str]:
+    return get_stoplist(JUSTEXT_LANGUAGES.get(language) or JUSTEXT_LANGUAGES[JUSTEXT_DEFAULT_LANGUAGE])
+
+
+def justext_text(tree: HtmlElement, language: str | None) -> str:
+    """jusText's non-boilerplate paragraphs (trafilatura's settings, the declared language's stop list only)."""
+    stoplist = _stoplist(language if language in JUSTEXT_LANGUAGES else JUSTEXT_DEFAULT_LANGUAGE)
+    try:
+        paragraphs = ParagraphMaker.make_paragraphs(basic_cleaning(copy.deepcopy(tree)))
+        classify_paragraphs(paragraphs, stoplist, 50, 150, 0.1, 0.2, 0.25, True)
+        revise_paragraph_classification(paragraphs, 150)
+    except Exception:  # jusText fails on odd trees (empty bodies, broken encodings): no candidate
+        return ""
+    return "\n".join(p.text for p in paragraphs if not p.is_boilerplate)
+
+
+def judge_recall(first_chars: int, recall_chars: int | None, visible: int, cfg: ExtractConfig) -> tuple[bool, bool]:
+    """(run the recall pass, recall wins) from text lengths; ``recall_chars`` is None before it ran."""
+    run = first_chars < cfg.recall_trigger * visible
+    wins = run and recall_chars is not None and first_chars < cfg.recall_wins_below * visible and recall_chars > cfg.recall_wins_ratio * first_chars
+    return run, wins
+
+
+def judge_justext(best_chars: int, justext_chars: int | None, visible: int, cfg: ExtractConfig) -> tuple[bool, bool]:
+    """(run jusText, jusText wins) from text lengths; ``justext_chars`` is None before it ran."""
+    run = best_chars < cfg.justext_trigger * visible and best_chars < cfg.justext_max_chars
+    wins = run and justext_chars is not None and justext_chars > cfg.justext_wins_ratio * best_chars
+    return run, wins
+
+
+def choose_body(tree: HtmlElement, cfg: ExtractConfig, url: str | None, language: str | None) -> Body:
+    """The body judge (module docstring): the best of the first, recall and jusText passes."""
+    visible = visible_chars(tree)  # bare_extraction works on a copy, but measure before any pass anyway
+    first = trafilatura_text(tree, cfg, url, fast=cfg.fast, precision=cfg.favor_precision, recall=cfg.favor_recall)
+    passes, best, winner = ["first"], first, "first"
+    if judge_recall(len(first), None, visible, cfg)[0]:
+        passes.append("recall")
+        recall = trafilatura_text(tree, cfg, url, fast=False, precision=False, recall=True)
+        if judge_recall(len(first), len(recall), visible, cfg)[1]:
+            best, winner = recall, "recall"
+    if judge_justext(len(best), None, visible, cfg)[0]:
+        passes.append("justext")
+        jt = justext_text(tree, language)
+        if judge_justext(len(best), len(jt), visible, cfg)[1]:
+            best, winner = jt, "justext"
+    return Body(best, winner, tuple(passes))
+
+
+def trafilatura_text(tree: HtmlElement, cfg: ExtractConfig, url: str | None, *, fast: bool, precision: bool, recall: bool) -> str:
+    """One trafilatura pass over (a copy of) the tree: its main text, ``""`` when it finds none."""
+    doc = _run_trafilatura(tree, cfg, url=url, precision=precision, recall=recall, fast=fast)
+    return (doc.text or "") if doc is not None else ""
 
 
 def _run_trafilatura(tree: HtmlElement, cfg: ExtractConfig, *, url: str | None, precision: bool, recall: bool, fast: bool):
@@ -146,8 +267,8 @@ def _run_trafilatura(tree: HtmlElement, cfg: ExtractConfig, *, url: str | None, 
     )
 
 
-def extract_html(html: str, cfg: ExtractConfig, url: str | None = None) -> Extracted:
-    """Main text and metadata of one HTML page; raises ``ExtractError`` when there is none."""
+def parse_page(html: str) -> HtmlElement:
+    """The tree extraction works on (wrappers flattened when too deep); raises ``ExtractError``."""
     if not html or not html.strip():
         raise ExtractError("empty_html")
     try:
@@ -160,21 +281,23 @@ def extract_html(html: str, cfg: ExtractConfig, url: str | None = None) -> Extra
         tree = load_html(flatten_wrappers(html))
         if tree is None or hit_depth_limit(tree):
             raise ExtractError("too_deep", f"elements nested deeper than {MAX_PARSED_DEPTH} even without wrapper tags")
+    return tree
+
+
+def extract_html(html: str, cfg: ExtractConfig, url: str | None = None, score_type: bool = False) -> Extracted:
+    """Main text and metadata of one HTML page; raises ``ExtractError`` when there is none.
+    ``score_type``: also score the page type (``cleaners.pagetype``) on the tree before trafilatura prunes it."""
+    tree = parse_page(html)
     language = page_language(tree)
     if cfg.target_language and language and language != cfg.target_language.lower():
         raise ExtractError("wrong_language", f"page declares {language}")
+    scores = score_page(tree, url) if score_type else None  # before metadata and trafilatura change the tree
     meta, need_author = page_metadata(tree, url) if cfg.with_metadata else (Document(), False)
     # trafilatura extracts with the metadata's URL when none is given (it only resolves links)
-    run = partial(_run_trafilatura, tree, cfg, url=url or meta.url, precision=cfg.favor_precision, recall=cfg.favor_recall)
-    doc = run(fast=cfg.fast)
-    if cfg.fast and (len(doc.text or "") if doc is not None else 0) < cfg.min_fast_text_chars:
-        doc = run(fast=False)  # short: let readability/justext compete
+    body = choose_body(tree, cfg, url or meta.url, language)
     if need_author:
         add_page_author(tree, meta)
-    text = _paragraphs(doc.text or "") if doc is not None else ""
-    if cfg.drop_title_line and doc is not None:
-        text = drop_title_line(text, meta.title)
-    text = drop_copyright_lines(text, cfg.max_copyright_line_words)
+    text = finish_body(body.text, meta.title, cfg)
     if len(text) < cfg.min_text_chars:
         raise ExtractError("no_main_text", f"{len(text)} chars")
     return Extracted(
@@ -186,4 +309,6 @@ def extract_html(html: str, cfg: ExtractConfig, url: str | None = None) -> Extra
         language=language or _none_if_blank(meta.language),
         url=_none_if_blank(meta.url) or url,
         description=_none_if_blank(meta.description),
+        extraction_path=body.path,
+        page_scores=scores,
     )

@@ -18,6 +18,7 @@ TITLE = "title"
 AUTHOR = "author"
 PUBLISHED = "published"
 LANGUAGE = "language"
+PAGE_TYPE = "page_type"
 TEXT = "text"
 N_WORDS = "n_words"
 N_WORDS_RAW = "n_words_raw"
@@ -51,6 +52,7 @@ _DOCUMENT_COLUMNS = {
     AUTHOR: pl.String(),
     PUBLISHED: pl.Date(),
     LANGUAGE: pl.String(),
+    PAGE_TYPE: pl.String(),  # article, listing, collection, product, service, forum, documentation (HTML pages; null for text)
     FORMAT: pl.String(),
     TEXT: pl.String(),
     N_WORDS: pl.Int32(),

@@ -16,14 +16,18 @@ F1 (``word_f1``: bag of lower-cased ``\\w+`` words per page, averaged over pages
 shipping defaults (``pipeline_text``) and of trafilatura's defaults (``trafilatura_defaults``), the
 paired mean difference with a bootstrap 95% interval, the same figures per site fold (site =
 registered domain, ``site_fold``), the time ratio, and for WCXB's other page types how many pages
-newsclean accepts (no ``drop_reason``). Figures are labelled ``in_sample`` and
-``held_out_by_site``; with nothing fitted yet the two are equal by construction.
+newsclean accepts (no ``drop_reason``). Figures are labelled ``in_sample`` (the shipping defaults,
+fitted on all pages of both sets) and ``held_out_by_site``: each page of site fold k is extracted
+again with the body judge's settings fitted without fold k of either set (``evals/select_fit.json``,
+``evals.select_fit``), so ``held_out_by_site.all`` is an out-of-fold figure; without a fit file the
+two are equal.
 
 Run: ``python -m evals.extract [extract-dev dir]`` (default: ``evals.data.EXTRACT_DEV``).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import hashlib
 import json
@@ -39,7 +43,7 @@ from pathlib import Path
 import trafilatura
 from courlan import extract_domain
 
-from cleaners.config import PipelineConfig
+from cleaners.config import ExtractConfig, PipelineConfig
 from cleaners.decode import DecodeError, decode_bytes
 from cleaners.document import RawPage, clean_pages
 from cleaners.metrics import macro_prf
@@ -50,6 +54,11 @@ SPLITS = ("all", "even", "odd")
 FOLDS = 5  # site folds: later tuning fits on four and scores the fifth
 BOOTSTRAP = 2000  # paired resamples of pages for the 95% interval of the mean difference
 SETS = ("aeb", "wcxb")
+# The body judge's settings (cleaners.extract.choose_body), fitted by evals.select_fit into SELECT_FIT_FILE
+JUDGE_SETTINGS = (
+    "recall_trigger", "recall_wins_below", "recall_wins_ratio", "justext_trigger", "justext_max_chars", "justext_wins_ratio",
+)
+SELECT_FIT_FILE = Path(__file__).with_name("select_fit.json")
 # The metric's words, as the issue defines them: "Don't stop" -> don, t, stop; "---" -> none
 WORD_RE = re.compile(r"\w+")
 
@@ -213,10 +222,26 @@ def _compare(scored: list[dict]) -> dict:
     }
 
 
-def evaluate_set(pages: list[GoldPage], cfg: PipelineConfig) -> dict:
+def _judge_settings(cfg: ExtractConfig) -> dict[str, float]:
+    return {k: getattr(cfg, k) for k in JUDGE_SETTINGS}
+
+
+def held_out_config(cfg: PipelineConfig, fold: int, fit_file: Path | None = None) -> PipelineConfig:
+    """``cfg`` with the body judge's settings fitted without site ``fold`` (``evals/select_fit.json``);
+    ``cfg`` itself when there is no fit file."""
+    path = fit_file or SELECT_FIT_FILE
+    if not path.exists():
+        return cfg
+    settings = json.loads(path.read_text(encoding="utf-8"))["held_out_folds"][str(fold)]["settings"]
+    extract = dataclasses.replace(cfg.extract, **{k: settings[k] for k in JUDGE_SETTINGS})
+    return cfg if extract == cfg.extract else dataclasses.replace(cfg, extract=extract)
+
+
+def evaluate_set(pages: list[GoldPage], cfg: PipelineConfig, fit_file: Path | None = None) -> dict:
     """The report of one dev set (see the module docstring); per-page rows under ``pages_detail``."""
     scored, other_types = [], {}
     times = {"newsclean": 0.0, "trafilatura": 0.0}
+    fold_cfgs = [held_out_config(cfg, k, fit_file) for k in range(FOLDS)]
     for page in pages:
         html = _read_html(page.path, cfg)
         start = time.perf_counter()
@@ -231,24 +256,27 @@ def evaluate_set(pages: list[GoldPage], cfg: PipelineConfig) -> dict:
             counts["accepted_as_article"] += accepted
             continue
         site = site_of(page.url)
+        fold = site_fold(site)
+        # held out: the body judge's settings fitted without this page's site fold (evals.select_fit)
+        fold_text = text if fold_cfgs[fold] == cfg else newsclean_page(html, page.url, fold_cfgs[fold])[0]
         scored.append(
             {
                 "id": page.page_id,
                 "site": site,
-                "fold": site_fold(site),
+                "fold": fold,
                 "accepted": accepted,
                 "newsclean": word_f1(text, page.gold),
                 "trafilatura": word_f1(baseline, page.gold),
+                "newsclean_held_out": word_f1(fold_text, page.gold),
             }
         )
-    folds = [_compare([s for s in scored if s["fold"] == k]) for k in range(FOLDS)]
     in_sample = _compare(scored)
-    # Nothing is fitted yet, so each held-out fold is scored by the same (shipping) settings as in
-    # sample; a fitted rule will be refitted on the other four folds before scoring fold k.
+    folds = [_compare([{**s, "newsclean": s["newsclean_held_out"]} for s in scored if s["fold"] == k]) for k in range(FOLDS)]
     held_out = {
+        "all": _compare([{**s, "newsclean": s["newsclean_held_out"]} for s in scored]),
         "folds": folds,
         "mean": {key: _mean([f[key] for f in folds if f["pages"]]) for key in ("newsclean_f1", "trafilatura_f1", "diff")},
-        "fitted": [],
+        "fitted": [_judge_settings(c.extract) for c in fold_cfgs],
     }
     result: dict = {
         "pages": len(pages),
@@ -265,14 +293,15 @@ def evaluate_set(pages: list[GoldPage], cfg: PipelineConfig) -> dict:
     return result
 
 
-def evaluate_sets(roots: dict[str, Path], cfg: PipelineConfig | None = None) -> dict:
-    """{set name: report} for ``aeb`` and/or ``wcxb`` roots (each a folder of gold file + ``html/``)."""
+def evaluate_sets(roots: dict[str, Path], cfg: PipelineConfig | None = None, fit_file: Path | None = None) -> dict:
+    """{set name: report} for ``aeb`` and/or ``wcxb`` roots (each a folder of gold file + ``html/``);
+    held-out folds use the judge settings of ``fit_file`` (default ``SELECT_FIT_FILE``)."""
     cfg = cfg or PipelineConfig()
     readers = {"aeb": aeb_pages, "wcxb": wcxb_pages}
     return {
         "metric": "word_f1",
         "folds": FOLDS,
-        **{name: evaluate_set(readers[name](root), cfg) for name, root in roots.items()},
+        **{name: evaluate_set(readers[name](root), cfg, fit_file) for name, root in roots.items()},
     }
 
 

@@ -1,7 +1,7 @@
 """The ``newsclean`` console script.
 
     newsclean run     [--input PATH]... [--output DIR] [--config FILE] [--set KEY=VALUE]...
-    newsclean dedup   --input IN.parquet --output OUT.parquet [--config FILE]
+    newsclean dedup   --input IN.parquet --output OUT.parquet [--config FILE] [--runner dask[=ADDRESS]] [--partitions N]
     newsclean serve   --cron "0 * * * *" [--input PATH]... [--feed URL]... [--output DIR]
     newsclean server  start | stop | status
     newsclean eval    text | extract | dedup | repairs          (evals/cli.py)
@@ -418,6 +418,14 @@ def dedup_cmd(
     output: Annotated[Path, typer.Option("--output", "-o", help="Parquet: every input row + cluster_id, is_canonical, similarity.")],
     config: ConfigOpt = None,
     set_: SetOpt = None,
+    runner: Annotated[
+        str | None,
+        typer.Option(
+            "--runner",
+            help="Where dedup runs: threads (one process, the default) | dask (a LocalCluster of run.max_workers worker processes) | dask=ADDRESS (a running cluster; its workers must see --input and the output folder).",
+        ),
+    ] = None,
+    partitions: Annotated[int | None, typer.Option("--partitions", min=1, help="Dask: input partitions (default: 2 per worker, at least one per 200k rows).")] = None,
 ) -> None:
     """Cluster syndicated copies in a Parquet file (no Prefect server needed)."""
     import time
@@ -427,10 +435,17 @@ def dedup_cmd(
     from cleaners import dedup
 
     cfg = _config(config, parse_overrides(set_ if isinstance(set_, list) else None))
+    spec = _runner_spec(runner if isinstance(runner, str) else "threads", cfg)
+    if spec.kind == "processes":
+        typer.echo("error: dedup runs in one process (threads) or on Dask (dask, dask=ADDRESS)", err=True)
+        raise typer.Exit(2)
     if not input.exists():
         typer.echo(f"error: input file does not exist: {input}", err=True)
         raise typer.Exit(2)
     require_writable(output, "--output", folder=False)
+    if spec.kind == "dask":
+        _dedup_on_dask(input, output, cfg, spec, partitions if isinstance(partitions, int) else None)
+        return
     df = pl.read_parquet(input)
     missing = {"doc_id", "text"} - set(df.columns)
     if missing:
@@ -451,6 +466,55 @@ def dedup_cmd(
     n_clusters = out["cluster_id"].n_unique()
     kept = f"; earlier {', '.join(earlier)} kept as {', '.join(earlier.values())}" if earlier else ""
     typer.echo(f"{df.height} rows -> {n_clusters} clusters ({df.height - n_clusters} copies) in {dt_s:.2f} s; wrote {output}{kept}")
+
+
+def _dedup_on_dask(input: Path, output: Path, cfg, spec, partitions: int | None) -> None:
+    """``newsclean dedup --runner dask``: flows/dask_dedup.py on a LocalCluster or a running cluster;
+    the workers write part files beside ``output``, which are then streamed into it."""
+    import math
+    import shutil
+    import time
+
+    import polars as pl
+    from distributed import Client, LocalCluster
+
+    from cleaners import dedup
+    from flows.dask_dedup import dedup_parquet
+
+    names = pl.scan_parquet(input).collect_schema().names()
+    missing = {"doc_id", "text"} - set(names)
+    if missing:
+        typer.echo(f"error: {input} lacks required column(s): {', '.join(sorted(missing))}", err=True)
+        raise typer.Exit(2)
+    earlier = {c: f"input_{c}" for c in dedup.RESULT_COLUMNS if c in names}
+    taken = sorted(set(earlier.values()) & set(names))
+    if taken:
+        typer.echo(f"error: {input} has both {', '.join(earlier)} and {', '.join(taken)}: rename one", err=True)
+        raise typer.Exit(2)
+    n_rows = pl.scan_parquet(input).select(pl.len()).collect().item()
+    parts_dir = output.parent / f".{output.name}.parts"
+    shutil.rmtree(parts_dir, ignore_errors=True)
+    parts_dir.mkdir(parents=True)
+    with contextlib.ExitStack() as stack:
+        if spec.address:
+            client = stack.enter_context(Client(spec.address))
+        else:
+            cluster = stack.enter_context(
+                LocalCluster(n_workers=cfg.run.max_workers, threads_per_worker=1, processes=True, dashboard_address=None)
+            )
+            client = stack.enter_context(Client(cluster))
+        n_workers = max(len(client.scheduler_info()["workers"]), 1)
+        n_parts = partitions or max(2 * n_workers, math.ceil(n_rows / 200_000))
+        t0 = time.perf_counter()
+        paths = dedup_parquet(client, str(input.resolve()), str(parts_dir.resolve()), cfg.dedup, n_parts, earlier)
+        dt_s = time.perf_counter() - t0
+    pl.scan_parquet(paths).sink_parquet(output)
+    shutil.rmtree(parts_dir, ignore_errors=True)
+    n_clusters = pl.scan_parquet(output).select(pl.col("cluster_id").n_unique()).collect().item()
+    kept = f"; earlier {', '.join(earlier)} kept as {', '.join(earlier.values())}" if earlier else ""
+    typer.echo(
+        f"{n_rows} rows -> {n_clusters} clusters ({n_rows - n_clusters} copies) in {dt_s:.2f} s on {n_workers} Dask workers, {n_parts} partitions; wrote {output}{kept}"
+    )
 
 
 if __name__ == "__main__":

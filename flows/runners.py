@@ -11,7 +11,8 @@ flow module is imported: the way to choose for deployments) take one of::
 ``run.max_workers`` sets the pool size (threads, processes, LocalCluster workers).
 
 Only ``clean_unit`` tasks are submitted to the runner; the cross-document dedup and the Delta
-commit (``dedup_commit_chunk``, one chunk at a time) stay in the flow's process. Worker processes talk to
+commit (``dedup_commit_chunk``, one chunk at a time) stay in the flow's process (``newsclean dedup
+--runner dask`` distributes the dedup of one Parquet file: flows/dask_dedup.py). Worker processes talk to
 the Prefect API themselves: they need ``PREFECT_API_URL`` of a real server (``newsclean
 server start``) or they each start a temporary one. The CLI always exports the URL it uses
 (see flows/server.py), worker processes inherit it, and task runs sent to a Dask worker carry

@@ -123,7 +123,7 @@ def test_eval_repairs_names_missing_data(tmp_path, monkeypatch):
     monkeypatch.setattr(data, "SHARED", tmp_path / "no-shared")
     res = runner.invoke(app, ["eval", "repairs"])
     assert res.exit_code == 2, res.output
-    assert "seeds" in res.output and "syndication" in res.output
+    assert "seeds" in res.output and "syndication" in res.output and "wcxb_gold" in res.output
 
 
 def test_export_of_a_folder_without_tables_leaves_the_target_untouched(tmp_path):
@@ -242,3 +242,37 @@ def test_metadata_measures_normalize_quotes_dashes_case_and_names():
     assert metadata.author_names("Jane Doe; John Roe") == metadata.author_names("John Roe & Jane Doe")
     assert metadata.same_day("2025-09-04", "2025-09-04") and not metadata.same_day("2025-09-05", "2025-09-04")
     assert metadata.same_day("2003-11-20", "2003-11") and not metadata.same_day(None, "2003-11")
+
+
+def test_held_out_folds_are_extracted_with_the_settings_fitted_without_them(tmp_path, monkeypatch):
+    """A page of site fold k is scored held out with fold k's judge settings from the fit file, in
+    sample with the shipped ones."""
+    import dataclasses
+
+    from cleaners.config import PipelineConfig
+    from evals import extract
+
+    html = f"<html><body><article><p>{STORY}</p></article></body></html>"
+    pages = [("0001", "https://a.example.org/x", "article", html, STORY), ("0002", "https://b.example.net/y", "article", html, STORY)]
+    _wcxb_fixture(tmp_path / "wcxb", pages)
+    org = extract.site_fold("example.org")
+    assert org != extract.site_fold("example.net")
+    shipped = {k: getattr(PipelineConfig().extract, k) for k in extract.JUDGE_SETTINGS}
+    folds = {str(k): {"settings": {**shipped, "recall_trigger": 0.123} if k == org else shipped} for k in range(extract.FOLDS)}
+    fit_file = tmp_path / "select_fit.json"
+    fit_file.write_text(json.dumps({"settings": shipped, "held_out_folds": folds}))
+    seen = []
+
+    def page(html, url, cfg):
+        seen.append((url, cfg.extract.recall_trigger))
+        return (STORY if cfg.extract.recall_trigger != 0.123 else "", True)
+
+    monkeypatch.setattr(extract, "newsclean_page", page)
+    report = extract.evaluate_sets({"wcxb": tmp_path / "wcxb"}, fit_file=fit_file)["wcxb"]
+    assert report["in_sample"]["newsclean_f1"] == 1.0
+    assert report["held_out_by_site"]["all"]["newsclean_f1"] == 0.5  # example.org's page got fold settings
+    assert report["held_out_by_site"]["folds"][org]["newsclean_f1"] == 0.0
+    assert report["held_out_by_site"]["fitted"][org]["recall_trigger"] == 0.123
+    assert ("https://a.example.org/x", 0.123) in seen and ("https://b.example.net/y", 0.123) not in seen
+    cfg = extract.held_out_config(PipelineConfig(), org, fit_file)
+    assert cfg.extract == dataclasses.replace(PipelineConfig().extract, recall_trigger=0.123)

@@ -10,12 +10,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
-from cleaners import boilerplate, schema
+from cleaners import boilerplate, pagetype, schema
 from cleaners.config import BoilerplateConfig, PipelineConfig
 from cleaners.document import RawPage, clean_pages
-from evals import fit_boilerplate, render_text, textmode
+from evals import fit_boilerplate, fit_pagetype, render_text, textmode
 from evals.extract import FOLDS, site_fold
 from evals.textmode import pipeline_body
 
@@ -48,7 +49,7 @@ def text_set(folder: Path, sites=SITES, pages_per_site: int = 2) -> Path:
 def test_evals_and_reports_import_neither_prefect_nor_flows():
     code = (
         "import sys\n"
-        "import evals.cli, evals.data, evals.dedup, evals.extract, evals.fit_boilerplate, evals.metadata, evals.render_text, evals.repairs, evals.textmode\n"
+        "import evals.cli, evals.data, evals.dedup, evals.extract, evals.fit_boilerplate, evals.fit_pagetype, evals.metadata, evals.render_text, evals.repairs, evals.spinners, evals.fit_semicolons, evals.textmode\n"
         "import reports.model, reports.page, reports.queries, reports.summary, reports.svg\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('prefect', 'flows')))\n"
     )
@@ -169,3 +170,108 @@ def test_rendering_extract_dev_gives_textmode_dev_byte_for_byte(tmp_path):
     for page in pages:
         assert (out / f"{page.page_id}.txt").read_bytes() == (textmode_dev / f"{page.page_id}.txt").read_bytes()
         assert (out / f"{page.page_id}.gold.txt").read_bytes() == (textmode_dev / f"{page.page_id}.gold.txt").read_bytes()
+
+
+def test_the_fit_selects_as_the_body_judge_decides():
+    """evals.select_fit.select (arrays) takes the decisions of cleaners.extract.judge_recall / judge_justext."""
+    import random
+    from dataclasses import replace
+
+    import numpy as np
+
+    from cleaners.config import ExtractConfig
+    from cleaners.extract import judge_justext, judge_recall
+    from evals import select_fit
+
+    rng = random.Random(3)
+    n = 400
+    visible = [rng.choice([0, 100, 1000, 5000, 20000]) for _ in range(n)]
+    chars = {name: [rng.randrange(0, v + 2) for v in visible] for name in ("first", "recall", "justext")}
+    f1 = {"first": np.zeros(n), "recall": np.ones(n), "justext": np.full(n, 2.0), "trafilatura": np.zeros(n)}
+    table = select_fit.Table(
+        fold=np.zeros(n, dtype=int), visible=np.array(visible, float), chars={k: np.array(v, float) for k, v in chars.items()},
+        f1=f1, seconds={},
+    )
+    for settings in ({"recall_trigger": 0.6, "recall_wins_below": 0.8, "recall_wins_ratio": 1.0, "justext_trigger": 0.3,
+                      "justext_max_chars": 5000, "justext_wins_ratio": 2.5},
+                     {"recall_trigger": 0.9, "recall_wins_below": 0.4, "recall_wins_ratio": 1.5, "justext_trigger": 0.6,
+                      "justext_max_chars": 10**9, "justext_wins_ratio": 1.5}):
+        cfg = replace(ExtractConfig(), **settings)
+        got = select_fit.select(table, settings)
+        for i in range(n):
+            first, recall, jt, vis = chars["first"][i], chars["recall"][i], chars["justext"][i], visible[i]
+            run_r, wins_r = judge_recall(first, recall, vis, cfg)
+            best = recall if wins_r else first
+            run_j, wins_j = judge_justext(best, jt, vis, cfg)
+            assert (bool(got["run_recall"][i]), bool(got["recall_wins"][i]), bool(got["run_justext"][i]), bool(got["justext_wins"][i])) == (run_r, wins_r, run_j, wins_j)
+            assert got["f1"][i] == (2.0 if wins_j else 1.0 if wins_r else 0.0)
+
+
+def test_the_shipped_judge_settings_are_the_ones_fitted_on_all_folds():
+    """ExtractConfig's defaults are select_fit.json's settings, and each fold's were fitted without it."""
+    from cleaners.config import ExtractConfig
+    from evals.extract import JUDGE_SETTINGS, SELECT_FIT_FILE
+
+    payload = json.loads(SELECT_FIT_FILE.read_text(encoding="utf-8"))
+    assert {k: getattr(ExtractConfig(), k) for k in JUDGE_SETTINGS} == payload["settings"]
+    assert set(payload["held_out_folds"]) == {str(k) for k in range(FOLDS)}
+    assert set(payload["cross_set"]) == {"fit_aeb", "fit_wcxb"}
+
+
+def test_select_fit_never_fits_a_fold_on_its_own_pages(monkeypatch):
+    """Each site fold's settings come from the other folds of both sets; the cross-set fits see one set."""
+    from evals import select_fit
+
+    def row(fold: int) -> dict:
+        return {"fold": fold, "visible": 1000, **{f"chars_{n}": 100 for n in ("first", "recall", "justext")},
+                **{f"f1_{n}": 0.5 for n in ("first", "recall", "justext", "trafilatura")},
+                **{f"seconds_{n}": 0.01 for n in ("parse", "visible", "first", "recall", "justext", "trafilatura")}}
+
+    rows = {"aeb": {f"a{k}": row(k) for k in range(FOLDS)}, "wcxb": {f"w{k}{i}": row(k) for k in range(FOLDS) for i in range(2)}}
+    seen: list[list[set[int]]] = []
+    fitted = {k: float(v) for k, v in zip(select_fit.SETTINGS, (0.5, 0.5, 1.5, 0.2, 5000, 2.5))}
+
+    def fit(tables):
+        seen.append([set(t.fold.tolist()) for t in tables])
+        return fitted
+
+    monkeypatch.setattr(select_fit, "fit", fit)
+    result = select_fit.fit_all(rows)
+    assert seen[0] == [set(range(FOLDS))] * 2  # the shipped settings: everything
+    for k in range(FOLDS):
+        assert seen[1 + k] == [set(range(FOLDS)) - {k}] * 2
+        assert result["held_out_folds"][str(k)]["aeb"]["pages"] == 1 and result["held_out_folds"][str(k)]["wcxb"]["pages"] == 2
+    assert seen[1 + FOLDS:] == [[set(range(FOLDS))], [set(range(FOLDS))]] and len(seen) == FOLDS + 3
+    assert set(result["cross_set"]["fit_aeb"]) == {"settings", "score_wcxb"}
+
+
+def _pagetype_pages() -> list[fit_pagetype.Page]:
+    """Articles with long paragraphs, listings with linked headlines; a token seen on few sites."""
+    pages = []
+    for i in range(60):
+        label = "article" if i % 3 else "listing"
+        site = f"site{i % 20}.com"
+        feats = {"n_long_p": 3.0 if label == "article" else 0.2, "heading_links": 0.1 if label == "article" else 2.5}
+        feats["cls:rare"] = 1.0 if i % 20 == 0 else 0.0
+        feats["cls:common"] = 1.0
+        pages.append(fit_pagetype.Page(str(i), site, site_fold(site), label, feats, 0.001))
+    return pages
+
+
+def test_fit_pagetype_vocabulary_counts_training_sites():
+    data = fit_pagetype.make_data(_pagetype_pages(), min_sites=1)
+    everything = np.arange(len(data.pages))
+    names = {data.names[j] for j in fit_pagetype.vocabulary(data, everything, min_sites=2)}
+    assert "cls:common" in names and "cls:rare" not in names  # one site only
+    assert set(pagetype.NUMERIC_FEATURES) <= names
+
+
+def test_fit_pagetype_threshold_and_held_out():
+    assert fit_pagetype.choose_threshold(np.array([0.1, 0.5, 0.9, 0.2]), ["article", "article", "article", "listing"], 0.0) == 0.1  # rejects none
+    # 1 of 3 articles may go: the threshold is the second lowest article probability
+    assert fit_pagetype.choose_threshold(np.array([0.1, 0.5, 0.9]), ["article"] * 3, 0.34) == 0.5
+    data = fit_pagetype.make_data(_pagetype_pages(), min_sites=2)
+    result = fit_pagetype.held_out_by_site(data, [fit_pagetype.FitOptions(l2=1.0, min_sites=2, max_article_loss=0.0)])
+    assert result["articles_rejected_share"] == 0.0
+    assert result["by_type"]["listing"]["share"] == 1.0
+    assert len(result["folds"]) == FOLDS

@@ -28,6 +28,9 @@ Pipeline of :func:`assign_clusters` (all vectorised over the batch with polars +
    two were seen at most ``cfg.window_days`` apart (the index is partitioned by seen day).
 
 ``consensus`` then repairs each canonical where its copies agree (:func:`repair_clusters`).
+
+``partitioned`` holds the same steps cut where data moves between machines, for a batch split
+into partitions (``flows/dask_dedup.py`` runs them on Dask; the result equals ``assign_clusters``).
 """
 
 from cleaners.dedup.cluster import RESULT_COLUMNS, assign_clusters, cluster_and_index

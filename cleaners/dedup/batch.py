@@ -18,7 +18,7 @@ import numpy as np
 import polars as pl
 
 from cleaners.config import DedupConfig
-from cleaners.dedup.furniture import furniture_mask
+from cleaners.dedup.furniture import furniture_mask, keep_rows
 from cleaners.dedup.minhash import content_key, normalize_expr, shingle_sets
 
 _REGROUP_BLOCK_DOCS = 2_000  # documents moved at a time in _regroup (bounds its int64 positions)
@@ -39,15 +39,10 @@ class Batch:
 def prepare_batch(df: pl.DataFrame, cfg: DedupConfig) -> Batch:
     """Normalise, collapse exact copies onto one rep, shingle the reps, drop site furniture, and
     number the reps best quality first (so the smallest number in a cluster is its canonical)."""
-    rows = _with_defaults(df).with_row_index("_row")
+    rows = with_defaults(df).with_row_index("_row")
     norm = rows.select(normalize_expr(pl.col("_text"))).to_series()
     rows = rows.with_columns(pl.Series("_content_key", [content_key(t) for t in norm.to_list()], dtype=pl.String))
-    # one representative per distinct content: fewest repairs, earliest, smallest doc_id
-    first = (
-        rows.sort(["_n_edits", "_published", "doc_id"], nulls_last=True)
-        .unique("_content_key", keep="first", maintain_order=True)
-        .select("_row", "_content_key", "doc_id", "_n_edits", "_published", "_site")
-    )
+    first = first_copies(rows).select("_row", "_content_key", "doc_id", "_n_edits", "_published", "_site")
     g, gdoc = shingle_sets(norm, cfg, take=first["_row"])
     site_codes = first.select(
         pl.when(pl.col("_site").is_null())
@@ -55,13 +50,11 @@ def prepare_batch(df: pl.DataFrame, cfg: DedupConfig) -> Batch:
         .otherwise(pl.col("_site").rank("dense").cast(pl.Int64))
     ).to_series().to_numpy()
     bad = furniture_mask(g, gdoc, site_codes, len(first), cfg)
-    kept_docs = np.zeros(len(first), dtype=bool)
-    kept_docs[gdoc[~bad]] = True
-    keep = ~bad | ~kept_docs[gdoc]  # a doc that is all boilerplate keeps its shingles
+    keep = keep_rows(bad, gdoc, len(first))
     furniture = np.unique(g[bad])
     g, gdoc = g[keep], gdoc[keep]
     sizes = np.bincount(gdoc, minlength=len(first))
-    reps = _quality_order(first.with_columns(n_content=pl.Series(sizes), _old=pl.int_range(pl.len())))
+    reps = quality_order(first.with_columns(n_content=pl.Series(sizes), _old=pl.int_range(pl.len())))
     old_of_new = reps["_old"].to_numpy()
     run = sizes[old_of_new]
     g = _regroup(g, sizes, old_of_new)
@@ -72,7 +65,14 @@ def prepare_batch(df: pl.DataFrame, cfg: DedupConfig) -> Batch:
     return Batch(rows, reps, g, np.repeat(np.arange(len(reps), dtype=gdoc.dtype), run), run, furniture)
 
 
-def _with_defaults(df: pl.DataFrame) -> pl.DataFrame:
+def first_copies(rows: pl.DataFrame) -> pl.DataFrame:
+    """One representative row per distinct ``_content_key``: fewest repairs, earliest, smallest doc_id."""
+    return rows.sort(["_n_edits", "_published", "doc_id"], nulls_last=True).unique(
+        "_content_key", keep="first", maintain_order=True
+    )
+
+
+def with_defaults(df: pl.DataFrame) -> pl.DataFrame:
     """Private copies of the optional quality columns (_site, _published, _n_edits), nulls if absent."""
 
     def column(name: str, dtype: pl.DataType | type[pl.DataType] | None, default: object) -> pl.Expr:
@@ -91,7 +91,7 @@ def _with_defaults(df: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _quality_order(docs: pl.DataFrame) -> pl.DataFrame:
+def quality_order(docs: pl.DataFrame) -> pl.DataFrame:
     """Rows sorted best copy first: most content, fewest repairs, earliest published, doc_id."""
     return docs.sort(
         ["n_content", "_n_edits", "_published", "doc_id"],

@@ -33,33 +33,43 @@ def candidate_pairs(keys: np.ndarray) -> pl.DataFrame:
     for b0 in range(0, nb, step):
         flat = keys[:, b0 : b0 + step].ravel()
         doc = np.repeat(np.arange(n, dtype=np.uint64), min(step, nb - b0))
-        order = np.argsort(flat, kind="stable")
-        flat, doc = flat[order], doc[order]
-        del order
-        same = flat[1:] == flat[:-1]
-        if not same.any():
-            continue
-        # run id of every element; elements in runs of length >= 2 only
-        starts = np.concatenate(([True], ~same))
-        run = np.cumsum(starts) - 1
-        run_len = np.bincount(run)
-        inrun = run_len[run] > 1
-        doc, run = doc[inrun], run[inrun]
-        chunk: list[np.ndarray] = []
-        for k in range(1, int(run_len.max())):
-            ok = run[k:] == run[:-k]
-            if not ok.any():
-                break
-            x, y = doc[:-k][ok], doc[k:][ok]
-            lo, hi = np.minimum(x, y), np.maximum(x, y)
-            chunk.append((lo << np.uint64(32)) | hi)
-        if chunk:
-            found.append(np.unique(np.concatenate(chunk)))
+        found.append(shared_key_pairs(flat, doc))
     packed = np.unique(np.concatenate(found)) if found else np.zeros(0, dtype=np.uint64)
-    a = (packed >> np.uint64(32)).astype(np.int64)
-    b = (packed & np.uint64(0xFFFFFFFF)).astype(np.int64)
-    keep = a != b  # a document repeated in one bucket (same key in two of its bands cannot happen)
-    return pl.DataFrame({"a": a[keep], "b": b[keep]})
+    a, b = unpack_pairs(packed)
+    return pl.DataFrame({"a": a, "b": b})
+
+
+def shared_key_pairs(flat: np.ndarray, doc: np.ndarray) -> np.ndarray:
+    """The distinct pairs of documents (numbers below 2**32) that share a key, packed
+    ``lo << 32 | hi`` (lo < hi) and sorted: ``flat[i]`` is a key of document ``doc[i]``."""
+    order = np.argsort(flat, kind="stable")
+    flat, doc = flat[order], doc[order].astype(np.uint64)
+    del order
+    same = flat[1:] == flat[:-1]
+    if not same.any():
+        return np.zeros(0, dtype=np.uint64)
+    # run id of every element; elements in runs of length >= 2 only
+    starts = np.concatenate(([True], ~same))
+    run = np.cumsum(starts) - 1
+    run_len = np.bincount(run)
+    inrun = run_len[run] > 1
+    doc, run = doc[inrun], run[inrun]
+    chunk: list[np.ndarray] = []
+    for k in range(1, int(run_len.max())):
+        ok = run[k:] == run[:-k]
+        if not ok.any():
+            break
+        x, y = doc[:-k][ok], doc[k:][ok]
+        lo, hi = np.minimum(x, y), np.maximum(x, y)
+        chunk.append((lo << np.uint64(32)) | hi)
+    packed = np.unique(np.concatenate(chunk)) if chunk else np.zeros(0, dtype=np.uint64)
+    # a document repeated in one bucket (same key in two of its bands cannot happen)
+    return packed[(packed >> np.uint64(32)) != (packed & np.uint64(0xFFFFFFFF))]
+
+
+def unpack_pairs(packed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(a, b) int64 arrays of pairs packed ``a << 32 | b`` by :func:`shared_key_pairs`."""
+    return (packed >> np.uint64(32)).astype(np.int64), (packed & np.uint64(0xFFFFFFFF)).astype(np.int64)
 
 
 def prefilter(pairs: pl.DataFrame, sig: np.ndarray, sizes: np.ndarray, cfg: DedupConfig) -> pl.DataFrame:
@@ -134,6 +144,11 @@ def verify(
 
 def accept(edges: pl.DataFrame, min_jaccard: float, min_containment: float, min_size_ratio: float) -> pl.DataFrame:
     """Edges whose overlap passes: Jaccard, or containment of a not-too-small copy."""
+    return edges.filter(accepted(min_jaccard, min_containment, min_size_ratio))
+
+
+def accepted(min_jaccard: float, min_containment: float, min_size_ratio: float) -> pl.Expr:
+    """True for an edge that :func:`accept` keeps."""
     by_jaccard = pl.col("jaccard") >= min_jaccard
     by_containment = (pl.col("containment") >= min_containment) & (pl.col("size_ratio") >= min_size_ratio)
-    return edges.filter(by_jaccard | by_containment)
+    return by_jaccard | by_containment

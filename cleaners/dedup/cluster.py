@@ -18,7 +18,7 @@ import xxhash
 
 from cleaners.config import DedupConfig
 from cleaners.dedup.batch import prepare_batch
-from cleaners.dedup.candidates import accept, candidate_pairs, prefilter, verify
+from cleaners.dedup.candidates import accepted, candidate_pairs, prefilter, verify
 from cleaners.dedup.index import INDEX_SCHEMA, SEEN, candidate_index_query, in_window, index_frame, match_index, window_bounds
 from cleaners.dedup.minhash import band_matrix, minhash
 
@@ -146,7 +146,7 @@ def _assign_fresh(
     # every row has a rep and reps are numbered 0..n-1: a gather, not a join that copies every text
     out = batch.rows.hstack(reps.drop("_rep")[batch.rows["_rep"]].get_columns())
     out = out.with_columns(
-        cluster_id=pl.coalesce("_joined", _stable_id(out["_canon_doc"])),
+        cluster_id=pl.coalesce("_joined", stable_id(out["_canon_doc"])),
         is_canonical=(pl.col("doc_id") == pl.col("_canon_doc")) & pl.col("_joined").is_null(),
         similarity=pl.col("_rep_sim"),  # exact copies share their representative's similarity
     )
@@ -174,10 +174,21 @@ def link_clusters(n: int, edges: pl.DataFrame, cfg: DedupConfig) -> np.ndarray:
     of another story's cluster (one or two links) does not chain the two clusters. The smallest
     doc number in a cluster is its best copy: the canonical.
     """
-    strong = accept(edges, cfg.min_jaccard, cfg.min_containment, cfg.min_size_ratio)
-    label = _components(n, strong["a"].to_numpy(), strong["b"].to_numpy())
-    weak = accept(edges, cfg.min_weak_jaccard, cfg.min_weak_containment, cfg.min_weak_size_ratio)
-    wa, wb = weak["a"].to_numpy(), weak["b"].to_numpy()
+    strong, weak = edge_kinds(edges, cfg)
+    return link_kinds(n, edges["a"].to_numpy(), edges["b"].to_numpy(), strong, weak, cfg)
+
+
+def edge_kinds(edges: pl.DataFrame, cfg: DedupConfig) -> tuple[np.ndarray, np.ndarray]:
+    """Which verified edges are strong and which weak (``candidates.accept`` at each set of thresholds)."""
+    strong = edges.select(accepted(cfg.min_jaccard, cfg.min_containment, cfg.min_size_ratio)).to_series().to_numpy()
+    weak = edges.select(accepted(cfg.min_weak_jaccard, cfg.min_weak_containment, cfg.min_weak_size_ratio)).to_series().to_numpy()
+    return strong, weak
+
+
+def link_kinds(n: int, a: np.ndarray, b: np.ndarray, strong: np.ndarray, weak: np.ndarray, cfg: DedupConfig) -> np.ndarray:
+    """:func:`link_clusters` of edges (a, b) already sorted into strong and weak (:func:`edge_kinds`)."""
+    label = _components(n, a[strong], b[strong])
+    wa, wb = a[weak], b[weak]
     for _ in range(cfg.max_merge_rounds):
         size = np.bincount(label, minlength=n)
         la, lb = label[wa], label[wb]
@@ -218,6 +229,6 @@ def _components(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         label = new
 
 
-def _stable_id(doc_ids: pl.Series) -> pl.Series:
+def stable_id(doc_ids: pl.Series) -> pl.Series:
     """The cluster_id of clusters with these canonicals: xxh3-64 hex of the doc_id."""
     return pl.Series([xxhash.xxh3_64_hexdigest(d.encode("utf-8")) for d in doc_ids.to_list()], dtype=pl.String)

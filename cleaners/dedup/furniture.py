@@ -13,7 +13,7 @@ import numpy as np
 
 from cleaners.config import DedupConfig
 
-_MEMBER_BLOCK = 2_000_000  # values looked up per binary-search block in _member
+_MEMBER_BLOCK = 2_000_000  # values looked up per binary-search block in member
 
 
 def furniture_mask(g: np.ndarray, doc_of: np.ndarray, site: np.ndarray, n_docs: int, cfg: DedupConfig) -> np.ndarray:
@@ -31,17 +31,17 @@ def furniture_mask(g: np.ndarray, doc_of: np.ndarray, site: np.ndarray, n_docs: 
         # (site, shingle) keys: a shingle on min_site_repeat_docs pages of one site
         key = (site_code[doc_of[busy]].astype(np.uint64) << np.uint64(32)) | g[busy].astype(np.uint64)
         # such a shingle is furniture on every page it appears on, whatever the site
-        furniture = np.unique((_frequent(key, cfg.min_site_repeat_docs, in_place=True) & np.uint64(0xFFFFFFFF)).astype(g.dtype))
+        furniture = np.unique((frequent(key, cfg.min_site_repeat_docs, in_place=True) & np.uint64(0xFFFFFFFF)).astype(g.dtype))
         del key
-        bad |= _member(g, furniture)
+        bad |= member(g, furniture)
     if n_docs >= cfg.min_docs_for_doc_frac:
         # more than max_shingle_doc_frac of the documents: > frac * n, i.e. >= floor(frac * n) + 1
-        common = _frequent(g, int(np.floor(cfg.max_shingle_doc_frac * n_docs)) + 1)
-        bad |= _member(g, common)
+        common = frequent(g, int(np.floor(cfg.max_shingle_doc_frac * n_docs)) + 1)
+        bad |= member(g, common)
     return bad
 
 
-def _frequent(values: np.ndarray, min_count: int, in_place: bool = False) -> np.ndarray:
+def frequent(values: np.ndarray, min_count: int, in_place: bool = False) -> np.ndarray:
     """The distinct values occurring at least ``min_count`` times, sorted.
 
     One sort; then a value occurs ``k`` times or more exactly when some sorted position holds
@@ -59,7 +59,7 @@ def _frequent(values: np.ndarray, min_count: int, in_place: bool = False) -> np.
     return np.unique(ordered[: len(ordered) - k + 1][ordered[k - 1 :] == ordered[: len(ordered) - k + 1]])
 
 
-def _member(values: np.ndarray, sorted_set: np.ndarray) -> np.ndarray:
+def member(values: np.ndarray, sorted_set: np.ndarray) -> np.ndarray:
     """``np.isin(values, sorted_set)`` for a sorted distinct ``sorted_set``: a binary search, no sort of ``values``."""
     found = np.zeros(len(values), dtype=bool)
     if len(sorted_set) == 0:
@@ -69,3 +69,11 @@ def _member(values: np.ndarray, sorted_set: np.ndarray) -> np.ndarray:
         at = np.minimum(np.searchsorted(sorted_set, part), len(sorted_set) - 1)
         found[lo : lo + _MEMBER_BLOCK] = sorted_set[at] == part
     return found
+
+
+def keep_rows(bad: np.ndarray, doc_of: np.ndarray, n_docs: int) -> np.ndarray:
+    """The (doc, shingle) rows compared: those not ``bad``, and all of a document's rows when every
+    one of them is bad (a page that is all boilerplate keeps its shingles)."""
+    kept_docs = np.zeros(n_docs, dtype=bool)
+    kept_docs[doc_of[~bad]] = True
+    return ~bad | ~kept_docs[doc_of]
