@@ -13,7 +13,7 @@ every size does the same matching work and only the history around it grows. The
 (``bench_dedup.synthetic_corpus`` pages, seen on the last day, as a live stream's newest chunk)
 then goes through ``flows.commit.cluster_run`` in a fresh process per size and setting: the
 index lookup, clustering and consensus repair, not the write. Settings: ``dedup.window_days``
-30 (the default) and 0 (no window: the whole index, the unbounded baseline). Reported per run:
+30 (the default), 7 and 0 (no window: the whole index, the unbounded baseline). Reported per run:
 wall seconds and CPU seconds (the median of ``--repeats``; CPU time moves less on a shared
 machine), copies that joined indexed clusters, and the process's peak RSS; the ratios use the
 smallest size of the same run as the baseline; ``lookup_seconds`` is the candidate query's own
@@ -184,7 +184,7 @@ def child(*args: str) -> dict:
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
-    parser.add_argument("--windows", type=int, nargs="+", default=[30, 0])
+    parser.add_argument("--windows", type=int, nargs="+", default=[30, 7, 0])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--json", action="store_true", help="print only the figures, as one JSON line")
     parser.add_argument("--cache", type=Path, default=ROOT / "bench" / "out" / "index")
