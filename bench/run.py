@@ -7,7 +7,9 @@ Figures are ratios against baselines measured in the same run (machines here are
   pages/s on 2 cores);
 - write: the insert-only Delta merge vs a plain polars write_parquet of the same frame;
 - dedup: bench/bench_dedup.py (docs/s and peak RSS at growing sizes).
-Usage: python bench/run.py [--pages N] [--workers 2] [--dedup-sizes 10000,100000]
+- index: bench/bench_index.py (one 10,000-page chunk against indexes of growing history, with
+  the dedup window and without; ratios against the smallest index of the same run).
+Usage: python bench/run.py [--pages N] [--workers 2] [--dedup-sizes 10000,100000] [--index-sizes 100000,1000000]
 """
 
 from __future__ import annotations
@@ -259,11 +261,30 @@ def bench_dedup(sizes: list[int]) -> dict:
     return out
 
 
+def bench_index(sizes: list[int], recent_only: list[int]) -> dict:
+    """bench/bench_index.py's figures (indexes built once into bench/out/index/ and reused)."""
+    if not sizes:
+        return {"skipped": "no --index-sizes"}
+    script = ROOT / "bench" / "bench_index.py"
+    res = subprocess.run(
+        [sys.executable, str(script), "--json", "--repeats", "2", "--sizes", *map(str, sizes), "--recent-only", *map(str, recent_only)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    try:
+        return json.loads(res.stdout.strip().splitlines()[-1])
+    except (IndexError, json.JSONDecodeError):
+        return {"error": (res.stderr or res.stdout)[-500:]}
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--pages", type=int, default=1000)
     ap.add_argument("--workers", type=int, default=2, help="processes for the parallel clean figure")
     ap.add_argument("--dedup-sizes", default="10000,100000")
+    ap.add_argument("--index-sizes", default="100000,1000000", help="indexed pages for bench_index.py ('' skips it)")
+    ap.add_argument("--index-recent-only", default="10000000", help="indexes written only for the days a window reads")
     ap.add_argument("--html-pages", type=int, default=455, help="extract-dev pages, repeated (91 distinct)")
     ap.add_argument("--html-repeats", type=int, default=HTML_REPEATS)
     args = ap.parse_args(argv)
@@ -277,6 +298,7 @@ def main(argv: list[str] | None = None) -> int:
         "html": bench_html(args.html_pages, args.html_repeats),
         "write": bench_write(min(args.pages, 2000)),
         "dedup": bench_dedup([int(x) for x in args.dedup_sizes.split(",") if x]),
+        "index": bench_index([int(x) for x in args.index_sizes.split(",") if x], [int(x) for x in args.index_recent_only.split(",") if x]),
         "peak_rss_mb": peak_rss_mb(),
     }
     path = ROOT / "bench" / "results.json"
@@ -305,6 +327,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'write':<8} {'time ratio delta insert / plain parquet':<40} {w['time_ratio_vs_plain']:>12.2f}")
     for n, d in results["dedup"].items():
         print(f"{'dedup':<8} {n + ' docs':<40} {json.dumps(d)[:60]:>12}")
+    for n, by_window in results["index"].get("sizes", {}).items():
+        for key, fig in by_window.items():
+            label = f"chunk vs {n} indexed, {key.replace('_', '_days=')}"
+            print(f"{'index':<8} {label:<40} {fig['median_seconds']:>10.2f} s  x{fig.get('ratio_vs_' + next(iter(results['index']['sizes'])), 1):.2f}  {fig['peak_rss_mb']:.0f} MB")
     print(f"wrote {path}")
     return 0
 

@@ -505,6 +505,10 @@ class DedupConfig(Section):
     min_weak_size_ratio: float = setting(0.3, share())
     min_links_per_member: float = setting(2.0, number(0))  # weak edges between two groups per member of the smaller
     max_merge_rounds: int = setting(2, integer(0))  # rounds of group merging by weak edges
+    # a page is matched against indexed pages seen at most this many days before or after it (the
+    # index is partitioned by seen day, so a chunk reads only its window): syndicated copies appear
+    # within days. 0 = no window, every indexed page is read (the cost grows with the index)
+    window_days: int = setting(30, integer(0, 36_500))
     # consensus repair of the canonical text from its copies (cleaners.dedup.consensus)
     consensus_repair: bool = setting(True, flag())
     # copies that must agree on a reading (and be a majority of those covering it)

@@ -40,6 +40,9 @@ class RawPage:
     site: str | None = None
     declared_charset: str | None = None  # from an HTTP header or WARC record
     format: str | None = None  # "html" | "text"; None = sniff
+    # when the page was seen (UTC day): the WARC-Date of its record or the time it was fetched
+    seen: dt.date | None = None
+    modified: dt.date | None = None  # a file's mtime (UTC day): its seen date when no better one is known
 
 
 
@@ -117,6 +120,12 @@ def _base_row(page: RawPage) -> dict:
         schema.URL: redact_url(page.url),
         schema.SITE: page.site or site_of(page.url),
     }
+
+
+def seen_date(page: RawPage, published: dt.date | None) -> dt.date | None:
+    """The day a page was seen, in order of trust: its WARC-Date or fetch time, its ``published``
+    date, its file's mtime (None: none known; the commit then takes its own date)."""
+    return page.seen or published or page.modified
 
 
 def rejected_row(page: RawPage, err: PageError) -> dict:
@@ -214,6 +223,7 @@ def clean_decoded(
             schema.TITLE: title,
             schema.AUTHOR: author,
             schema.PUBLISHED: published,
+            schema.SEEN: seen_date(page, published),
             schema.LANGUAGE: choose_language(body, language, cfg.language),
             schema.PAGE_TYPE: page_kind,
             schema.FORMAT: doc.format,

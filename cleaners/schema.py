@@ -36,6 +36,7 @@ REASON = "reason"
 DETAIL = "detail"
 STAGE = "stage"
 CANONICAL_DOC_ID = "canonical_doc_id"
+SEEN = "seen"
 
 EDIT_STRUCT = pl.Struct({"kind": pl.String(), "detail": pl.String(), "count": pl.Int32()})
 EDITS_TYPE = pl.List(EDIT_STRUCT)
@@ -65,6 +66,9 @@ CLEANED_SCHEMA = pl.Schema(
     {
         **_DOCUMENT_COLUMNS,
         EDITS: EDITS_TYPE,
+        # the day the page was seen (WARC-Date, fetch time, published, file mtime: the first known),
+        # which places it in the fingerprint index's time window (cleaners.dedup.index)
+        SEEN: pl.Date(),
         STAGE: pl.String(),  # where a dropped document stopped (null when kept)
         DROP_REASON: pl.String(),
         DETAIL: pl.String(),

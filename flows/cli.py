@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import json
 import os
 from collections.abc import Iterator
@@ -343,8 +344,17 @@ def vacuum(
     retention_hours: Annotated[int, typer.Option(help="Keep files needed by versions younger than this (>= 168 unless --force-short).")] = 168,
     force_short: Annotated[bool, typer.Option(help="Allow a retention under 7 days (breaks long readers/time travel).")] = False,
     dry_run: Annotated[bool, typer.Option(help="List what would be deleted.")] = False,
+    index_retention_days: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            help="First delete the dedup index rows of pages seen more than this many days ago (0: keep them all); "
+            "later pages no longer match them, so keep at least dedup.window_days plus the oldest backfill you may run.",
+        ),
+    ] = 0,
 ) -> None:
-    """Delete data files no longer referenced by recent table versions."""
+    """Delete data files no longer referenced by recent table versions (and, with
+    --index-retention-days, the fingerprints of pages seen longer ago)."""
     if retention_hours < 168 and not force_short:
         typer.echo("error: retention under 168 hours needs --force-short", err=True)
         raise typer.Exit(2)
@@ -353,6 +363,12 @@ def vacuum(
 
     st = Storage(output)
     with output_errors(), st.lock():
+        if index_retention_days:
+            before = dt.datetime.now(dt.timezone.utc).date() - dt.timedelta(days=index_retention_days)
+            if dry_run:
+                typer.echo(f"dedup_index: rows of pages seen before {before} would be deleted")
+            else:
+                typer.echo(f"dedup_index: {st.expire_index(before)} rows of pages seen before {before} deleted")
         res = st.vacuum(retention_hours, dry_run=dry_run)
     for table, files in res.items():
         typer.echo(f"{table}: {len(files)} files {'would be ' if dry_run else ''}deleted")

@@ -42,8 +42,13 @@ def cluster_run(kept: pl.DataFrame, storage: Storage, cfg: PipelineConfig, forge
     clusters, repairs canonical texts from agreeing copies, and returns ``(clustered,
     new_index_rows, canonical_of)``. ``forget`` lists doc_ids whose index rows are being
     replaced (a backfill), so they are clustered as new.
+
+    A page without a ``seen`` day (none of WARC-Date, fetch time, published, mtime known) is
+    seen today; the index lookups read only the days of the chunk's window (``dedup.window_days``).
     """
-    kept = kept.with_columns(n_repairs_expr())
+    today = dt.datetime.now(dt.timezone.utc).date()
+    seen = pl.col(S.SEEN).cast(pl.Date) if S.SEEN in kept.columns else pl.lit(None, pl.Date)
+    kept = kept.with_columns(n_repairs_expr(), pl.coalesce(seen, pl.lit(today)).alias(S.SEEN))
     if kept.is_empty():
         none = kept.with_columns(
             pl.lit(None, pl.String).alias(S.CLUSTER_ID), pl.lit(None, pl.Boolean).alias(S.IS_CANONICAL), pl.lit(None, pl.Float64).alias(S.SIMILARITY)
@@ -57,13 +62,26 @@ def cluster_run(kept: pl.DataFrame, storage: Storage, cfg: PipelineConfig, forge
     repaired = dedup.repair_clusters(clustered, cfg.dedup)  # re-derives a repaired text's columns
     local = repaired.filter(pl.col(S.IS_CANONICAL)).select(S.CLUSTER_ID, pl.col(S.DOC_ID).alias(S.CANONICAL_DOC_ID))
     joined = repaired.filter(~pl.col(S.CLUSTER_ID).is_in(local[S.CLUSTER_ID].implode()))[S.CLUSTER_ID].unique()
-    earlier = (  # canonicals written by earlier runs, for copies that joined their clusters
-        index_scan.filter(pl.col("is_canonical") & pl.col(S.CLUSTER_ID).is_in(joined.implode()))
+    # canonicals written by earlier runs, for copies that joined their clusters: looked up in the
+    # chunk's window first, then in the whole index for a cluster whose canonical is older
+    earlier = _canonicals(index_scan, joined, dedup.window_bounds(kept[S.SEEN], cfg.dedup))
+    missing = joined.filter(~joined.is_in(earlier[S.CLUSTER_ID].implode()))
+    if missing.len():
+        earlier = pl.concat([earlier, _canonicals(index_scan, missing, None)])
+    canonical_of = pl.concat([local, earlier]).unique(S.CLUSTER_ID, keep="first")
+    return repaired, new_index, canonical_of
+
+
+def _canonicals(index_scan: pl.LazyFrame, clusters: pl.Series, bounds: tuple[dt.date, dt.date] | None) -> pl.DataFrame:
+    """cluster_id, canonical_doc_id of the indexed canonicals of ``clusters`` (within ``bounds``)."""
+    if clusters.is_empty():
+        return pl.DataFrame(schema={S.CLUSTER_ID: pl.String, S.CANONICAL_DOC_ID: pl.String})
+    scan = index_scan.filter(dedup.in_window(bounds)) if bounds is not None else index_scan
+    return (
+        scan.filter(pl.col("is_canonical") & pl.col(S.CLUSTER_ID).is_in(clusters.implode()))
         .select(S.CLUSTER_ID, pl.col(S.DOC_ID).alias(S.CANONICAL_DOC_ID))
         .collect()
     )
-    canonical_of = pl.concat([local, earlier]).unique(S.CLUSTER_ID, keep="first")
-    return repaired, new_index, canonical_of
 
 
 def schema_empty_index() -> pl.DataFrame:
@@ -289,7 +307,8 @@ def commit_chunk(
     old row stays.
     """
     t0 = time.perf_counter()
-    cleaned = pl.read_parquet(staged) if staged else S.empty(S.CLEANED_SCHEMA)
+    # parts staged by an older version may lack a newer column (`seen`): it reads as nulls
+    cleaned = pl.read_parquet(staged, schema=S.CLEANED_SCHEMA, missing_columns="insert") if staged else S.empty(S.CLEANED_SCHEMA)
     kept, dropped = split_kept(cleaned)
     outside_range = 0
     if scope.replace_range:

@@ -37,6 +37,7 @@ it affects timing only, never output.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import json
 import random
 import threading
@@ -342,6 +343,7 @@ class Fetcher:
                 self.fresh_validators[url] = found
         return RawPage(
             source=url,
+            seen=dt.datetime.now(dt.timezone.utc).date(),  # the fetch time is when the page was seen
             data=resp.body,
             name=name,
             url=resp.url,

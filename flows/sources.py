@@ -18,6 +18,7 @@ turns it back into the path to open.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 import stat
@@ -235,7 +236,8 @@ def read_file_page(item: InputFile, max_bytes: int, fingerprints: dict[str, str]
     if fingerprints is not None:
         fingerprints[item.path] = file_fingerprint(st.st_size, st.st_mtime_ns, data)
     fmt = None if item.format == "sniff" else item.format
-    return RawPage(source=item.path, data=data, name=display_source(path.name), format=fmt)
+    modified = dt.datetime.fromtimestamp(st.st_mtime, dt.timezone.utc).date()
+    return RawPage(source=item.path, data=data, name=display_source(path.name), format=fmt, modified=modified)
 
 
 def unreadable_detail(path: Path, exc: OSError) -> str:

@@ -10,7 +10,8 @@ Layout under the output directory::
       lock.guard             flock'd for the milliseconds it takes to change the lock
       staging/<unit>-<cfg>/  cleaned batches of a unit (Parquet) + _SUCCESS once complete
       pending/<commit>/      the computed table changes of one commit + _READY
-    dedup_index/  Delta table (internal): fingerprints of every written page, for later runs
+    dedup_index/  Delta table (internal): fingerprints of every written page, for later runs,
+                  partitioned by `seen` (a chunk reads only the days of its dedup window)
     inputs/       Delta table (internal): the ledger of committed inputs (flows/changes.py)
 
 Guarantees (see README "Guarantees and recovery"):
@@ -58,7 +59,11 @@ TABLES = {
     "inputs": schema.INPUTS_SCHEMA,  # internal: the ledger of committed inputs
 }
 PUBLIC_TABLES = ("articles", "duplicates", "rejected")
-PARTITIONS = {"articles": [schema.PUBLISHED], "duplicates": [schema.PUBLISHED], "rejected": None, "dedup_index": None, "inputs": None}
+PARTITIONS = {"articles": [schema.PUBLISHED], "duplicates": [schema.PUBLISHED], "rejected": None, "dedup_index": [schema.SEEN], "inputs": None}
+# tables where a doc_id's rows always sit in the partition its new rows name (a page's seen day
+# comes from its input; a reprocessed input's old rows are deleted before the new go in): the
+# insert's check for doc_ids already held reads only those partitions
+_KEYED_PARTITIONS = ("dedup_index",)
 # commit order: the quarantine and the copies first, then the index, the articles, and last the
 # ledger that tells the next run these inputs are done
 COMMIT_ORDER = ("rejected", "duplicates", "dedup_index", "articles", "inputs")
@@ -236,9 +241,14 @@ class Storage:
         return _decode(table, pl.read_delta(self.uri(table), columns=columns))
 
     def scan(self, table: str) -> pl.LazyFrame:
+        """A lazy scan of the table; columns a newer schema added and the table lacks (written
+        by an older version) read as nulls."""
         if not self.exists(table):
             return schema.empty(TABLES[table]).lazy()
-        return _decode(table, pl.scan_delta(self.uri(table)))
+        frame = pl.scan_delta(self.uri(table))
+        held = frame.collect_schema().names()
+        missing = [pl.lit(None, dtype).alias(name) for name, dtype in TABLES[table].items() if name not in held]
+        return _decode(table, frame.with_columns(missing) if missing else frame)
 
     def ledger(self, inputs: list[str], roots: list[str]) -> pl.DataFrame:
         """Ledger rows of ``inputs`` and of every input at or under one of ``roots``."""
@@ -317,13 +327,54 @@ class Storage:
 
     # --- writes ------------------------------------------------------------------------
     def ensure_tables(self) -> None:
-        """Create every missing table empty, so readers can rely on all three existing."""
+        """Create every missing table empty, so readers can rely on all three existing; an index
+        written before it was partitioned by ``seen`` is rewritten so (:meth:`repartition_index`)."""
         for table, table_schema in TABLES.items():
             if not self.exists(table):
                 with _write_errors(f"create table {table}", self.uri(table)):
                     self.root.mkdir(parents=True, exist_ok=True)
                     empty = _encode(table, schema.empty(table_schema))
                     write_deltalake(self.uri(table), _arrow(empty), mode="append", partition_by=PARTITIONS[table])
+        self.repartition_index()
+
+    def repartition_index(self) -> bool:
+        """Rewrite a ``dedup_index`` that is not partitioned by ``seen`` (written by an older
+        version) into one that is, in one Delta commit (a run killed during it leaves the old
+        table, and the next run does it again). An old row's ``seen`` is its page's ``published``
+        day, else the day it was ingested (from ``articles``/``duplicates``); a row of neither
+        stays undated, which every window includes. True when it rewrote the table.
+
+        The whole index is read at once: a one-off cost of the upgrade.
+        """
+        table = "dedup_index"
+        if not self.exists(table):
+            return False
+        delta = DeltaTable(self.uri(table))
+        if list(delta.metadata().partition_columns) == PARTITIONS[table]:
+            return False
+        old = pl.read_delta(self.uri(table))  # stored form (hash lists as signed): written back as is
+        days = pl.concat(
+            [
+                self.scan(t).select(schema.DOC_ID, pl.coalesce(schema.PUBLISHED, pl.col(schema.INGESTED_AT).dt.date()).alias(schema.SEEN)).collect()
+                for t in ("articles", "duplicates")
+            ]
+        ).unique(schema.DOC_ID, keep="first")
+        new = old.drop(schema.SEEN, strict=False).join(days, on=schema.DOC_ID, how="left")
+        stored = _encode(table, schema.empty(TABLES[table])).schema
+        new = schema.conform(new, pl.Schema(stored))
+        with _write_errors(f"repartition table {table}", self.uri(table)):
+            write_deltalake(self.uri(table), _arrow(new), mode="overwrite", partition_by=PARTITIONS[table], schema_mode="overwrite")
+        return True
+
+    def expire_index(self, before: dt.date) -> int:
+        """Delete the fingerprints of pages seen before ``before`` (whole partitions; undated
+        rows stay): pages seen later are no longer matched against them, and ``vacuum`` then
+        frees their files. Returns the rows deleted."""
+        if not self.exists("dedup_index"):
+            return 0
+        with _write_errors("expire rows of table dedup_index", self.uri("dedup_index")):
+            metrics = DeltaTable(self.uri("dedup_index")).delete(f"{schema.SEEN} < '{before.isoformat()}'")
+        return int(metrics.get("num_deleted_rows", 0))
 
     def insert_new(self, table: str, df: pl.DataFrame) -> WriteResult:
         """Insert rows whose ``doc_id`` is not in the table yet (idempotent; one commit per
@@ -343,7 +394,13 @@ class Storage:
         if df.is_empty():
             return WriteResult(table, rows_in, 0)
         self.ensure_tables()
-        held = self.scan(table).select(schema.DOC_ID).filter(pl.col(schema.DOC_ID).is_in(df[schema.DOC_ID].implode())).collect()
+        held_where = pl.col(schema.DOC_ID).is_in(df[schema.DOC_ID].implode())
+        if table in _KEYED_PARTITIONS:  # only the partitions the new rows go to
+            key = PARTITIONS[table][0]  # type: ignore[index]
+            days = df[key].unique()
+            in_parts = pl.col(key).is_in(days.drop_nulls().implode())
+            held_where = held_where & ((in_parts | pl.col(key).is_null()) if days.null_count() else in_parts)
+        held = self.scan(table).filter(held_where).select(schema.DOC_ID).collect()
         if held.height:
             df = df.filter(~pl.col(schema.DOC_ID).is_in(held[schema.DOC_ID].implode()))
         if df.is_empty():

@@ -24,6 +24,7 @@ Memory stays bounded by one record's payload whatever the file size.
 
 from __future__ import annotations
 
+import datetime as dt
 import gzip
 import zlib
 from collections.abc import Iterator
@@ -187,7 +188,20 @@ def _record_page(rec, source: str, cfg: PipelineConfig, stats: Stats) -> RawPage
         return load_failure(source, PageError("load", "warc_digest_mismatch", detail), url=url)
     name = urlsplit(url or "").path.rsplit("/", 1)[-1]
     fmt = "text" if mime in TEXT_TYPES else "html"
-    return RawPage(source=source, data=body, name=name, url=url, declared_charset=charset, format=fmt)
+    seen = warc_date(rec.rec_headers.get_header("WARC-Date"))
+    return RawPage(source=source, data=body, name=name, url=url, declared_charset=charset, format=fmt, seen=seen)
+
+
+def warc_date(value: str | None) -> dt.date | None:
+    """The UTC day of a WARC-Date header (W3C-DTF, "2024-03-05T10:20:30Z", fractions allowed);
+    None when missing or unreadable ("yesterday", "")."""
+    try:
+        stamp = dt.datetime.fromisoformat((value or "").strip())
+    except ValueError:
+        return None
+    if stamp.tzinfo is not None:
+        stamp = stamp.astimezone(dt.timezone.utc)
+    return stamp.date()
 
 
 def iter_warc_pages(path: str | Path, cfg: PipelineConfig, stats: Stats | None = None) -> Iterator[RawPage | LoadFailure]:

@@ -93,3 +93,28 @@ def test_serve_checks_the_config_before_looking_for_a_server(tmp_path, no_server
     res = runner.invoke(app, ["serve", "--cron", "0 * * * *", "--input", str(tmp_path), "--set", "guard.max_page_seconds=0"])
     assert res.exit_code == 2
     assert _error_line(res) == "error: guard.max_page_seconds = 0.0: must be a number > 0"
+
+
+def test_vacuum_index_retention_deletes_old_fingerprints_only(tmp_path):
+    import datetime as dt
+
+    from cleaners import schema as S
+    from cleaners.dedup import INDEX_SCHEMA
+    from flows.storage import Storage
+
+    today = dt.datetime.now(dt.timezone.utc).date()
+    st = Storage(tmp_path)
+    ages = {"old": 100, "recent": 10}
+    rows = pl.DataFrame({S.DOC_ID: list(ages), S.SEEN: [today - dt.timedelta(days=d) for d in ages.values()]})
+    st.insert_new("dedup_index", S.conform(rows, INDEX_SCHEMA))
+    st.insert_new("articles", pl.DataFrame({S.DOC_ID: ["old"], S.TEXT: ["kept"]}))
+    res = runner.invoke(app, ["vacuum", "--output", str(tmp_path), "--index-retention-days", "30", "--dry-run"])
+    assert res.exit_code == 0 and "would be deleted" in res.output
+    assert st.read("dedup_index").height == 2
+    res = runner.invoke(app, ["vacuum", "--output", str(tmp_path), "--index-retention-days", "30"])
+    assert res.exit_code == 0, res.output
+    assert "dedup_index: 1 rows" in res.output
+    assert st.read("dedup_index")[S.DOC_ID].to_list() == ["recent"]
+    assert st.read("articles")[S.DOC_ID].to_list() == ["old"]  # pages stay; only their fingerprints go
+    res = runner.invoke(app, ["vacuum", "--output", str(tmp_path), "--index-retention-days", "-1"])
+    assert res.exit_code == 2

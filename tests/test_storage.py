@@ -1,4 +1,5 @@
 import os
+import shutil
 import time
 from pathlib import Path
 
@@ -329,3 +330,77 @@ def test_lock_of_a_zombie_is_taken_over(tmp_path):
             pass
     finally:
         proc.wait()
+
+
+def _index_rows(ids, days):
+    import datetime as dt
+
+    from cleaners.dedup import INDEX_SCHEMA
+
+    n = len(ids)
+    return pl.DataFrame(
+        {
+            S.DOC_ID: ids,
+            S.CLUSTER_ID: [f"c{i}" for i in ids],
+            S.IS_CANONICAL: [True] * n,
+            "shingles": [[1, 2**32 - 1]] * n,
+            "band_keys": [[i, 2**64 - 1] for i in range(n)],
+            S.SEEN: [dt.date(2025, 1, 1) + dt.timedelta(days=d) if d is not None else None for d in days],
+        }
+    ).pipe(S.conform, INDEX_SCHEMA)
+
+
+def test_index_is_partitioned_by_seen_and_a_window_reads_only_its_days(tmp_path):
+    import datetime as dt
+
+    from deltalake import DeltaTable
+
+    from cleaners.dedup import in_window
+
+    st = Storage(tmp_path)
+    rows = _index_rows([f"d{i}" for i in range(40)], list(range(40)))
+    assert st.insert_new("dedup_index", rows).rows_inserted == 40
+    assert st.insert_new("dedup_index", rows).rows_inserted == 0  # a replayed commit: nothing twice
+    assert DeltaTable(st.uri("dedup_index")).metadata().partition_columns == [S.SEEN]
+    back = st.read("dedup_index").sort(S.DOC_ID)
+    assert back.equals(rows.sort(S.DOC_ID))  # unsigned hashes round-trip
+    window = st.scan("dedup_index").filter(in_window((dt.date(2025, 1, 5), dt.date(2025, 1, 7)))).collect()
+    assert sorted(window[S.DOC_ID]) == ["d4", "d5", "d6"]
+    # the filter prunes whole partitions: with a file of another day gone, the window still reads
+    for f in (tmp_path / "dedup_index" / "seen=2025-01-20").glob("*.parquet"):
+        f.unlink()
+    assert st.scan("dedup_index").filter(in_window((dt.date(2025, 1, 5), dt.date(2025, 1, 7)))).collect().height == 3
+    with pytest.raises(Exception):  # noqa: B017 (whichever error the reader gives for a missing file)
+        st.scan("dedup_index").collect()
+
+
+def test_older_index_is_repartitioned_with_seen_from_the_pages(tmp_path):
+    import datetime as dt
+
+    from deltalake import DeltaTable, write_deltalake
+
+    from flows import storage as storage_module
+
+    st = Storage(tmp_path)
+    st.insert_new("articles", _rows(["a"]).with_columns(pl.lit(dt.date(2024, 5, 1)).alias(S.PUBLISHED)))
+    st.insert_new("duplicates", pl.DataFrame({S.DOC_ID: ["b"], S.INGESTED_AT: [dt.datetime(2024, 6, 2, 3, tzinfo=dt.timezone.utc)]}))
+    shutil.rmtree(st.uri("dedup_index"))
+    old = _index_rows(["a", "b", "gone"], [None, None, None]).drop(S.SEEN)  # as written before `seen` existed
+    write_deltalake(st.uri("dedup_index"), storage_module._arrow(storage_module._encode("dedup_index", old)))
+    assert st.scan("dedup_index").collect()[S.SEEN].null_count() == 3  # readable before the upgrade
+    st.ensure_tables()  # what a run's first write does
+    assert DeltaTable(st.uri("dedup_index")).metadata().partition_columns == [S.SEEN]
+    got = dict(st.read("dedup_index").select(S.DOC_ID, S.SEEN).iter_rows())
+    assert got == {"a": dt.date(2024, 5, 1), "b": dt.date(2024, 6, 2), "gone": None}
+    assert st.read("dedup_index")["band_keys"].to_list()[0][1] == 2**64 - 1
+    assert not st.repartition_index()  # done once
+
+
+def test_expire_index_deletes_pages_seen_before_the_day(tmp_path):
+    import datetime as dt
+
+    st = Storage(tmp_path)
+    st.insert_new("dedup_index", _index_rows(["old", "edge", "new", "undated"], [0, 10, 20, None]))
+    assert st.expire_index(dt.date(2025, 1, 11)) == 1
+    assert sorted(st.read("dedup_index")[S.DOC_ID]) == ["edge", "new", "undated"]
+    assert st.expire_index(dt.date(2025, 1, 11)) == 0

@@ -24,7 +24,8 @@ Pipeline of :func:`assign_clusters` (all vectorised over the batch with polars +
    repairs (``n_edits``), earliest ``published``, then smallest ``doc_id``; ``cluster_id`` is a
    hash of the canonical's ``doc_id``, so the result does not depend on input order.
 8. ``index``: the **persistent index** (:data:`INDEX_SCHEMA`) that makes matching incremental
-   across runs: a new document that verifies against an indexed one joins its cluster.
+   across runs: a new document that verifies against an indexed one joins its cluster, when the
+   two were seen at most ``cfg.window_days`` apart (the index is partitioned by seen day).
 
 ``consensus`` then repairs each canonical where its copies agree (:func:`repair_clusters`).
 
@@ -34,7 +35,7 @@ into partitions (``flows/dask_dedup.py`` runs them on Dask; the result equals ``
 
 from cleaners.dedup.cluster import RESULT_COLUMNS, assign_clusters, cluster_and_index
 from cleaners.dedup.consensus import repair_clusters, repair_from_copies
-from cleaners.dedup.index import INDEX_SCHEMA, band_keys, candidate_index_query, index_rows
+from cleaners.dedup.index import INDEX_SCHEMA, band_keys, candidate_index_query, in_window, index_rows, window_bounds
 from cleaners.dedup.minhash import Fingerprint, fingerprint, normalize_for_fingerprint
 
 __all__ = [
@@ -46,8 +47,10 @@ __all__ = [
     "candidate_index_query",
     "cluster_and_index",
     "fingerprint",
+    "in_window",
     "index_rows",
     "normalize_for_fingerprint",
     "repair_clusters",
     "repair_from_copies",
+    "window_bounds",
 ]

@@ -19,7 +19,7 @@ import xxhash
 from cleaners.config import DedupConfig
 from cleaners.dedup.batch import prepare_batch
 from cleaners.dedup.candidates import accepted, candidate_pairs, prefilter, verify
-from cleaners.dedup.index import INDEX_SCHEMA, candidate_index_query, index_frame, match_index
+from cleaners.dedup.index import INDEX_SCHEMA, SEEN, candidate_index_query, in_window, index_frame, match_index, window_bounds
 from cleaners.dedup.minhash import band_matrix, minhash
 
 # The columns assign_clusters adds; input columns of these names (an earlier run's) are replaced.
@@ -66,6 +66,9 @@ def _assign(
     df = df.drop(RESULT_COLUMNS, strict=False)  # an earlier assignment in the input is replaced
     if df.height == 0:
         return _empty_result(df), no_rows
+    bounds = window_bounds(df[SEEN] if SEEN in df.columns else None, cfg)
+    if bounds is not None and index is not None and SEEN in index.collect_schema().names():
+        index = index.filter(in_window(bounds))  # on a scan: only the window's partitions are read
     if isinstance(index, pl.LazyFrame):
         # a scan of the whole stored index: load the rows of documents already indexed now, and
         # the candidates of the new ones once their band keys are known (in _assign_fresh)
@@ -128,7 +131,13 @@ def _assign_fresh(
         found = candidate_index_query(index, pl.DataFrame({"key": keys.ravel()})).collect(engine="streaming")
         index = found.sort("doc_id") if found.height else None  # the query's rows are unique by doc_id
     if index is not None and index.height:
-        joined, joined_sim = match_index(batch.shingles, batch.shingle_doc, batch.sizes, keys, canon, index, batch.furniture, cfg)
+        rep_seen = None
+        if SEEN in batch.rows.columns:  # each rep's earliest and latest seen day (exact copies may differ)
+            spans = batch.rows.group_by("_rep").agg(lo=pl.col(SEEN).cast(pl.Date).min(), hi=pl.col(SEEN).cast(pl.Date).max())
+            rep_seen = pl.DataFrame({"_rep": np.arange(n, dtype=np.uint32)}).join(spans, on="_rep", how="left").sort("_rep")
+        joined, joined_sim = match_index(
+            batch.shingles, batch.shingle_doc, batch.sizes, keys, canon, index, batch.furniture, cfg, rep_seen
+        )
         hit = joined.is_not_null().to_numpy()
         reps = reps.with_columns(
             _joined=joined,

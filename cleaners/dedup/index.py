@@ -5,9 +5,21 @@ pass) to a stored table (``dedup_index`` in flows/storage.py). A later batch loa
 sharing an LSH band key with it (:func:`candidate_index_query`) and :func:`match_index` decides
 which indexed cluster each new document joins, verified on the exact shingle sets as within a
 batch. :func:`band_keys` gives a batch's keys as a plain frame for such lookups.
+
+Time window: every row records the day its page was ``seen`` (WARC-Date, fetch time,
+``published``, file mtime: the first known). Syndicated copies appear within days, so a page is
+matched only against indexed pages seen at most ``cfg.window_days`` days before or after it
+(:func:`window_bounds` bounds the lookup of a whole batch, :func:`match_index` each pair); the
+stored table is partitioned by ``seen``, so a batch's lookup reads only the partitions of its
+window and its cost follows the pages seen in the window, not the whole history. A copy seen
+further away from every indexed copy starts a cluster of its own. Rows without a date (an index
+written before the column existed) are always in the window. ``window_days = 0`` reads the
+whole index.
 """
 
 from __future__ import annotations
+
+import datetime as dt
 
 import numpy as np
 import polars as pl
@@ -35,8 +47,32 @@ INDEX_SCHEMA = pl.Schema(
         "n_shingles": pl.Int32(),
         "shingles": pl.List(pl.UInt32()),  # sorted distinct high 32 bits of the content shingle hashes
         "band_keys": pl.List(pl.UInt64()),  # cfg.num_bands keys, band k at position k
+        "seen": pl.Date(),  # the day the page was seen (the stored table's partition column)
     }
 )
+SEEN = "seen"
+
+
+def window_bounds(seen: pl.Series | None, cfg: DedupConfig) -> tuple[dt.date, dt.date] | None:
+    """The ``seen`` days a batch seen on ``seen`` (one date per row) is matched against:
+    ``cfg.window_days`` before its earliest page to as many after its latest. None (the whole
+    index) when the window is 0 or no row has a date; rows without one are matched within the
+    window of the dated ones."""
+    if cfg.window_days == 0 or seen is None:
+        return None
+    dated = seen.cast(pl.Date).drop_nulls()
+    if dated.is_empty():
+        return None
+    days = dt.timedelta(days=cfg.window_days)
+    first, last = dated.min(), dated.max()
+    assert isinstance(first, dt.date) and isinstance(last, dt.date)
+    return first - days, last + days
+
+
+def in_window(bounds: tuple[dt.date, dt.date]) -> pl.Expr:
+    """Rows of the index inside ``bounds`` (a predicate on the partition column, so a scan
+    reads only those partitions), and the undated rows."""
+    return pl.col(SEEN).is_between(*bounds) | pl.col(SEEN).is_null()
 
 
 def index_rows(clustered_df: pl.DataFrame, cfg: DedupConfig) -> pl.DataFrame:
@@ -85,18 +121,27 @@ def candidate_index_query(index: pl.LazyFrame, new_keys: pl.DataFrame) -> pl.Laz
     The doc_ids are found on the cheap columns first (band keys matched inside each list, no
     explode; then the canonicals by cluster), streamed, so this part's memory does not grow with
     the index; the rows themselves, shingle lists included, are then read in one pass by a
-    doc_id predicate (faster and smaller than exploding the key lists and scanning twice).
+    doc_id predicate (faster and smaller than exploding the key lists and scanning twice), from
+    only the ``seen`` partitions that hold them. Pass a scan already limited to the batch's
+    window (:func:`in_window`; ``cluster_and_index`` does) to read only the window's partitions.
     """
     keys = new_keys["key"].unique().cast(pl.UInt64).implode()
+    dated = SEEN in index.collect_schema().names()
+    found = ["doc_id", "cluster_id", SEEN] if dated else ["doc_id", "cluster_id"]
     hits = (
         index.filter(pl.col("band_keys").list.eval(pl.element().is_in(keys)).list.any())
-        .select("doc_id", "cluster_id")
+        .select(found)
         .collect(engine="streaming")
     )
     clusters = hits["cluster_id"].unique().implode()
-    canon = index.filter(pl.col("is_canonical") & pl.col("cluster_id").is_in(clusters)).select("doc_id").collect(engine="streaming")
-    wanted = pl.concat([hits["doc_id"], canon["doc_id"]]).unique().implode()
-    return index.filter(pl.col("doc_id").is_in(wanted)).unique("doc_id", keep="first")
+    canon = index.filter(pl.col("is_canonical") & pl.col("cluster_id").is_in(clusters)).select(found).collect(engine="streaming")
+    both = pl.concat([hits, canon])
+    wanted = pl.col("doc_id").is_in(both["doc_id"].unique().implode())
+    if dated:  # only the partitions (seen days) that hold them are read again
+        days = both[SEEN].unique()
+        on_day = pl.col(SEEN).is_in(days.drop_nulls().implode())
+        wanted = wanted & ((on_day | pl.col(SEEN).is_null()) if days.null_count() else on_day)
+    return index.filter(wanted).unique("doc_id", keep="first")
 
 
 def match_index(
@@ -108,6 +153,7 @@ def match_index(
     index: pl.DataFrame,
     furniture: np.ndarray,
     cfg: DedupConfig,
+    rep_seen: pl.DataFrame | None = None,
 ) -> tuple[pl.Series, np.ndarray]:
     """The indexed cluster each new rep joins (null: none) and its similarity to that cluster.
 
@@ -119,6 +165,10 @@ def match_index(
     documents too, so both sides are compared without this batch's site furniture. Similarity is
     the overlap with the cluster's canonical when that is loaded, else with the best-matching
     indexed member.
+
+    ``rep_seen`` (columns ``lo``, ``hi``: the earliest and latest ``seen`` day of each rep's rows,
+    null when unknown) limits the pairs to indexed documents seen within ``cfg.window_days`` of
+    them (see the module docstring); None, an undated side or a window of 0 does not limit them.
     """
     n, nb = keys.shape
     m = index.height
@@ -135,6 +185,8 @@ def match_index(
     )
     new_keys = pl.DataFrame({"a": np.repeat(np.arange(n, dtype=np.int64), nb), "key": keys.ravel()})
     pairs = new_keys.join(idx_keys, on="key").select("a", "b").unique().sort("a", "b")
+    if rep_seen is not None and cfg.window_days and SEEN in index.columns:
+        pairs = _pairs_in_window(pairs, rep_seen, index[SEEN], cfg.window_days)
     none = pl.Series("_joined", [None] * n, dtype=pl.String)
     if pairs.height == 0:
         return none, np.ones(n)
@@ -200,6 +252,22 @@ def match_index(
     return target, sim
 
 
+def _pairs_in_window(pairs: pl.DataFrame, rep_seen: pl.DataFrame, idx_seen: pl.Series, window_days: int) -> pl.DataFrame:
+    """The pairs (new rep ``a``, indexed row ``b``) seen at most ``window_days`` apart (either
+    side undated: kept)."""
+    days = pl.duration(days=window_days)
+    a, b = pairs["a"].to_numpy(), pairs["b"].to_numpy()
+    return (
+        pairs.with_columns(
+            s=idx_seen.cast(pl.Date).gather(b),
+            lo=rep_seen["lo"].cast(pl.Date).gather(a),
+            hi=rep_seen["hi"].cast(pl.Date).gather(a),
+        )
+        .filter(pl.col("s").is_null() | pl.col("lo").is_null() | pl.col("s").is_between(pl.col("lo") - days, pl.col("hi") + days))
+        .select("a", "b")
+    )
+
+
 def index_frame(out: pl.DataFrame, x: np.ndarray, xdoc: np.ndarray, keys: np.ndarray) -> pl.DataFrame:
     """INDEX_SCHEMA rows of clustered batch rows (``out`` still carries ``_rep`` and ``_site``)."""
     n = keys.shape[0]
@@ -211,8 +279,9 @@ def index_frame(out: pl.DataFrame, x: np.ndarray, xdoc: np.ndarray, keys: np.nda
             "band_keys": pl.Series(keys).cast(pl.List(pl.UInt64)),
         }
     )
+    seen = pl.col(SEEN).cast(pl.Date) if SEEN in out.columns else pl.lit(None, pl.Date).alias(SEEN)
     return (
-        out.select("doc_id", "cluster_id", "is_canonical", "similarity", pl.col("_site").alias("site"), "_rep")
+        out.select("doc_id", "cluster_id", "is_canonical", "similarity", pl.col("_site").alias("site"), seen, "_rep")
         .join(per_rep, on="_rep", how="left")
         .drop("_rep")
         .select(list(INDEX_SCHEMA))

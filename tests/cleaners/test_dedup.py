@@ -536,3 +536,80 @@ def test_shingle_block_word_hashes_equal_a_python_reference() -> None:
             want, _ = minhash._ngram_hashes(h, np.zeros(len(h), dtype=np.int64), np.array([len(h)]), cfg.shingle_words)
         want = np.unique(minhash._high32(want) if len(words) else want.astype(np.uint32))
         assert np.array_equal(g[gdoc == i], want.astype(np.uint32)), text
+
+
+# ------------------------------------------------------------------ time window (dedup.window_days)
+
+DAY = dt.date(2025, 3, 10)
+
+
+def _days(**offsets: int) -> dict[str, dt.date]:
+    return {doc: DAY + dt.timedelta(days=d) for doc, d in offsets.items()}
+
+
+def _indexed_a1() -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Story A indexed as seen on DAY (canonical a1), story B beside it."""
+    return dedup.cluster_and_index(frame({"a1": BASE_A, "b1": BASE_B}, seen=_days(a1=0, b1=0)), CFG)
+
+
+@pytest.mark.parametrize(
+    ("offset", "joins"),
+    [(3, True), (30, True), (-30, True), (31, False), (-31, False), (200, False)],
+    ids=["3_days_later", "window_edge_after", "window_edge_before", "one_day_past", "one_day_before", "months_later"],
+)
+def test_copy_joins_only_within_the_window(offset: int, joins: bool) -> None:
+    first, index = _indexed_a1()
+    new = frame({"a2": typo_copy(BASE_A, 1)}, seen=_days(a2=offset))
+    for idx in (index, index.lazy()):  # loaded rows and a scan of the stored index alike
+        out, rows = dedup.cluster_and_index(new, CFG, idx)
+        joined = out["cluster_id"].item() == first.filter(pl.col("doc_id") == "a1")["cluster_id"].item()
+        assert joined == joins
+        assert out["is_canonical"].item() == (not joins)  # outside the window: a cluster of its own
+        assert rows["seen"].to_list() == [DAY + dt.timedelta(days=offset)]
+
+
+def test_window_zero_matches_all_history_and_undated_rows_always_match() -> None:
+    first, index = _indexed_a1()
+    a1_cluster = first["cluster_id"][0]
+    new = frame({"a2": typo_copy(BASE_A, 1)}, seen=_days(a2=400))
+    everything = dataclasses.replace(CFG, window_days=0)
+    assert dedup.cluster_and_index(new, everything, index.lazy())[0]["cluster_id"].item() == a1_cluster
+    undated_index = index.with_columns(seen=pl.lit(None, pl.Date))  # an index written before `seen` existed
+    assert dedup.cluster_and_index(new, CFG, undated_index.lazy())[0]["cluster_id"].item() == a1_cluster
+    undated_batch = frame({"a2": typo_copy(BASE_A, 1)})  # no seen column: no window
+    assert dedup.cluster_and_index(undated_batch, CFG, index.lazy())[0]["cluster_id"].item() == a1_cluster
+
+
+def test_window_is_per_page_within_a_batch_spanning_months() -> None:
+    """A backfill batch covering months reads the window around its whole range, but each page
+    joins only indexed copies seen within the window of its own day."""
+    first, index = _indexed_a1()
+    new = frame(
+        {"a2": typo_copy(BASE_A, 1), "c1": BASE_C, "b2": typo_copy(BASE_B, 2)},
+        seen=_days(a2=-120, c1=-60, b2=-5),  # a2 is far from a1; b2 near b1
+    )
+    assert dedup.window_bounds(new["seen"], CFG) == (DAY - dt.timedelta(days=150), DAY + dt.timedelta(days=25))
+    out, _ = dedup.cluster_and_index(new, CFG, index.lazy())
+    cluster = dict(zip(out["doc_id"], out["cluster_id"]))
+    old = dict(zip(first["doc_id"], first["cluster_id"]))
+    assert cluster["b2"] == old["b1"]
+    assert cluster["a2"] != old["a1"]
+
+
+def test_backfill_before_the_index_and_the_live_stream_after_it() -> None:
+    """Order does not matter: pages indexed later than a backfilled copy still match it."""
+    _, index = dedup.cluster_and_index(frame({"a1": BASE_A}, seen=_days(a1=20)), CFG)
+    out, rows = dedup.cluster_and_index(frame({"a0": typo_copy(BASE_A, 3)}, seen=_days(a0=0)), CFG, index.lazy())
+    assert out["cluster_id"].item() == index["cluster_id"].item() and not out["is_canonical"].item()
+    index = pl.concat([index, rows])
+    live, _ = dedup.cluster_and_index(frame({"a3": typo_copy(BASE_A, 4)}, seen=_days(a3=45)), CFG, index.lazy())
+    assert live["cluster_id"].item() == index["cluster_id"][0]  # a1 (seen day 20) is 25 days away
+
+
+def test_window_days_is_range_checked() -> None:
+    from cleaners.config import ConfigError, PipelineConfig, with_overrides
+
+    assert with_overrides(PipelineConfig(), {"dedup.window_days": 0}).dedup.window_days == 0
+    for bad in (-1, 1.5, True, 100_000):
+        with pytest.raises(ConfigError, match="window_days"):
+            with_overrides(PipelineConfig(), {"dedup.window_days": bad})

@@ -118,3 +118,25 @@ def test_language_falls_back_to_the_declared_one_when_the_identifier_is_off() ->
     cfg = parse_config("[language]\nenabled = false\n")
     frame, _ = clean_pages([page], cfg)
     assert frame[schema.LANGUAGE].to_list() == ["en"]
+
+
+def test_seen_day_in_order_of_trust():
+    import datetime as dt
+
+    from cleaners.document import RawPage, seen_date
+
+    crawled, published, modified = dt.date(2024, 3, 1), dt.date(2024, 2, 1), dt.date(2025, 1, 1)
+    assert seen_date(RawPage("s", b"", seen=crawled, modified=modified), published) == crawled
+    assert seen_date(RawPage("s", b"", modified=modified), published) == published
+    assert seen_date(RawPage("s", b"", modified=modified), None) == modified
+    assert seen_date(RawPage("s", b""), None) is None
+
+
+def test_cleaned_rows_carry_the_seen_day():
+    import dataclasses
+    import datetime as dt
+
+    day = dt.date(2024, 7, 1)
+    pages = [dataclasses.replace(TEXT_PAGE, source="a.txt", seen=day), dataclasses.replace(TEXT_PAGE, source="b.txt", modified=day)]
+    frame, _ = clean_pages(pages, PipelineConfig())
+    assert frame[schema.SEEN].to_list() == [day, day]

@@ -268,3 +268,36 @@ def test_arc_records_keep_their_source_from_run_to_run(tmp_path):
     assert dict(outcome(first)) == {"page": 2} and counters["warc.skipped_warcinfo"] == 1
     assert [p.source for p in first] == [p.source for p in again]
     assert all(p.source.startswith(path.resolve().as_posix() + "#@") for p in first)
+
+
+@pytest.mark.parametrize(
+    ("value", "day"),
+    [
+        ("2024-03-05T10:20:30Z", "2024-03-05"),
+        ("2024-03-05T23:20:30.5-05:00", "2024-03-06"),  # the UTC day
+        ("2024-03-05", "2024-03-05"),
+        ("yesterday", None),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_warc_date_is_the_records_seen_day(value, day):
+    import datetime as dt
+
+    from flows.warc import warc_date
+
+    assert warc_date(value) == (dt.date.fromisoformat(day) if day else None)
+
+
+def test_records_carry_their_warc_date(tmp_path):
+    import datetime as dt
+
+    def records(writer):
+        rec = _response(writer, "http://example.com/a", b"<html><body><p>words</p></body></html>")
+        rec.rec_headers.replace_header("WARC-Date", "2024-02-29T23:59:59Z")
+        yield rec
+
+    path = tmp_path / "dated.warc.gz"
+    write_warc(path, True, records)
+    (page,), _ = read(path)
+    assert page.seen == dt.date(2024, 2, 29)
