@@ -540,6 +540,7 @@ def test_shingle_block_word_hashes_equal_a_python_reference() -> None:
 
 # ------------------------------------------------------------------ time window (dedup.window_days)
 
+WCFG = DedupConfig(window_days=30)  # the window these tests exercise (the default is 0: no window)
 DAY = dt.date(2025, 3, 10)
 
 
@@ -549,7 +550,7 @@ def _days(**offsets: int) -> dict[str, dt.date]:
 
 def _indexed_a1() -> tuple[pl.DataFrame, pl.DataFrame]:
     """Story A indexed as seen on DAY (canonical a1), story B beside it."""
-    return dedup.cluster_and_index(frame({"a1": BASE_A, "b1": BASE_B}, seen=_days(a1=0, b1=0)), CFG)
+    return dedup.cluster_and_index(frame({"a1": BASE_A, "b1": BASE_B}, seen=_days(a1=0, b1=0)), WCFG)
 
 
 @pytest.mark.parametrize(
@@ -561,7 +562,7 @@ def test_copy_joins_only_within_the_window(offset: int, joins: bool) -> None:
     first, index = _indexed_a1()
     new = frame({"a2": typo_copy(BASE_A, 1)}, seen=_days(a2=offset))
     for idx in (index, index.lazy()):  # loaded rows and a scan of the stored index alike
-        out, rows = dedup.cluster_and_index(new, CFG, idx)
+        out, rows = dedup.cluster_and_index(new, WCFG, idx)
         joined = out["cluster_id"].item() == first.filter(pl.col("doc_id") == "a1")["cluster_id"].item()
         assert joined == joins
         assert out["is_canonical"].item() == (not joins)  # outside the window: a cluster of its own
@@ -572,12 +573,12 @@ def test_window_zero_matches_all_history_and_undated_rows_always_match() -> None
     first, index = _indexed_a1()
     a1_cluster = first["cluster_id"][0]
     new = frame({"a2": typo_copy(BASE_A, 1)}, seen=_days(a2=400))
-    everything = dataclasses.replace(CFG, window_days=0)
+    everything = dataclasses.replace(WCFG, window_days=0)
     assert dedup.cluster_and_index(new, everything, index.lazy())[0]["cluster_id"].item() == a1_cluster
     undated_index = index.with_columns(seen=pl.lit(None, pl.Date))  # an index written before `seen` existed
-    assert dedup.cluster_and_index(new, CFG, undated_index.lazy())[0]["cluster_id"].item() == a1_cluster
+    assert dedup.cluster_and_index(new, WCFG, undated_index.lazy())[0]["cluster_id"].item() == a1_cluster
     undated_batch = frame({"a2": typo_copy(BASE_A, 1)})  # no seen column: no window
-    assert dedup.cluster_and_index(undated_batch, CFG, index.lazy())[0]["cluster_id"].item() == a1_cluster
+    assert dedup.cluster_and_index(undated_batch, WCFG, index.lazy())[0]["cluster_id"].item() == a1_cluster
 
 
 def test_window_is_per_page_within_a_batch_spanning_months() -> None:
@@ -588,8 +589,8 @@ def test_window_is_per_page_within_a_batch_spanning_months() -> None:
         {"a2": typo_copy(BASE_A, 1), "c1": BASE_C, "b2": typo_copy(BASE_B, 2)},
         seen=_days(a2=-120, c1=-60, b2=-5),  # a2 is far from a1; b2 near b1
     )
-    assert dedup.window_bounds(new["seen"], CFG) == (DAY - dt.timedelta(days=150), DAY + dt.timedelta(days=25))
-    out, _ = dedup.cluster_and_index(new, CFG, index.lazy())
+    assert dedup.window_bounds(new["seen"], WCFG) == (DAY - dt.timedelta(days=150), DAY + dt.timedelta(days=25))
+    out, _ = dedup.cluster_and_index(new, WCFG, index.lazy())
     cluster = dict(zip(out["doc_id"], out["cluster_id"]))
     old = dict(zip(first["doc_id"], first["cluster_id"]))
     assert cluster["b2"] == old["b1"]
@@ -598,11 +599,11 @@ def test_window_is_per_page_within_a_batch_spanning_months() -> None:
 
 def test_backfill_before_the_index_and_the_live_stream_after_it() -> None:
     """Order does not matter: pages indexed later than a backfilled copy still match it."""
-    _, index = dedup.cluster_and_index(frame({"a1": BASE_A}, seen=_days(a1=20)), CFG)
-    out, rows = dedup.cluster_and_index(frame({"a0": typo_copy(BASE_A, 3)}, seen=_days(a0=0)), CFG, index.lazy())
+    _, index = dedup.cluster_and_index(frame({"a1": BASE_A}, seen=_days(a1=20)), WCFG)
+    out, rows = dedup.cluster_and_index(frame({"a0": typo_copy(BASE_A, 3)}, seen=_days(a0=0)), WCFG, index.lazy())
     assert out["cluster_id"].item() == index["cluster_id"].item() and not out["is_canonical"].item()
     index = pl.concat([index, rows])
-    live, _ = dedup.cluster_and_index(frame({"a3": typo_copy(BASE_A, 4)}, seen=_days(a3=45)), CFG, index.lazy())
+    live, _ = dedup.cluster_and_index(frame({"a3": typo_copy(BASE_A, 4)}, seen=_days(a3=45)), WCFG, index.lazy())
     assert live["cluster_id"].item() == index["cluster_id"][0]  # a1 (seen day 20) is 25 days away
 
 
