@@ -34,12 +34,11 @@ from typing import NamedTuple
 
 import numpy as np
 
-from cleaners.boilerplate.model import TreeModel
 from cleaners.config import PunctuationConfig
 from cleaners.punctuation import COMMA, FEATURE_NAMES, KEEP, MODEL_PATH, PAGE_FEATURE_NAMES, page_features, semicolon_features
 from evals import data, spinners
 from evals.extract import FOLDS, site_fold, site_of
-from evals.fit_boilerplate import TreeParams, _model_dict
+from evals.fit_boilerplate import TreeParams, _model_dict, fit_trees
 
 SEED = 20260415
 TRAIN_CORPORA = ("wcxb_gold", "enwiki", "syndication_source")
@@ -116,67 +115,6 @@ def build_rows(pages: Sequence[tuple[str, int, str]], generators: Sequence[str],
     )  # fmt: skip
 
 
-def fit_trees_fast(
-    x: np.ndarray, y: np.ndarray, w: np.ndarray, names: tuple[str, ...], params: TreeParams, subsample: float = SUBSAMPLE
-) -> TreeModel:
-    """``evals.fit_boilerplate.fit_trees`` (the same model) with every feature's histogram of a node in
-    one ``bincount`` and each tree grown on a random ``subsample`` of the rows (stochastic gradient
-    boosting): fast enough for the 100,000s of semicolon rows. ``subsample=1`` gives fit_trees' trees."""
-    rng = np.random.default_rng(SEED)
-    n, n_feat = x.shape
-    ws = w / w.mean()
-    cuts = [np.unique(np.quantile(x[:, j], np.linspace(0, 1, params.bins + 1)[1:-1])) for j in range(n_feat)]
-    width = max(len(c) for c in cuts) + 1
-    binned = np.stack([np.searchsorted(cuts[j], x[:, j], side="left") for j in range(n_feat)], axis=1)
-    flat = binned + np.arange(n_feat)[None, :] * width
-    valid = np.zeros((n_feat, width - 1), dtype=bool)  # split after bin b exists for feature j
-    for j in range(n_feat):
-        valid[j, : len(cuts[j])] = True
-    p0 = float(np.clip(np.average(y, weights=ws), 1e-4, 1 - 1e-4))
-    bias = float(np.log(p0 / (1 - p0)))
-    z = np.full(n, bias)
-    inner = 2**params.depth - 1
-    feats_out, thr_out, leaf_out = [], [], []
-    for _ in range(params.trees):
-        p = 1.0 / (1.0 + np.exp(-z))
-        g = ws * (p - y)
-        h = ws * np.maximum(p * (1 - p), 1e-6)
-        in_tree = rng.random(n) < subsample if subsample < 1 else np.ones(n, dtype=bool)
-        node = np.zeros(n, dtype=np.int64)
-        t_feat = [0] * inner
-        t_thr = [float("inf")] * inner
-        for k in range(inner):
-            rows = np.nonzero((node == k) & in_tree)[0]
-            if len(rows) == 0:
-                continue
-            gk, hk = g[rows], h[rows]
-            g_all, h_all = gk.sum(), hk.sum()
-            fb = flat[rows].ravel()
-            gb = np.bincount(fb, weights=np.repeat(gk, n_feat), minlength=n_feat * width).reshape(n_feat, width)
-            hb = np.bincount(fb, weights=np.repeat(hk, n_feat), minlength=n_feat * width).reshape(n_feat, width)
-            gl, hl = np.cumsum(gb, axis=1)[:, :-1], np.cumsum(hb, axis=1)[:, :-1]
-            gr, hr = g_all - gl, h_all - hl
-            ok = valid & (hl >= params.min_child_hessian) & (hr >= params.min_child_hessian)
-            gain = gl**2 / (hl + params.l2) + gr**2 / (hr + params.l2) - g_all**2 / (h_all + params.l2)
-            gain[~ok] = -1.0
-            j, b = np.unravel_index(int(np.argmax(gain)), gain.shape)
-            at = node == k
-            if gain[j, b] <= params.min_gain:
-                node[at] = 2 * k + 1
-                continue
-            t_feat[k], t_thr[k] = int(j), round(float(cuts[j][b]), 6)
-            node[at] = 2 * k + 1 + (x[at, j] > t_thr[k])
-        leaf_idx = node - inner
-        gl_ = np.bincount(leaf_idx[in_tree], weights=g[in_tree], minlength=inner + 1)
-        hl_ = np.bincount(leaf_idx[in_tree], weights=h[in_tree], minlength=inner + 1)
-        leaf = np.round(-params.rate * gl_ / (hl_ + params.l2), 5)
-        z = z + leaf[leaf_idx]
-        feats_out.append(tuple(t_feat))
-        thr_out.append(tuple(t if np.isfinite(t) else 1e300 for t in t_thr))
-        leaf_out.append(tuple(float(v) for v in leaf))
-    return TreeModel(names, params.depth, tuple(feats_out), tuple(thr_out), tuple(leaf_out), round(bias, 6))
-
-
 def _page_rows(rows: Rows, p1: np.ndarray) -> np.ndarray:
     out = np.zeros((len(p1), len(PAGE_FEATURE_NAMES)))
     order = np.argsort(rows.page, kind="stable")
@@ -210,12 +148,12 @@ def out_of_fold(rows: Rows, p1: np.ndarray | None = None) -> tuple[np.ndarray, n
         p1 = np.zeros(len(rows.stray))
         for f in range(FOLDS):
             tr, te = (rows.fold != f) & (w > 0), rows.fold == f
-            p1[te] = fit_trees_fast(rows.x[tr], rows.stray[tr], w[tr], FEATURE_NAMES, STAGE1).probabilities(rows.x[te])
+            p1[te] = fit_trees(rows.x[tr], rows.stray[tr], w[tr], FEATURE_NAMES, STAGE1, SUBSAMPLE, SEED).probabilities(rows.x[te])
     x2 = _page_rows(rows, p1)
     p2 = np.zeros(len(rows.stray))
     for f in range(FOLDS):
         tr, te = (rows.fold != f) & (w > 0), rows.fold == f
-        p2[te] = fit_trees_fast(x2[tr], rows.stray[tr], w[tr], PAGE_FEATURE_NAMES, STAGE2).probabilities(x2[te])
+        p2[te] = fit_trees(x2[tr], rows.stray[tr], w[tr], PAGE_FEATURE_NAMES, STAGE2, SUBSAMPLE, SEED).probabilities(x2[te])
     return p1, p2
 
 
@@ -313,7 +251,7 @@ def main(argv: Sequence[str]) -> int:
         pc = np.zeros(len(rows.stray))
         for f in range(FOLDS):
             tr, te = (rows.fold != f) & stray_rows, rows.fold == f
-            pc[te] = fit_trees_fast(xc[tr], rows.comma[tr], np.ones(int(tr.sum())), FEATURE_NAMES, COMMA_TREES).probabilities(xc[te])
+            pc[te] = fit_trees(xc[tr], rows.comma[tr], np.ones(int(tr.sum())), FEATURE_NAMES, COMMA_TREES, SUBSAMPLE, SEED).probabilities(xc[te])
     else:
         pc = saved["pc"]
     np.savez(oof, p1=p1, p2=p2, pc=pc)
@@ -331,14 +269,14 @@ def main(argv: Sequence[str]) -> int:
         model = json.loads(MODEL_PATH.read_text(encoding="utf-8"))
     else:
         fit = w > 0
-        stage1 = fit_trees_fast(rows.x[fit], rows.stray[fit], w[fit], FEATURE_NAMES, STAGE1)
-        stage2 = fit_trees_fast(_page_rows(rows, p1)[fit], rows.stray[fit], w[fit], PAGE_FEATURE_NAMES, STAGE2)  # on out-of-fold p1
+        stage1 = fit_trees(rows.x[fit], rows.stray[fit], w[fit], FEATURE_NAMES, STAGE1, SUBSAMPLE, SEED)
+        stage2 = fit_trees(_page_rows(rows, p1)[fit], rows.stray[fit], w[fit], PAGE_FEATURE_NAMES, STAGE2, SUBSAMPLE, SEED)  # on out-of-fold p1
         model = {"stray": _model_dict(stage1), "page": _model_dict(stage2)}
     if refit_page and "--decide-only" in argv:
         fit = w > 0
-        model["page"] = _model_dict(fit_trees_fast(_page_rows(rows, p1)[fit], rows.stray[fit], w[fit], PAGE_FEATURE_NAMES, STAGE2))
+        model["page"] = _model_dict(fit_trees(_page_rows(rows, p1)[fit], rows.stray[fit], w[fit], PAGE_FEATURE_NAMES, STAGE2, SUBSAMPLE, SEED))
     if refit_comma or "comma" not in model:
-        comma = fit_trees_fast(xc[stray_rows], rows.comma[stray_rows], np.ones(int(stray_rows.sum())), FEATURE_NAMES, COMMA_TREES)
+        comma = fit_trees(xc[stray_rows], rows.comma[stray_rows], np.ones(int(stray_rows.sum())), FEATURE_NAMES, COMMA_TREES, SUBSAMPLE, SEED)
         model["comma"] = _model_dict(comma)
     model = {
         "about": "cleaners.punctuation stray-semicolon model, fitted by evals/fit_semicolons.py",
