@@ -16,6 +16,7 @@ import numpy as np
 import polars as pl
 
 from cleaners.config import DedupConfig
+from cleaners.dedup.minhash import map_blocks
 
 _MAX_QUERY_ROWS = 4_000_000  # (pair, shingle) lookups per verification block (~100 MB of temporaries)
 _PREFILTER_BLOCK_PAIRS = 200_000  # pairs compared per block (128 x uint32 each side: ~200 MB)
@@ -28,12 +29,14 @@ def candidate_pairs(keys: np.ndarray) -> pl.DataFrame:
     a time and the pairs (packed ``a << 32 | b``) made unique per group, to bound the temporaries.
     """
     n, nb = keys.shape
-    found: list[np.ndarray] = []
     step = 8
-    for b0 in range(0, nb, step):
+
+    def group(b0: int) -> np.ndarray:  # groups of bands run on every core
         flat = keys[:, b0 : b0 + step].ravel()
         doc = np.repeat(np.arange(n, dtype=np.uint64), min(step, nb - b0))
-        found.append(shared_key_pairs(flat, doc))
+        return shared_key_pairs(flat, doc)
+
+    found = list(map_blocks(group, range(0, nb, step)))
     packed = np.unique(np.concatenate(found)) if found else np.zeros(0, dtype=np.uint64)
     a, b = unpack_pairs(packed)
     return pl.DataFrame({"a": a, "b": b})
@@ -115,10 +118,16 @@ def verify(
     b = pairs["b"].to_numpy().astype(np.int64)
     inter = np.zeros(len(a), dtype=np.int64)
     work = np.cumsum(sizes[a]) if len(a) else np.zeros(0, dtype=np.int64)
+    bounds = []
     lo = 0
     while lo < len(a):
         hi = int(np.searchsorted(work, (work[lo - 1] if lo else 0) + _MAX_QUERY_ROWS, side="right"))
         hi = max(hi, lo + 1)
+        bounds.append((lo, hi))
+        lo = hi
+
+    def block(lo_hi: tuple[int, int]) -> None:  # blocks run on every core
+        lo, hi = lo_hi
         n_rows = sizes[a[lo:hi]].astype(np.int64)
         pair_of = np.repeat(np.arange(hi - lo), n_rows)
         first = np.cumsum(n_rows) - n_rows
@@ -127,7 +136,9 @@ def verify(
         found = np.searchsorted(table, query)
         hit = table[np.minimum(found, len(table) - 1)] == query
         inter[lo:hi] = np.bincount(pair_of, weights=hit, minlength=hi - lo).astype(np.int64)
-        lo = hi
+
+    for _ in map_blocks(block, bounds):
+        pass
     out = pairs.select("a", "b").with_columns(
         inter=pl.Series(inter),
         size_a=pl.Series(sizes[a].astype(np.int64)),

@@ -15,7 +15,7 @@ import xxhash
 
 from cleaners import dedup
 from cleaners.config import DedupConfig
-from cleaners.dedup import assign_clusters, band_keys, batch, cluster, fingerprint, furniture, minhash, normalize_for_fingerprint
+from cleaners.dedup import assign_clusters, band_keys, batch, candidates, cluster, fingerprint, furniture, minhash, normalize_for_fingerprint
 from cleaners.metrics import cluster_scores
 
 from shared_data import need
@@ -381,6 +381,8 @@ def test_block_sizes_do_not_change_the_result(monkeypatch) -> None:
     monkeypatch.setattr(minhash, "_SHINGLE_BLOCK_BYTES", 500)
     monkeypatch.setattr(minhash, "_NORMALIZE_BLOCK_ROWS", 7)
     monkeypatch.setattr(minhash, "_MINHASH_BLOCK_SHINGLES", 64)
+    monkeypatch.setattr(furniture, "_MEMBER_BLOCK", 100)
+    monkeypatch.setattr(candidates, "_MAX_QUERY_ROWS", 50)
     got = assign_clusters(df, CFG)
     assert got.equals(want)
     assert want["cluster_id"].n_unique() < len(texts) - 20  # the stories' copies cluster
