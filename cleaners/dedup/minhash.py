@@ -189,10 +189,7 @@ def _shingle_block(norm: pl.Series, cfg: DedupConfig, word_cache: dict[str, int]
         empty &= (norm.str.len_bytes() == 0).to_numpy()
         lengths = np.where(empty, 0, lengths)
         flat = flat.filter(flat.str.len_bytes() > 0)
-    vocab = flat.unique()
-    # each word's number in the vocabulary by an Enum cast, then its hash by a numpy gather:
-    # far smaller temporaries than mapping words to hashes with replace_strict, and faster
-    codes = flat.cast(pl.Enum(vocab)).to_physical().to_numpy()
+    vocab, codes = _word_codes(flat)
     del flat
     word_h = _word_hashes(vocab.to_list(), word_cache)[codes]
     del codes
@@ -213,6 +210,26 @@ def _shingle_block(norm: pl.Series, cfg: DedupConfig, word_cache: dict[str, int]
         keep[1:] = (g[1:] != g[:-1]) | (gdoc[1:] != gdoc[:-1])
         g, gdoc = g[keep], gdoc[keep]
     return g, gdoc
+
+
+def _word_codes(flat: pl.Series) -> tuple[pl.Series, np.ndarray]:
+    """The distinct words of ``flat`` and each word's number among them.
+
+    Words are grouped by polars' 64-bit hash (a hash join, several times faster than a string
+    ``unique`` plus an ``Enum`` cast); every word is then compared with its group's first word, and
+    should two words share a hash, the exact Enum cast is used instead.
+    """
+    hashed = flat.hash(_WORD_SEED)
+    first = hashed.arg_unique()
+    vocab = flat.gather(first)
+    numbered = pl.DataFrame({"h": hashed.gather(first)}).with_row_index("c")
+    codes = hashed.to_frame("h").join(numbered, on="h", how="left", maintain_order="left")["c"].to_numpy()
+    if len(flat) and not (vocab.gather(codes) == flat).all():  # a hash shared by two words
+        vocab = flat.unique()
+        # each word's number in the vocabulary by an Enum cast, then its hash by a numpy gather:
+        # far smaller temporaries than mapping words to hashes with replace_strict, and faster
+        codes = flat.cast(pl.Enum(vocab)).to_physical().to_numpy()
+    return vocab, codes
 
 
 def _word_hashes(words: list[str], cache: dict[str, int]) -> np.ndarray:

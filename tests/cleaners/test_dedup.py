@@ -664,3 +664,17 @@ def test_window_days_is_range_checked() -> None:
     for bad in (-1, 1.5, True, 100_000):
         with pytest.raises(ConfigError, match="window_days"):
             with_overrides(PipelineConfig(), {"dedup.window_days": bad})
+
+
+def test_word_codes_number_the_distinct_words(monkeypatch) -> None:
+    """Each word's code names its own word, by the hash join and by the exact fallback (taken
+    when two words share a hash: forced here by a hash that maps every word to one value)."""
+    flat = pl.Series(["b", "a", "b", "c", "a", "dd", "b"])
+    vocab, codes = minhash._word_codes(flat)
+    assert sorted(vocab.to_list()) == ["a", "b", "c", "dd"]
+    assert vocab.gather(codes).to_list() == flat.to_list()
+    monkeypatch.setattr(pl.Series, "hash", lambda self, seed=0: pl.Series([7] * len(self), dtype=pl.UInt64))
+    vocab, codes = minhash._word_codes(flat)
+    assert sorted(vocab.to_list()) == ["a", "b", "c", "dd"]
+    assert vocab.gather(codes).to_list() == flat.to_list()
+    assert len(minhash._word_codes(pl.Series([], dtype=pl.String))[1]) == 0
