@@ -678,3 +678,24 @@ def test_word_codes_number_the_distinct_words(monkeypatch) -> None:
     assert sorted(vocab.to_list()) == ["a", "b", "c", "dd"]
     assert vocab.gather(codes).to_list() == flat.to_list()
     assert len(minhash._word_codes(pl.Series([], dtype=pl.String))[1]) == 0
+
+
+def test_verify_counts_the_common_shingles(monkeypatch) -> None:
+    """verify's intersections equal Python set intersections, within a batch and against another
+    set of documents, in one block and in many."""
+    rng = np.random.default_rng(3)
+    left = [np.unique(rng.integers(0, 60, int(rng.integers(1, 30)))).astype(np.uint32) for _ in range(25)]
+    right = [np.unique(rng.integers(0, 60, int(rng.integers(1, 30)))).astype(np.uint32) for _ in range(9)]
+
+    def flat(sets: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        sizes = np.array([len(s) for s in sets])
+        return np.concatenate(sets), np.repeat(np.arange(len(sets)), sizes), sizes
+
+    pairs = pl.DataFrame({"a": rng.integers(0, 25, 200), "b": rng.integers(0, 9, 200)})
+    for max_rows in (10**6, 40):
+        monkeypatch.setattr(candidates, "_MAX_QUERY_ROWS", max_rows)
+        got = candidates.verify(pairs, *flat(left), right=flat(right))["inter"].to_list()
+        assert got == [len(set(left[a].tolist()) & set(right[b].tolist())) for a, b in pairs.iter_rows()]
+        inner = pl.DataFrame({"a": rng.integers(0, 25, 50), "b": rng.integers(0, 25, 50)})
+        got = candidates.verify(inner, *flat(left))["inter"].to_list()
+        assert got == [len(set(left[a].tolist()) & set(left[b].tolist())) for a, b in inner.iter_rows()]
