@@ -19,7 +19,7 @@ import polars as pl
 
 from cleaners.config import DedupConfig
 from cleaners.dedup.furniture import furniture_mask, keep_rows
-from cleaners.dedup.minhash import content_key, normalize_expr, shingle_sets
+from cleaners.dedup.minhash import content_key, normalize_texts, shingle_sets
 
 _REGROUP_BLOCK_DOCS = 2_000  # documents moved at a time in _regroup (bounds its int64 positions)
 
@@ -40,7 +40,7 @@ def prepare_batch(df: pl.DataFrame, cfg: DedupConfig) -> Batch:
     """Normalise, collapse exact copies onto one rep, shingle the reps, drop site furniture, and
     number the reps best quality first (so the smallest number in a cluster is its canonical)."""
     rows = with_defaults(df).with_row_index("_row")
-    norm = rows.select(normalize_expr(pl.col("_text"))).to_series()
+    norm = normalize_texts(rows["_text"])
     rows = rows.with_columns(pl.Series("_content_key", [content_key(t) for t in norm.to_list()], dtype=pl.String))
     first = first_copies(rows).select("_row", "_content_key", "doc_id", "_n_edits", "_published", "_site")
     g, gdoc = shingle_sets(norm, cfg, take=first["_row"])

@@ -16,6 +16,7 @@ import numpy as np
 import polars as pl
 
 from cleaners.config import DedupConfig
+from cleaners.dedup.minhash import map_blocks
 
 _MAX_QUERY_ROWS = 4_000_000  # (pair, shingle) lookups per verification block (~100 MB of temporaries)
 _PREFILTER_BLOCK_PAIRS = 200_000  # pairs compared per block (128 x uint32 each side: ~200 MB)
@@ -28,12 +29,14 @@ def candidate_pairs(keys: np.ndarray) -> pl.DataFrame:
     a time and the pairs (packed ``a << 32 | b``) made unique per group, to bound the temporaries.
     """
     n, nb = keys.shape
-    found: list[np.ndarray] = []
     step = 8
-    for b0 in range(0, nb, step):
+
+    def group(b0: int) -> np.ndarray:  # groups of bands run on every core
         flat = keys[:, b0 : b0 + step].ravel()
         doc = np.repeat(np.arange(n, dtype=np.uint64), min(step, nb - b0))
-        found.append(shared_key_pairs(flat, doc))
+        return shared_key_pairs(flat, doc)
+
+    found = list(map_blocks(group, range(0, nb, step)))
     packed = np.unique(np.concatenate(found)) if found else np.zeros(0, dtype=np.uint64)
     a, b = unpack_pairs(packed)
     return pl.DataFrame({"a": a, "b": b})
@@ -104,30 +107,45 @@ def verify(
     """Exact overlap of every candidate pair: intersection, jaccard, containment, size ratio.
 
     ``a`` indexes the documents of (``g``, ``doc_of``, ``sizes``); ``b`` those of ``right`` (the
-    same documents when ``right`` is None). Shingles are 32-bit hashes sorted by (document, hash).
-    Each of a's shingles is looked up in b's by binary search over one sorted uint64 table of
-    ``doc << 32 | hash``, in blocks of ``_MAX_QUERY_ROWS`` lookups.
+    same documents when ``right`` is None). Shingles are distinct 32-bit hashes grouped by
+    document (ascending, ``sizes`` each), sorted within it. The two sets of each pair are merged
+    and their common shingles counted, in blocks of ``_MAX_QUERY_ROWS`` rows (a binary search of
+    every shingle in a table of all of them misses the cache at nearly every step on large batches).
     """
-    g_b, doc_b, sizes_b = right if right is not None else (g, doc_of, sizes)
-    table = (doc_b.astype(np.uint64) << np.uint64(32)) | g_b.astype(np.uint64)
+    g_b, _, sizes_b = right if right is not None else (g, doc_of, sizes)
     starts_a = np.concatenate(([0], np.cumsum(sizes)[:-1])).astype(np.int64)
+    starts_b = np.concatenate(([0], np.cumsum(sizes_b)[:-1])).astype(np.int64)
     a = pairs["a"].to_numpy().astype(np.int64)
     b = pairs["b"].to_numpy().astype(np.int64)
     inter = np.zeros(len(a), dtype=np.int64)
-    work = np.cumsum(sizes[a]) if len(a) else np.zeros(0, dtype=np.int64)
+    work = np.cumsum(sizes[a] + sizes_b[b]) if len(a) else np.zeros(0, dtype=np.int64)
+    bounds = []
     lo = 0
     while lo < len(a):
         hi = int(np.searchsorted(work, (work[lo - 1] if lo else 0) + _MAX_QUERY_ROWS, side="right"))
         hi = max(hi, lo + 1)
-        n_rows = sizes[a[lo:hi]].astype(np.int64)
-        pair_of = np.repeat(np.arange(hi - lo), n_rows)
-        first = np.cumsum(n_rows) - n_rows
-        pos = starts_a[a[lo:hi]][pair_of] + (np.arange(len(pair_of)) - first[pair_of])
-        query = (b[lo:hi].astype(np.uint64)[pair_of] << np.uint64(32)) | g[pos].astype(np.uint64)
-        found = np.searchsorted(table, query)
-        hit = table[np.minimum(found, len(table) - 1)] == query
-        inter[lo:hi] = np.bincount(pair_of, weights=hit, minlength=hi - lo).astype(np.int64)
+        bounds.append((lo, hi))
         lo = hi
+
+    def rows(docs: np.ndarray, g_of: np.ndarray, starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
+        """``pair << 32 | shingle`` of every shingle of each pair's document ``docs``."""
+        n_rows = counts[docs].astype(np.int64)
+        pair_of = np.repeat(np.arange(len(docs), dtype=np.uint64), n_rows)
+        first = np.cumsum(n_rows) - n_rows
+        pos = np.repeat(starts[docs] - first, n_rows) + np.arange(int(n_rows.sum()))
+        return (pair_of << np.uint64(32)) | g_of[pos].astype(np.uint64)
+
+    def block(lo_hi: tuple[int, int]) -> None:  # blocks run on every core
+        lo, hi = lo_hi
+        # both sides' rows in one array: two sorted runs, which a stable sort merges in one pass;
+        # a shingle in both sets is then two equal neighbours (a set holds each shingle once)
+        both = np.concatenate((rows(a[lo:hi], g, starts_a, sizes), rows(b[lo:hi], g_b, starts_b, sizes_b)))
+        both.sort(kind="stable")
+        twice = both[1:][both[1:] == both[:-1]]
+        inter[lo:hi] = np.bincount((twice >> np.uint64(32)).astype(np.int64), minlength=hi - lo)
+
+    for _ in map_blocks(block, bounds):
+        pass
     out = pairs.select("a", "b").with_columns(
         inter=pl.Series(inter),
         size_a=pl.Series(sizes[a].astype(np.int64)),

@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from cleaners.config import DedupConfig
+from cleaners.dedup.minhash import map_blocks
 
 _MEMBER_BLOCK = 2_000_000  # values looked up per binary-search block in member
 
@@ -64,10 +65,14 @@ def member(values: np.ndarray, sorted_set: np.ndarray) -> np.ndarray:
     found = np.zeros(len(values), dtype=bool)
     if len(sorted_set) == 0:
         return found
-    for lo in range(0, len(values), _MEMBER_BLOCK):  # blocks bound the int64 positions
+
+    def block(lo: int) -> None:  # blocks bound the int64 positions, and run on every core
         part = values[lo : lo + _MEMBER_BLOCK]
         at = np.minimum(np.searchsorted(sorted_set, part), len(sorted_set) - 1)
         found[lo : lo + _MEMBER_BLOCK] = sorted_set[at] == part
+
+    for _ in map_blocks(block, range(0, len(values), _MEMBER_BLOCK)):
+        pass
     return found
 
 

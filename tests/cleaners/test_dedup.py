@@ -5,6 +5,8 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import random
+import re
+from pathlib import Path
 
 import numpy as np
 import polars as pl
@@ -13,7 +15,7 @@ import xxhash
 
 from cleaners import dedup
 from cleaners.config import DedupConfig
-from cleaners.dedup import assign_clusters, band_keys, batch, cluster, fingerprint, furniture, minhash, normalize_for_fingerprint
+from cleaners.dedup import assign_clusters, band_keys, batch, candidates, cluster, fingerprint, furniture, minhash, normalize_for_fingerprint
 from cleaners.metrics import cluster_scores
 
 from shared_data import need
@@ -353,6 +355,54 @@ def test_syndication_dev_floor(shared_dir) -> None:
     assert scores.pair_precision >= 0.95
 
 
+GOLDEN_DEV = Path(__file__).resolve().parents[1] / "golden" / "dedup" / "syndication_dev.parquet"
+
+
+@pytest.mark.slow
+def test_syndication_dev_equals_stored_result(shared_dir) -> None:
+    """The dev set clusters exactly as stored from the code before the throughput work (blocks on
+    threads, cached word hashes, NFKC skipped where it changes nothing): same cluster_id,
+    is_canonical and similarity on every row."""
+    path = need(shared_dir / "eval" / "syndication" / "dev.parquet", "syndication dev set")
+    df = pl.read_parquet(path).select("doc_id", "text", "title", "site")
+    want = pl.read_parquet(GOLDEN_DEV)
+    got = assign_clusters(df, CFG).select(want.columns)
+    assert got.sort("doc_id").equals(want.sort("doc_id"))
+
+
+def test_block_sizes_do_not_change_the_result(monkeypatch) -> None:
+    """Tiny blocks (many of them, on the threads of map_blocks) give the result of one block each."""
+    rng = random.Random(11)
+    texts = [story(s % 40) + (" " + story(1000 + s, 2) if s % 3 else "") for s in range(120)]
+    texts += ["", "Café «naïve» — it’s 5 km² …", "x"]
+    rng.shuffle(texts)
+    df = pl.DataFrame({"doc_id": [f"d{i:03d}" for i in range(len(texts))], "text": texts, "site": [f"s{i % 7}" for i in range(len(texts))]})
+    want = assign_clusters(df, CFG)
+    monkeypatch.setattr(minhash, "_SHINGLE_BLOCK_BYTES", 500)
+    monkeypatch.setattr(minhash, "_NORMALIZE_BLOCK_ROWS", 7)
+    monkeypatch.setattr(minhash, "_MINHASH_BLOCK_SHINGLES", 64)
+    monkeypatch.setattr(furniture, "_MEMBER_BLOCK", 100)
+    monkeypatch.setattr(candidates, "_MAX_QUERY_ROWS", 50)
+    got = assign_clusters(df, CFG)
+    assert got.equals(want)
+    assert want["cluster_id"].n_unique() < len(texts) - 20  # the stories' copies cluster
+
+
+def test_nfkc_change_class_is_the_stable_characters() -> None:
+    """NFKC_CHANGE_RE leaves out exactly the Latin-1 and General Punctuation characters that NFKC
+    keeps and that do not combine (so skipping NFKC on texts without the others changes nothing)."""
+    import unicodedata
+
+    pattern = re.compile(minhash.NFKC_CHANGE_RE)
+    for cp in [*range(0x80, 0x100), *range(0x2000, 0x2070)]:
+        c = chr(cp)
+        listed = 0xA1 <= cp <= 0xFF or 0x2010 <= cp <= 0x2027 or 0x2030 <= cp <= 0x205E  # where the class draws from
+        stable = listed and unicodedata.normalize("NFKC", c) == c and unicodedata.combining(c) == 0
+        assert (pattern.search(c) is None) == stable, hex(cp)
+    texts = pl.Series(["It’s “quoted” — café", "5 km² …", "e\u0301 ﬁ", None, "plain"])
+    assert minhash.normalize_texts(texts).to_list() == minhash._normalize(texts).to_list()
+
+
 # ------------------------------------------------------------------ persistent index (incremental runs)
 
 
@@ -526,13 +576,13 @@ def test_shingle_block_word_hashes_equal_a_python_reference() -> None:
     cfg = DedupConfig()
     texts = ["a b c d a b c d", "word", "", "x y", "the cat sat on the mat the cat sat", "b a b a b a"]
     norm = minhash._normalize(pl.Series(texts))
-    g, gdoc = minhash._shingle_block(norm, cfg)
+    g, gdoc = minhash._shingle_block(norm, cfg, {})
     for i, text in enumerate(norm.to_list()):
         words = text.split(" ") if text else []
         if not words:
             want = np.array([minhash._EMPTY_SHINGLE], dtype=np.uint64)
         else:
-            h = minhash._word_hashes(words)
+            h = np.array([xxhash.xxh3_64_intdigest(w.encode("utf-8"), minhash._WORD_SEED) for w in words], dtype=np.uint64)
             want, _ = minhash._ngram_hashes(h, np.zeros(len(h), dtype=np.int64), np.array([len(h)]), cfg.shingle_words)
         want = np.unique(minhash._high32(want) if len(words) else want.astype(np.uint32))
         assert np.array_equal(g[gdoc == i], want.astype(np.uint32)), text
@@ -614,3 +664,38 @@ def test_window_days_is_range_checked() -> None:
     for bad in (-1, 1.5, True, 100_000):
         with pytest.raises(ConfigError, match="window_days"):
             with_overrides(PipelineConfig(), {"dedup.window_days": bad})
+
+
+def test_word_codes_number_the_distinct_words(monkeypatch) -> None:
+    """Each word's code names its own word, by the hash join and by the exact fallback (taken
+    when two words share a hash: forced here by a hash that maps every word to one value)."""
+    flat = pl.Series(["b", "a", "b", "c", "a", "dd", "b"])
+    vocab, codes = minhash._word_codes(flat)
+    assert sorted(vocab.to_list()) == ["a", "b", "c", "dd"]
+    assert vocab.gather(codes).to_list() == flat.to_list()
+    monkeypatch.setattr(pl.Series, "hash", lambda self, seed=0: pl.Series([7] * len(self), dtype=pl.UInt64))
+    vocab, codes = minhash._word_codes(flat)
+    assert sorted(vocab.to_list()) == ["a", "b", "c", "dd"]
+    assert vocab.gather(codes).to_list() == flat.to_list()
+    assert len(minhash._word_codes(pl.Series([], dtype=pl.String))[1]) == 0
+
+
+def test_verify_counts_the_common_shingles(monkeypatch) -> None:
+    """verify's intersections equal Python set intersections, within a batch and against another
+    set of documents, in one block and in many."""
+    rng = np.random.default_rng(3)
+    left = [np.unique(rng.integers(0, 60, int(rng.integers(1, 30)))).astype(np.uint32) for _ in range(25)]
+    right = [np.unique(rng.integers(0, 60, int(rng.integers(1, 30)))).astype(np.uint32) for _ in range(9)]
+
+    def flat(sets: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        sizes = np.array([len(s) for s in sets])
+        return np.concatenate(sets), np.repeat(np.arange(len(sets)), sizes), sizes
+
+    pairs = pl.DataFrame({"a": rng.integers(0, 25, 200), "b": rng.integers(0, 9, 200)})
+    for max_rows in (10**6, 40):
+        monkeypatch.setattr(candidates, "_MAX_QUERY_ROWS", max_rows)
+        got = candidates.verify(pairs, *flat(left), right=flat(right))["inter"].to_list()
+        assert got == [len(set(left[a].tolist()) & set(right[b].tolist())) for a, b in pairs.iter_rows()]
+        inner = pl.DataFrame({"a": rng.integers(0, 25, 50), "b": rng.integers(0, 25, 50)})
+        got = candidates.verify(inner, *flat(left))["inter"].to_list()
+        assert got == [len(set(left[a].tolist()) & set(left[b].tolist())) for a, b in inner.iter_rows()]
