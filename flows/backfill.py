@@ -23,7 +23,7 @@ from flows.staging import stage_key
 from flows.storage import Storage
 
 
-@flow(name="newsclean-backfill")
+@flow(name="newsclean-backfill", export_as="backfill_flow")
 def backfill(
     since: dt.date,
     until: dt.date,

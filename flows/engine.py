@@ -32,6 +32,7 @@ import logging
 import sys
 import threading
 import time
+import types
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -213,12 +214,21 @@ class FlowSpec:
         functools.update_wrapper(self, fn)
 
     def prefect(self) -> Any:
+        """Prefect's Flow of the body, built once. Its function is the body under the name the
+        module exports the flow as (``export_as``): Prefect names a served or deployed flow's
+        entrypoint ``file:function``, and a worker loads that name back (the module's
+        ``__getattr__`` gives the Flow), so it must not name the plain body."""
         if self._prefect is None:
             from prefect import flow as prefect_flow
 
             from flows.runners import default_task_runner
 
-            self._prefect = prefect_flow(task_runner=default_task_runner(), **self.options)(self.fn)
+            options = dict(self.options)
+            name = options.pop("export_as", self.fn.__name__)
+            fn = types.FunctionType(self.fn.__code__, self.fn.__globals__, name, self.fn.__defaults__, self.fn.__closure__)
+            fn.__kwdefaults__, fn.__annotations__, fn.__doc__ = self.fn.__kwdefaults__, self.fn.__annotations__, self.fn.__doc__
+            fn.__module__, fn.__qualname__ = self.fn.__module__, name
+            self._prefect = prefect_flow(task_runner=default_task_runner(), **options)(fn)
         return self._prefect
 
     def run_local(self, kind: str = "threads", max_workers: int = 2, address: str | None = None, **params: Any) -> Any:
@@ -226,7 +236,7 @@ class FlowSpec:
         if _LOCAL.executor is not None:
             raise RuntimeError("a local flow run is already going on in this thread")
         logger = _local_logger()
-        logger.info("flow %s: local engine, %s runner x%d", self.options.get("name", self.fn.__name__), kind, max_workers)
+        logger.info("flow %s: local engine, %s runner x%d", self.options.get("name"), kind, max_workers)
         t0 = time.perf_counter()
         with local_executor(kind, max_workers, address) as executor:
             _LOCAL.executor = executor
@@ -242,8 +252,9 @@ class FlowSpec:
 
 
 def flow(**options: Any) -> Callable[[Callable[..., Any]], FlowSpec]:
-    """``@flow(name=..., ...)``: Prefect's flow options (the task runner is chosen when the
-    Prefect flow is built: ``NEWSCLEAN_RUNNER``, see flows/runners.py)."""
+    """``@flow(name=..., export_as="x_flow", ...)``: Prefect's flow options, and the module
+    attribute that gives the Prefect flow (the task runner is chosen when the Prefect flow is
+    built: ``NEWSCLEAN_RUNNER``, see flows/runners.py)."""
     return lambda fn: FlowSpec(fn, options)
 
 

@@ -153,7 +153,7 @@ def plan_run(
     return plan, units, old_rows
 
 
-@flow(name="newsclean-ingest", log_prints=False)
+@flow(name="newsclean-ingest", log_prints=False, export_as="ingest_flow")
 def ingest(
     inputs: list[str] | None = None,
     output: str = "data/clean",

@@ -237,6 +237,8 @@ def test_deployment_entrypoints_are_prefect_flows():
     for entrypoint, name in (("flows/ingest.py:ingest_flow", "newsclean-ingest"), ("flows/backfill.py:backfill_flow", "newsclean-backfill")):
         flow = load_flow_from_entrypoint(str(ROOT / entrypoint))
         assert isinstance(flow, Flow) and flow.name == name
+        # `serve` and `deploy` name a flow's entrypoint file:function, and workers load it back
+        assert flow.fn.__qualname__ == entrypoint.split(":")[1]
     import flows.ingest
 
     assert flows.ingest.ingest_flow is flows.ingest.ingest.prefect()  # built once
