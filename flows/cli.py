@@ -121,6 +121,13 @@ def _interruptible(api) -> Iterator[None]:
             ctrl_c.restore()
             raise
         typer.echo(f"\n{INTERRUPTED_HELP}", err=True)
+        if api.source == "local":
+            # the local engine's shutdown is over (its executor joined): only the interpreter's
+            # exit is left, where Python drops its handlers and a second Ctrl-C would end the
+            # process by the signal (-2) instead of exit 130
+            import signal
+
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
         raise typer.Exit(EXIT_INTERRUPTED) from None  # the handler stays: a second Ctrl-C exits now
     ctrl_c.restore()
 

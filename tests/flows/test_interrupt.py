@@ -187,7 +187,9 @@ def test_second_ctrl_c_exits_at_once(engine, corpus, home, tmp_path):
         log = job.output()
         assert rc == 130, log[-3000:]
         assert took < 5, f"{took:.1f} s\n{log[-3000:]}"
-        assert "interrupted again: exiting now" in log and "Traceback" not in log, log[-3000:]
+        assert "Traceback" not in log, log[-3000:]
+        # the local engine may be done shutting down before the second one (then it is ignored)
+        assert "interrupted again: exiting now" in log or engine == "local", log[-3000:]
         assert job.leftovers() == []
     finally:
         job.kill()
