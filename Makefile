@@ -99,9 +99,9 @@ deploy: server-start
 worker: server-start
 	PREFECT_API_URL=$(API_URL) $(BIN)/prefect worker start --pool newsclean
 
-# Wall time of a one-off run on the seeds (hyperfine: apt-get install hyperfine).
+# Wall and CPU time of a one-off run on the seeds with no server: local engine vs Prefect's temporary server.
 bench-startup: setup
-	hyperfine --runs 5 --prepare 'rm -rf /tmp/newsclean-bench' '$(BIN)/newsclean run --input data/raw --output /tmp/newsclean-bench --no-progress --json'
+	$(BIN)/python bench/bench_startup.py --repeats 5
 
 # Regenerate the pinned lock from pyproject (run after changing dependencies).
 lock:

@@ -9,6 +9,8 @@ Figures are ratios against baselines measured in the same run (machines here are
 - dedup: bench/bench_dedup.py (docs/s and peak RSS at growing sizes).
 - index: bench/bench_index.py (one 10,000-page chunk against indexes of growing history, with
   the dedup window and without; ratios against the smallest index of the same run).
+- startup: bench/bench_startup.py (a one-off run on the seeds with no server: the local engine
+  vs the Prefect temporary-server path, alternated in the same run; `import flows.cli` as floor).
 Usage: python bench/run.py [--pages N] [--workers 2] [--dedup-sizes 10000,100000] [--index-sizes 100000,1000000]
 """
 
@@ -278,6 +280,19 @@ def bench_index(sizes: list[int], recent_only: list[int]) -> dict:
         return {"error": (res.stderr or res.stdout)[-500:]}
 
 
+def bench_startup(repeats: int) -> dict:
+    """bench/bench_startup.py's figures: a one-off run on the seeds with no server, local engine
+    vs the Prefect temporary-server path, alternated in the same run (ratio local / prefect)."""
+    if repeats <= 0:
+        return {"skipped": "--startup-repeats 0"}
+    script = ROOT / "bench" / "bench_startup.py"
+    res = subprocess.run([sys.executable, str(script), "--json", "--repeats", str(repeats)], capture_output=True, text=True, cwd=ROOT)
+    try:
+        return json.loads(res.stdout.strip().splitlines()[-1])
+    except (IndexError, json.JSONDecodeError):
+        return {"error": (res.stderr or res.stdout)[-500:]}
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--pages", type=int, default=1000)
@@ -287,6 +302,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--index-recent-only", default="10000000", help="indexes written only for the days a window reads")
     ap.add_argument("--html-pages", type=int, default=455, help="extract-dev pages, repeated (91 distinct)")
     ap.add_argument("--html-repeats", type=int, default=HTML_REPEATS)
+    ap.add_argument("--startup-repeats", type=int, default=3, help="runs of each engine for the start-up figure (0 skips it)")
     args = ap.parse_args(argv)
     clean = bench_clean(args.pages)
     parallel = bench_clean_parallel(args.pages, args.workers)
@@ -299,6 +315,7 @@ def main(argv: list[str] | None = None) -> int:
         "write": bench_write(min(args.pages, 2000)),
         "dedup": bench_dedup([int(x) for x in args.dedup_sizes.split(",") if x]),
         "index": bench_index([int(x) for x in args.index_sizes.split(",") if x], [int(x) for x in args.index_recent_only.split(",") if x]),
+        "startup": bench_startup(args.startup_repeats),
         "peak_rss_mb": peak_rss_mb(),
     }
     path = ROOT / "bench" / "results.json"
@@ -331,6 +348,11 @@ def main(argv: list[str] | None = None) -> int:
         for key, fig in by_window.items():
             label = f"chunk vs {n} indexed, {key.replace('_', '_days=')}"
             print(f"{'index':<8} {label:<40} {fig['median_seconds']:>10.2f} s  x{fig.get('ratio_vs_' + next(iter(results['index']['sizes'])), 1):.2f}  {fig['peak_rss_mb']:.0f} MB")
+    st = results["startup"]
+    if "local" in st:
+        for key, label in (("local", "local engine"), ("prefect", "prefect, temporary server"), ("import_flows_cli", "python -c 'import flows.cli'")):
+            print(f"{'startup':<8} {'seeds run, ' + label if key != 'import_flows_cli' else label:<40} {st[key]['median_wall_s']:>10.2f} s  CPU {st[key]['median_cpu_s']:.2f} s")
+        print(f"{'startup':<8} {'wall ratio local / prefect (same run)':<40} {st['wall_ratio_local_vs_prefect']:>12.2f}")
     print(f"wrote {path}")
     return 0
 

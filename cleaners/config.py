@@ -606,6 +606,9 @@ class RunConfig(Section):
     max_workers: int = setting(2, integer(1))  # task runner pool size
     # threads | processes | dask | dask=ADDRESS (flows/runners.py); --runner wins
     runner: str = setting("threads", text("threads, processes, dask or dask=ADDRESS", _is_runner))
+    # auto (local when no Prefect API: no PREFECT_API_URL, no live `newsclean server`) | local |
+    # prefect (flows/engine.py); --engine, then NEWSCLEAN_ENGINE, win
+    engine: str = setting("auto", one_of("auto", "local", "prefect"))
 
 
 @dataclass(frozen=True)

@@ -15,18 +15,16 @@ from __future__ import annotations
 import datetime as dt
 import time
 
-from prefect import flow, get_run_logger
-
 from flows.commit import RunScope
+from flows.engine import flow, get_run_logger
 from flows.ingest import clean_and_commit, load_config_file, plan_run
-from flows.runners import default_task_runner
 from flows.sources import discover_files
 from flows.staging import stage_key
 from flows.storage import Storage
 
 
-@flow(name="newsclean-backfill", task_runner=default_task_runner())
-def backfill_flow(
+@flow(name="newsclean-backfill", export_as="backfill_flow")
+def backfill(
     since: dt.date,
     until: dt.date,
     inputs: list[str] | None = None,
@@ -59,3 +57,10 @@ def backfill_flow(
         }
     )
     return written
+
+
+def __getattr__(name: str):
+    """``backfill_flow``: the Prefect flow of ``backfill``, built on first use (see flows/engine.py)."""
+    if name == "backfill_flow":
+        return backfill.prefect()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,6 +1,6 @@
 """The ``newsclean`` console script.
 
-    newsclean run     [--input PATH]... [--output DIR] [--config FILE] [--set KEY=VALUE]...
+    newsclean run     [--input PATH]... [--output DIR] [--config FILE] [--set KEY=VALUE]... [--engine auto|local|prefect]
     newsclean dedup   --input IN.parquet --output OUT.parquet [--config FILE] [--runner dask[=ADDRESS]] [--partitions N]
     newsclean serve   --cron "0 * * * *" [--input PATH]... [--feed URL]... [--output DIR]
     newsclean server  start | stop | status
@@ -45,6 +45,14 @@ RunnerOpt = Annotated[
     typer.Option("--runner", help="Where clean tasks run: threads | processes | dask | dask=ADDRESS (default: NEWSCLEAN_RUNNER, else run.runner)."),
 ]
 
+EngineOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--engine",
+        help="How the flow runs: auto (local when no Prefect API answers) | local (in this process, no server) | prefect (a Prefect flow run; a temporary server if none runs). Default: NEWSCLEAN_ENGINE, else run.engine (auto).",
+    ),
+]
+
 
 def _prefect_env() -> None:
     # No network here: no analytics; keep Prefect's state in one reusable place.
@@ -52,19 +60,42 @@ def _prefect_env() -> None:
     os.environ.setdefault("DO_NOT_TRACK", "1")
 
 
-def _api_for_run():
-    """Reuse a server (PREFECT_API_URL, or `newsclean server start`), else boot a temporary one now.
+def _api_for_run(start_temporary: bool = True):
+    """Reuse a server (PREFECT_API_URL, or `newsclean server start`), else boot a temporary one now
+    (with ``start_temporary``; else the choice has no URL).
 
     Called before Prefect is imported, so the temporary server starts while the flow code loads.
     """
     from flows.server import api_for_run, health_ok
 
-    api = api_for_run()
+    api = api_for_run(start_temporary=start_temporary)
+    if api.api_url is None:
+        return api
     if api.source == "env" and api.api_url.startswith(("http://127.", "http://localhost")) and not health_ok(api.api_url):
         typer.echo(f"warning: PREFECT_API_URL={api.api_url} does not answer /api/health (start the server or unset it)", err=True)
     if api.source in ("env", "recorded", "temporary"):
         typer.echo(f"prefect api: {api.api_url} ({api.source})", err=True)
     return api
+
+
+def _engine_and_api(engine: str | None, cfg):
+    """``("local", no API)`` or ``("prefect", the API its flow run uses)``: --engine, else
+    NEWSCLEAN_ENGINE, else run.engine; ``auto`` is prefect when an API answers (PREFECT_API_URL,
+    a recorded `newsclean server`, a test harness), else local (exit 2 for an unknown name)."""
+    from flows.engine import ENGINE_ENV, EngineError, first_choice
+    from flows.server import ApiChoice
+
+    try:
+        name = first_choice(engine if isinstance(engine, str) else None, os.environ.get(ENGINE_ENV), cfg.run.engine)
+    except EngineError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    if name != "local":
+        api = _api_for_run(start_temporary=name == "prefect")
+        if api.api_url is not None or name == "prefect":
+            return "prefect", api
+    typer.echo(f"engine: local{' (no Prefect API)' if name == 'auto' else ''}", err=True)
+    return "local", ApiChoice(None, "local")
 
 
 INTERRUPTED_HELP = "interrupted: the same command again finishes the run (fully staged units are reused); the flow run, if one started, is marked Crashed"
@@ -90,6 +121,13 @@ def _interruptible(api) -> Iterator[None]:
             ctrl_c.restore()
             raise
         typer.echo(f"\n{INTERRUPTED_HELP}", err=True)
+        if api.source == "local":
+            # the local engine's shutdown is over (its executor joined): only the interpreter's
+            # exit is left, where Python drops its handlers and a second Ctrl-C would end the
+            # process by the signal (-2) instead of exit 130
+            import signal
+
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
         raise typer.Exit(EXIT_INTERRUPTED) from None  # the handler stays: a second Ctrl-C exits now
     ctrl_c.restore()
 
@@ -147,6 +185,7 @@ def run(
     progress: Annotated[bool, typer.Option(help="Show a progress bar on a terminal.")] = True,
     json_summary: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
     runner: RunnerOpt = None,
+    engine: EngineOpt = None,
 ) -> None:
     """Clean raw pages (files and folders) into DIR/articles, DIR/duplicates, DIR/rejected."""
     _prefect_env()
@@ -169,24 +208,28 @@ def run(
     spec = _runner_spec(runner, cfg)
     require_writable(output, "--output", folder=True)
     refuse_if_locked(output)
-    api = _api_for_run()  # before the imports below: a temporary server boots meanwhile
-    task_runner = _task_runner(spec, cfg)
+    engine_name, api = _engine_and_api(engine, cfg)  # before the imports below: a temporary server boots meanwhile
+    task_runner = _task_runner(spec, cfg) if engine_name == "prefect" else None
     url_list, feeds, sitemaps = without_credentials(url_list), without_credentials(feeds), without_credentials(sitemaps)
-    from flows.ingest import ingest_flow
+    from flows.ingest import ingest
     from reports.summary import print_summary
 
+    params = {
+        "inputs": inputs,
+        "output": str(output),
+        "config_file": str(config) if config else None,
+        "overrides": overrides,
+        "show_progress": progress,
+        "urls": url_list,
+        "feeds": feeds,
+        "sitemaps": sitemaps,
+    }
     with output_errors(), _interruptible(api):
         api.wait()
-        summary = ingest_flow.with_options(task_runner=task_runner)(
-            inputs=inputs,
-            output=str(output),
-            config_file=str(config) if config else None,
-            overrides=overrides,
-            show_progress=progress,
-            urls=url_list,
-            feeds=feeds,
-            sitemaps=sitemaps,
-        )
+        if task_runner is None:
+            summary = ingest.run_local(spec.kind, cfg.run.max_workers, spec.address, **params)
+        else:
+            summary = ingest.prefect().with_options(task_runner=task_runner)(**params)
     if json_summary:
         typer.echo(json.dumps(summary, indent=2, default=str))
     else:
@@ -203,6 +246,7 @@ def backfill(
     set_: SetOpt = None,
     progress: Annotated[bool, typer.Option(help="Show a progress bar on a terminal.")] = True,
     runner: RunnerOpt = None,
+    engine: EngineOpt = None,
 ) -> None:
     """Reprocess inputs and replace exactly the [since, until] range of published dates."""
     _prefect_env()
@@ -216,13 +260,17 @@ def backfill(
     spec = _runner_spec(runner, cfg)
     require_writable(output, "--output", folder=True)
     refuse_if_locked(output)
-    api = _api_for_run()
-    task_runner = _task_runner(spec, cfg)
-    from flows.backfill import backfill_flow
+    engine_name, api = _engine_and_api(engine, cfg)
+    task_runner = _task_runner(spec, cfg) if engine_name == "prefect" else None
+    from flows.backfill import backfill
 
+    params = {"since": d0, "until": d1, "inputs": inputs, "output": str(output), "config_file": str(config) if config else None, "overrides": overrides, "show_progress": progress}
     with output_errors(), _interruptible(api):
         api.wait()
-        res = backfill_flow.with_options(task_runner=task_runner)(since=d0, until=d1, inputs=inputs, output=str(output), config_file=str(config) if config else None, overrides=overrides, show_progress=progress)
+        if task_runner is None:
+            res = backfill.run_local(spec.kind, cfg.run.max_workers, spec.address, **params)
+        else:
+            res = backfill.prefect().with_options(task_runner=task_runner)(**params)
     typer.echo(json.dumps(res, indent=2, default=str))
 
 

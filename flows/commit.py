@@ -20,8 +20,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
-from prefect import get_run_logger, task
-from prefect.cache_policies import NO_CACHE
 
 from cleaners import dedup
 from cleaners import schema as S
@@ -29,6 +27,7 @@ from cleaners.config import PipelineConfig
 from cleaners.document import make_doc_id
 from cleaners.selection import n_repairs_expr, output_rows, rejected_rows, split_kept
 from flows import changes
+from flows.engine import get_run_logger, task
 from flows.failpoints import failpoint
 from flows.sources import Unit
 from flows.staging import INPUTS_STAGED, unit_inputs
@@ -134,7 +133,7 @@ def part_rows(path: str) -> int:
     return pl.scan_parquet(path).select(pl.len()).collect().item()
 
 
-@task(name="dedup-commit-chunk", cache_policy=NO_CACHE)
+@task(name="dedup-commit-chunk", no_cache=True)
 def dedup_commit_chunk(
     staged: list[str],
     old_rows: pl.DataFrame,

@@ -8,7 +8,10 @@ flow module is imported: the way to choose for deployments) take one of::
     dask                  prefect-dask on a new dask.distributed LocalCluster (worker processes)
     dask=ADDRESS          prefect-dask attached to a running cluster, e.g. dask=tcp://10.0.0.5:8786
 
-``run.max_workers`` sets the pool size (threads, processes, LocalCluster workers).
+``run.max_workers`` sets the pool size (threads, processes, LocalCluster workers). The local
+engine (flows/engine.py: no Prefect API) runs the same kinds on ``concurrent.futures``
+executors of the same size instead: a thread pool, a spawned process pool, a Dask client's
+executor.
 
 Only ``clean_unit`` tasks are submitted to the runner; the cross-document dedup and the Delta
 commit (``dedup_commit_chunk``, one chunk at a time) stay in the flow's process (``newsclean dedup

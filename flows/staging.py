@@ -13,13 +13,12 @@ import os
 
 import polars as pl
 import xxhash
-from prefect import task
-from prefect.cache_policies import NO_CACHE
 
 from cleaners import schema as S
 from cleaners.config import PipelineConfig
 from cleaners.steps import Stats
 from flows import changes, fetch, guard, warc
+from flows.engine import task
 from flows.liveness import exit_with_parent_process, retry_unless_interrupted, stop_if_interrupted
 from flows.sources import Unit, file_fingerprint, iter_file_pages, path_of_source
 from flows.storage import Storage
@@ -81,7 +80,7 @@ def unit_inputs(unit: Unit, fingerprints: dict[str, str], transient_sources: set
     )
 
 
-@task(name="clean-unit", cache_policy=NO_CACHE, retries=1, retry_delay_seconds=2, retry_condition_fn=retry_unless_interrupted)
+@task(name="clean-unit", no_cache=True, retries=1, retry_delay_seconds=2, retry_condition_fn=retry_unless_interrupted)
 def clean_unit(unit: Unit, cfg: PipelineConfig, output: str) -> dict:
     """Read and clean one unit in batches of ``run.batch_size`` pages, staging each as Parquet.
 

@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import functools
 import itertools
+import json
 import math
 import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from types import MappingProxyType
 
 import numpy as np
@@ -65,10 +67,30 @@ WINDOW_LINES = 3  # neighbours on each side averaged into the context features
 BLOCK_GAP_LINES = 3  # this many dropped lines in a row end a block of text
 
 
+# wordfreq's STOPWORD_TOP_N words of each STOPWORD_LANGUAGES language, shipped (written by
+# evals/stoplists.py): wordfreq reads a whole frequency list for them, ~2 s of CPU per process
+STOPLISTS_PATH = Path(__file__).with_name("stoplists.json")
+
+
+@functools.cache
+def shipped_stoplists() -> Mapping[str, tuple[str, ...]]:
+    """Language -> its shipped stoplist (read once; empty when the file is missing or was
+    written for another STOPWORD_TOP_N)."""
+    try:
+        data = json.loads(STOPLISTS_PATH.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return MappingProxyType({})
+    if data.get("top_n") != STOPWORD_TOP_N:
+        return MappingProxyType({})
+    return MappingProxyType({lang: tuple(words) for lang, words in data["languages"].items()})
+
+
 @functools.cache
 def stopwords_for(language: str) -> frozenset[str]:
-    """The language's most frequent words (a lazily cached, immutable wordfreq lookup)."""
-    words = frozenset(top_n_list(language, STOPWORD_TOP_N))
+    """The language's most frequent words (shipped for STOPWORD_LANGUAGES, else a wordfreq
+    lookup; lazily cached, immutable)."""
+    shipped = shipped_stoplists().get(language)
+    words = frozenset(shipped if shipped is not None else top_n_list(language, STOPWORD_TOP_N))
     return words | STOPWORDS if language == "en" else words
 
 

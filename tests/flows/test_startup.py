@@ -116,14 +116,20 @@ def _rows(out: Path) -> int:
 
 @pytest.mark.slow
 def test_one_off_runs_temporary_then_recorded_server(tmp_path, seeds_dir):
-    """A run with no server boots a temporary one; after `server start` runs reuse it; `stop` ends it."""
+    """With no server, the default engine runs locally and `--engine prefect` boots a temporary
+    server; after `server start` runs reuse it (the default engine then is Prefect); `stop` ends it."""
     home = tmp_path / "prefect-home"
     env = _env(home)
     raw = tmp_path / "raw"
     shutil.copytree(seeds_dir, raw, ignore=shutil.ignore_patterns("*.json"))
     n_inputs = len([p for p in raw.rglob("*") if p.is_file()])
 
-    res, t_temp = _newsclean(["run", "--input", str(raw), "--output", str(tmp_path / "o1"), "--json", "--no-progress"], env)
+    res, t_local = _newsclean(["run", "--input", str(raw), "--output", str(tmp_path / "o0"), "--json", "--no-progress"], env)
+    assert res.returncode == 0, res.stderr[-3000:]
+    assert "engine: local (no Prefect API)" in res.stderr and "prefect api:" not in res.stderr
+    assert _rows(tmp_path / "o0") == n_inputs
+
+    res, t_temp = _newsclean(["run", "--input", str(raw), "--output", str(tmp_path / "o1"), "--json", "--no-progress", "--engine", "prefect"], env)
     assert res.returncode == 0, res.stderr[-3000:]
     assert "(temporary)" in res.stderr
     assert _rows(tmp_path / "o1") == n_inputs
@@ -141,7 +147,7 @@ def test_one_off_runs_temporary_then_recorded_server(tmp_path, seeds_dir):
         assert f"{rec['api_url']} (recorded)" in res.stderr
         assert "Starting temporary server" not in res.stderr
         assert _rows(tmp_path / "o2") == n_inputs
-        print(f"one-off run: temporary server {t_temp:.1f} s, recorded server {t_reuse:.1f} s")
+        print(f"one-off run: local engine {t_local:.1f} s, temporary server {t_temp:.1f} s, recorded server {t_reuse:.1f} s")
     finally:
         res, _ = _newsclean(["server", "stop"], env, timeout=60)
     assert res.returncode == 0 and "stopped" in res.stdout
