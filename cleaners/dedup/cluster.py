@@ -8,6 +8,10 @@ first (``batch.prepare_batch``), so a cluster's smallest number is its canonical
 is a hash of the canonical's ``doc_id``, so the result does not depend on input order.
 Within a batch, ``similarity`` is each member's verified overlap with the canonical itself
 (``index.match_index`` measures a copy joining an indexed cluster).
+
+Time window: candidate pairs of one batch whose pages were seen more than ``cfg.window_days``
+apart are dropped before verification (``candidates.window_mask``), the rule the index side
+applies to pairs with indexed pages, so a split of the same pages into runs links the same pairs.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ import xxhash
 
 from cleaners.config import DedupConfig
 from cleaners.dedup.batch import prepare_batch
-from cleaners.dedup.candidates import accepted, candidate_pairs, prefilter, verify
+from cleaners.dedup.candidates import accepted, candidate_pairs, prefilter, seen_span, verify, window_mask
 from cleaners.dedup.index import INDEX_SCHEMA, SEEN, candidate_index_query, in_window, index_frame, match_index, window_bounds
 from cleaners.dedup.minhash import band_matrix, minhash
 
@@ -107,7 +111,12 @@ def _assign_fresh(
     n = len(batch.reps)
     sig = minhash(batch.shingles, batch.shingle_doc, n, cfg)
     keys = band_matrix(sig, cfg)
-    pairs = prefilter(candidate_pairs(keys), sig, batch.sizes, cfg)
+    rep_seen = _rep_seen(batch.rows, n)
+    pairs = candidate_pairs(keys)
+    if rep_seen is not None and cfg.window_days:  # the window of the index side, within the batch too
+        span = seen_span(rep_seen["lo"], rep_seen["hi"])
+        pairs = pairs.filter(pl.Series(window_mask(pairs["a"].to_numpy(), pairs["b"].to_numpy(), span, cfg.window_days)))
+    pairs = prefilter(pairs, sig, batch.sizes, cfg)
     del sig
     edges = verify(pairs, batch.shingles, batch.shingle_doc, batch.sizes)
     del pairs
@@ -131,10 +140,6 @@ def _assign_fresh(
         found = candidate_index_query(index, pl.DataFrame({"key": keys.ravel()})).collect(engine="streaming")
         index = found.sort("doc_id") if found.height else None  # the query's rows are unique by doc_id
     if index is not None and index.height:
-        rep_seen = None
-        if SEEN in batch.rows.columns:  # each rep's earliest and latest seen day (exact copies may differ)
-            spans = batch.rows.group_by("_rep").agg(lo=pl.col(SEEN).cast(pl.Date).min(), hi=pl.col(SEEN).cast(pl.Date).max())
-            rep_seen = pl.DataFrame({"_rep": np.arange(n, dtype=np.uint32)}).join(spans, on="_rep", how="left").sort("_rep")
         joined, joined_sim = match_index(
             batch.shingles, batch.shingle_doc, batch.sizes, keys, canon, index, batch.furniture, cfg, rep_seen
         )
@@ -154,6 +159,15 @@ def _assign_fresh(
     if with_index_rows:
         rows = index_frame(out, batch.shingles, batch.shingle_doc, keys)
     return out.select(*df.columns, "cluster_id", "is_canonical", "similarity"), rows
+
+
+def _rep_seen(rows: pl.DataFrame, n: int) -> pl.DataFrame | None:
+    """Each rep's earliest and latest ``seen`` day (columns ``lo``, ``hi``, rep order; exact copies
+    may have been seen on different days), None when the batch has no ``seen`` column."""
+    if SEEN not in rows.columns:
+        return None
+    spans = rows.group_by("_rep").agg(lo=pl.col(SEEN).cast(pl.Date).min(), hi=pl.col(SEEN).cast(pl.Date).max())
+    return pl.DataFrame({"_rep": np.arange(n, dtype=np.uint32)}).join(spans, on="_rep", how="left").sort("_rep")
 
 
 def _empty_result(df: pl.DataFrame) -> pl.DataFrame:
