@@ -226,20 +226,10 @@ def main(argv: list[str] | None = None) -> dict:
     base = str(args.sizes[0])
     for by_window in out["sizes"].values():
         for key, runs in list(by_window.items()):
-            secs = statistics.median(r["seconds"] for r in runs)
-            by_window[key] = {
-                "median_seconds": secs,
-                "median_cpu_seconds": statistics.median(r["cpu_seconds"] for r in runs),
-                "median_lookup_seconds": statistics.median(r["lookup_seconds"] for r in runs),
-                "median_lookup_cpu_seconds": statistics.median(r["lookup_cpu_seconds"] for r in runs),
-                "peak_rss_mb": max(r["peak_rss_mb"] for r in runs),
-                "joined_indexed_clusters": runs[0]["joined_indexed_clusters"],
-                "runs": [r["seconds"] for r in runs],
-            }
+            by_window[key] = summary(runs)
     for by_window in out["sizes"].values():
         for key, fig in by_window.items():
-            fig[f"ratio_vs_{base}"] = round(fig["median_seconds"] / out["sizes"][base][key]["median_seconds"], 3)
-            fig[f"cpu_ratio_vs_{base}"] = round(fig["median_cpu_seconds"] / out["sizes"][base][key]["median_cpu_seconds"], 3)
+            fig.update(ratios(fig, out["sizes"][base][key], base))
     for n in args.recent_only:  # windowed runs only: the unwritten days are outside every window
         name = _name(n, True)
         if not ((args.cache / name) / "_BUILT").exists():
@@ -247,25 +237,36 @@ def main(argv: list[str] | None = None) -> dict:
         out["sizes"][name] = {}
         for w in [w for w in args.windows if 0 < w <= RECENT_DAYS - 5]:
             runs = [child("--time", str(n), "--recent", "--window", str(w), "--cache", str(args.cache)) for _ in range(args.repeats)]
-            fig = {
-                "median_seconds": statistics.median(r["seconds"] for r in runs),
-                "median_cpu_seconds": statistics.median(r["cpu_seconds"] for r in runs),
-                "median_lookup_seconds": statistics.median(r["lookup_seconds"] for r in runs),
-                "median_lookup_cpu_seconds": statistics.median(r["lookup_cpu_seconds"] for r in runs),
-                "peak_rss_mb": max(r["peak_rss_mb"] for r in runs),
-                "joined_indexed_clusters": runs[0]["joined_indexed_clusters"],
-                "runs": [r["seconds"] for r in runs],
-                "written_days": RECENT_DAYS,
-            }
+            fig = {**summary(runs), "written_days": RECENT_DAYS}
             if f"window_{w}" in out["sizes"][base]:
-                ref = out["sizes"][base][f"window_{w}"]
-                fig[f"ratio_vs_{base}"] = round(fig["median_seconds"] / ref["median_seconds"], 3)
-                fig[f"cpu_ratio_vs_{base}"] = round(fig["median_cpu_seconds"] / ref["median_cpu_seconds"], 3)
+                fig.update(ratios(fig, out["sizes"][base][f"window_{w}"], base))
             out["sizes"][name][f"window_{w}"] = fig
             if not args.json:
                 print(name, f"window_days={w}", json.dumps(fig), flush=True)
     print(json.dumps(out) if args.json else json.dumps(out, indent=1))
     return out
+
+
+def summary(runs: list[dict]) -> dict:
+    """The figures of one size and setting from its repeated runs (medians; the peak RSS of any)."""
+    return {
+        "median_seconds": statistics.median(r["seconds"] for r in runs),
+        "median_cpu_seconds": statistics.median(r["cpu_seconds"] for r in runs),
+        "median_lookup_seconds": statistics.median(r["lookup_seconds"] for r in runs),
+        "median_lookup_cpu_seconds": statistics.median(r["lookup_cpu_seconds"] for r in runs),
+        "peak_rss_mb": max(r["peak_rss_mb"] for r in runs),
+        "joined_indexed_clusters": runs[0]["joined_indexed_clusters"],
+        "runs": [r["seconds"] for r in runs],
+    }
+
+
+def ratios(fig: dict, ref: dict, base: str) -> dict:
+    """Wall, CPU and lookup-CPU ratios of ``fig`` against ``ref`` (the same setting on index size ``base``)."""
+    return {
+        f"ratio_vs_{base}": round(fig["median_seconds"] / ref["median_seconds"], 3),
+        f"cpu_ratio_vs_{base}": round(fig["median_cpu_seconds"] / ref["median_cpu_seconds"], 3),
+        f"lookup_cpu_ratio_vs_{base}": round(fig["median_lookup_cpu_seconds"] / max(ref["median_lookup_cpu_seconds"], 0.01), 3),
+    }
 
 
 def _name(n: int, recent: bool) -> str:
