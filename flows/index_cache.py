@@ -1,0 +1,175 @@
+"""The band-key cache of the dedup index: a chunk's candidate lookup at a cost flat in history.
+
+A chunk's lookup asks which indexed pages of its window share an LSH band key with it. Answered
+from the Delta table, that reads and decodes every band key of every page in the window (64 per
+page): 0.9M pages in a 30-day window of a 10M-page year are 54M keys, a few seconds a chunk, and
+the window holds more pages as the stream grows. The answer is a set lookup, so this module keeps,
+per ``seen`` day of the index, the day's band keys sorted (with the row each came from, and the
+rows' ``doc_id``, ``cluster_id`` and ``is_canonical``, and a bitmap of the keys' top bits) in
+``_state/index_keys/`` and looks the chunk's keys up: the bitmap rules out most of them, the rest
+are found by binary search in the day's sorted keys. The cost per day follows the chunk's keys
+(and the log of the day's), and reading the cache is a plain load of arrays (no Parquet list
+decoding).
+
+The cache is derived data, never the source of truth: a day's file is named by a hash of the Delta
+data files that make up that day's partition in the current table version, so any append, delete,
+compaction or expiry of a day makes its entry stale, and the next lookup rebuilds it from the
+table (a live stream rebuilds only the days it wrote since the last chunk; history days stay). An
+index written by an older version needs no migration: its days are cached on first use. The rows
+the lookup names are then read from the table itself (``dedup.candidate_index_query``), so a
+stale or missing cache could cost time but never change a result.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import xxhash
+from deltalake import DeltaTable
+
+from cleaners import schema
+from flows.storage import Storage
+
+TABLE = "dedup_index"
+# a day's entry carries a bitmap of its keys' top bits, FILTER_BITS_PER_KEY bits a key or more (a
+# power of two): a chunk's key is searched for in the day's sorted keys only when its bit is set,
+# which about 1 in 16 keys not in the day find (a day of 1.7M keys, 27k pages of a 10M-page year:
+# 4 MB)
+FILTER_BITS_PER_KEY = 16
+UNDATED = "undated"  # the partition of rows without a seen day (an index from before the column)
+
+
+def cache_dir(storage: Storage) -> Path:
+    return storage.state_dir / "index_keys"
+
+
+def day_files(storage: Storage, bounds: tuple[dt.date, dt.date] | None) -> dict[str, list[str]]:
+    """The current data files of each ``seen`` day of the index (ISO day or :data:`UNDATED`)
+    within ``bounds`` (all days when None; undated rows are in every window)."""
+    if not storage.exists(TABLE):
+        return {}
+    actions = pl.DataFrame(DeltaTable(storage.uri(TABLE)).get_add_actions(flatten=True)).select("path", day=pl.col(f"partition.{schema.SEEN}"))
+    if bounds is not None:
+        actions = actions.filter(pl.col("day").is_between(*bounds) | pl.col("day").is_null())
+    out: dict[str, list[str]] = defaultdict(list)
+    for path, day in actions.iter_rows():
+        out[UNDATED if day is None else day.isoformat()].append(path)
+    return dict(out)
+
+
+def _stamp(paths: list[str]) -> str:
+    return xxhash.xxh3_64_hexdigest("\n".join(sorted(paths)).encode())
+
+
+def _build(storage: Storage, paths: list[str]) -> dict[str, np.ndarray]:
+    """One day's entry from its data files: sorted keys, the row of each, and the rows' columns."""
+    files = [str(Path(storage.uri(TABLE)) / p) for p in paths]
+    rows = pl.read_parquet(files, columns=[schema.DOC_ID, schema.CLUSTER_ID, "is_canonical", "band_keys"])
+    lens = rows["band_keys"].list.len().fill_null(0).to_numpy()
+    flat = rows["band_keys"].explode().drop_nulls().to_numpy().astype(np.int64).view(np.uint64)  # stored signed
+    row = np.repeat(np.arange(rows.height, dtype=np.uint32), lens)
+    order = np.argsort(flat, kind="stable")
+    width = int(np.clip(np.ceil(np.log2(max(len(flat), 1) * FILTER_BITS_PER_KEY)), 10, 30))
+    bits = np.zeros(1 << (width - 3), dtype=np.uint8)
+    h = (flat >> np.uint64(64 - width)).astype(np.int64)
+    np.bitwise_or.at(bits, h >> 3, (1 << (h & 7)).astype(np.uint8))
+    return {
+        "filter": bits,
+        "keys": flat[order],
+        "row": row[order],
+        "doc_id": rows[schema.DOC_ID].to_numpy().astype("U"),
+        "cluster_id": rows[schema.CLUSTER_ID].fill_null("").to_numpy().astype("U"),
+        "is_canonical": rows["is_canonical"].fill_null(False).to_numpy(),
+    }
+
+
+def load_day(storage: Storage, day: str, paths: list[str]) -> dict[str, np.ndarray]:
+    """The cached entry of ``day`` for these data files (a folder of ``.npy`` arrays), built (and
+    stale entries of the day removed) when missing. Written under a temporary name and renamed:
+    a reader never sees half of one."""
+    folder = cache_dir(storage)
+    target = folder / f"{day}-{_stamp(paths)}"
+    if target.is_dir():  # memory-mapped: only the pages a lookup touches are read, nothing is copied
+        return {f.stem: np.load(f, mmap_mode="r") for f in target.glob("*.npy")}
+    entry = _build(storage, paths)
+    tmp = folder / f".{target.name}.{os.getpid()}.tmp"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    for name, values in entry.items():
+        np.save(tmp / f"{name}.npy", values)
+    try:
+        os.replace(tmp, target)
+    except OSError:  # another process cached the same files first
+        shutil.rmtree(tmp, ignore_errors=True)
+    for old in folder.glob(f"{day}-*"):
+        if old != target:
+            shutil.rmtree(old, ignore_errors=True)
+    return entry
+
+
+def lookup(storage: Storage, keys: np.ndarray, bounds: tuple[dt.date, dt.date] | None, forget: pl.Series | None = None) -> pl.DataFrame:
+    """``doc_id``, ``cluster_id`` and ``seen`` of the indexed rows within ``bounds`` sharing a band
+    key with ``keys`` (uint64, any order), plus the canonical rows of their clusters within
+    ``bounds``: the rows ``dedup.candidate_index_query`` loads. ``forget``: doc_ids left out (rows
+    being replaced)."""
+    wanted = _distinct(np.asarray(keys, dtype=np.uint64))
+    gone = set() if forget is None else set(forget.to_list())
+    days = day_files(storage, bounds)
+    hits: list[pl.DataFrame] = []
+    entries: dict[str, dict[str, np.ndarray]] = {}
+    for day, paths in sorted(days.items()):
+        e = load_day(storage, day, paths)
+        width = int(np.log2(len(e["filter"]))) + 3
+        slot = (wanted >> np.uint64(64 - width)).astype(np.int64)
+        maybe = wanted[((e["filter"][slot >> 3] >> (slot & 7).astype(np.uint8)) & 1).astype(bool)]  # only these can be the day's
+        lo = np.searchsorted(e["keys"], maybe, side="left")
+        hi = np.searchsorted(e["keys"], maybe, side="right")
+        n = hi - lo
+        at = np.repeat(lo - np.concatenate(([0], np.cumsum(n)[:-1])), n) + np.arange(int(n.sum()))
+        rows = _distinct(e["row"][at])
+        if len(rows):
+            hits.append(_frame(e, rows, day))
+        entries[day] = {k: e[k] for k in ("doc_id", "cluster_id", "is_canonical")}  # the key arrays are let go
+    empty = pl.DataFrame(schema={schema.DOC_ID: pl.String, schema.CLUSTER_ID: pl.String, schema.SEEN: pl.Date})
+    found = pl.concat(hits) if hits else empty
+    found = found.filter(~pl.col(schema.DOC_ID).is_in(pl.Series(sorted(gone), dtype=pl.String).implode()))
+    clusters = set(found[schema.CLUSTER_ID].to_list())
+    canon = [
+        _frame(e, np.flatnonzero(e["is_canonical"] & np.isin(e["cluster_id"], list(clusters))), day) for day, e in entries.items()
+    ] if clusters else []
+    out = pl.concat([found, *canon]) if canon else found
+    out = out.filter(~pl.col(schema.DOC_ID).is_in(pl.Series(sorted(gone), dtype=pl.String).implode()))
+    return out.unique(schema.DOC_ID, keep="first")
+
+
+def _distinct(a: np.ndarray) -> np.ndarray:
+    """The sorted distinct values of ``a`` (by sorting: numpy's hashing ``unique`` was slower here)."""
+    a = np.sort(a)
+    return a[np.concatenate(([True], a[1:] != a[:-1]))] if len(a) else a
+
+
+def _frame(entry: dict[str, np.ndarray], rows: np.ndarray, day: str) -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            schema.DOC_ID: pl.Series(entry["doc_id"][rows], dtype=pl.String),
+            schema.CLUSTER_ID: pl.Series(entry["cluster_id"][rows], dtype=pl.String),
+            schema.SEEN: pl.Series([None if day == UNDATED else dt.date.fromisoformat(day)] * len(rows), dtype=pl.Date),
+        }
+    )
+
+
+def expire(storage: Storage, before: dt.date) -> None:
+    """Remove the entries of days before ``before`` (their partitions were expired)."""
+    for f in cache_dir(storage).glob("*-*"):
+        day = f.name.split("-", 3)
+        try:
+            if dt.date.fromisoformat("-".join(day[:3])) < before:
+                shutil.rmtree(f, ignore_errors=True)
+        except ValueError:
+            continue
