@@ -54,7 +54,10 @@ def day_files(storage: Storage, bounds: tuple[dt.date, dt.date] | None) -> dict[
     within ``bounds`` (all days when None; undated rows are in every window)."""
     if not storage.exists(TABLE):
         return {}
-    actions = pl.DataFrame(DeltaTable(storage.uri(TABLE)).get_add_actions(flatten=True)).select("path", day=pl.col(f"partition.{schema.SEEN}"))
+    actions = pl.DataFrame(DeltaTable(storage.uri(TABLE)).get_add_actions(flatten=True))
+    # an index from before it was partitioned by seen (not yet rewritten by ensure_tables): one undated day
+    day = pl.col(f"partition.{schema.SEEN}") if f"partition.{schema.SEEN}" in actions.columns else pl.lit(None, pl.Date)
+    actions = actions.select("path", day=day)
     if bounds is not None:
         actions = actions.filter(pl.col("day").is_between(*bounds) | pl.col("day").is_null())
     out: dict[str, list[str]] = defaultdict(list)
