@@ -71,25 +71,44 @@ def _stamp(paths: list[str]) -> str:
 
 
 def _build(storage: Storage, paths: list[str]) -> dict[str, np.ndarray]:
-    """One day's entry from its data files: sorted keys, the row of each, and the rows' columns."""
+    """One day's entry from its data files: its distinct keys sorted, the rows holding each
+    (``rows[start[i]:start[i + 1]]`` hold ``keys[i]``), the bitmap of their top bits, the rows'
+    ``doc_id`` and ``cluster_id``, and the canonical rows by a 64-bit hash of their cluster_id."""
     files = [str(Path(storage.uri(TABLE)) / p) for p in paths]
     rows = pl.read_parquet(files, columns=[schema.DOC_ID, schema.CLUSTER_ID, "is_canonical", "band_keys"])
     lens = rows["band_keys"].list.len().fill_null(0).to_numpy()
     flat = rows["band_keys"].explode().drop_nulls().to_numpy().astype(np.int64).view(np.uint64)  # stored signed
     row = np.repeat(np.arange(rows.height, dtype=np.uint32), lens)
     order = np.argsort(flat, kind="stable")
-    width = int(np.clip(np.ceil(np.log2(max(len(flat), 1) * FILTER_BITS_PER_KEY)), 10, 30))
+    flat, row = flat[order], row[order]
+    first = np.flatnonzero(np.concatenate(([True], flat[1:] != flat[:-1]))) if len(flat) else np.zeros(0, dtype=np.int64)
+    width = int(np.clip(np.ceil(np.log2(max(len(first), 1) * FILTER_BITS_PER_KEY)), 10, 30))
     bits = np.zeros(1 << (width - 3), dtype=np.uint8)
-    h = (flat >> np.uint64(64 - width)).astype(np.int64)
+    h = (flat[first] >> np.uint64(64 - width)).astype(np.int64)
     np.bitwise_or.at(bits, h >> 3, (1 << (h & 7)).astype(np.uint8))
+    canon = np.flatnonzero(rows["is_canonical"].fill_null(False).to_numpy())
+    canon_hash = _hashes(rows[schema.CLUSTER_ID].gather(canon))
+    by_hash = np.argsort(canon_hash, kind="stable")
     return {
         "filter": bits,
-        "keys": flat[order],
-        "row": row[order],
+        "keys": np.concatenate((flat[first], np.full((-len(first)) % BLOCK, 2**64 - 1, dtype=np.uint64))),
+        "fence": flat[first][::BLOCK],
+        "start": np.append(first, len(flat)).astype(np.uint32),
+        "rows": row,
         "doc_id": rows[schema.DOC_ID].to_numpy().astype("U"),
         "cluster_id": rows[schema.CLUSTER_ID].fill_null("").to_numpy().astype("U"),
-        "is_canonical": rows["is_canonical"].fill_null(False).to_numpy(),
+        "canon_hash": canon_hash[by_hash],
+        "canon_row": canon[by_hash].astype(np.int64),
     }
+
+
+def _hashes(values: pl.Series) -> np.ndarray:
+    """A stable 64-bit hash (xxh3) of each string (null: 0)."""
+    return np.fromiter((0 if v is None else xxhash.xxh3_64_intdigest(v.encode()) for v in values.to_list()), dtype=np.uint64, count=len(values))
+
+
+_SEARCHED = ("filter", "keys", "fence")
+BLOCK = 32  # keys a day's fence entry stands for (256 bytes, compared at once)
 
 
 def load_day(storage: Storage, day: str, paths: list[str]) -> dict[str, np.ndarray]:
@@ -98,8 +117,8 @@ def load_day(storage: Storage, day: str, paths: list[str]) -> dict[str, np.ndarr
     a reader never sees half of one."""
     folder = cache_dir(storage)
     target = folder / f"{day}-{_stamp(paths)}"
-    if target.is_dir():  # memory-mapped: only the pages a lookup touches are read, nothing is copied
-        return {f.stem: np.load(f, mmap_mode="r") for f in target.glob("*.npy")}
+    if target.is_dir():  # the searched arrays read whole, the rest memory-mapped (only hit rows are read)
+        return {f.stem: np.load(f, mmap_mode=None if f.stem in _SEARCHED else "r") for f in target.glob("*.npy")}
     entry = _build(storage, paths)
     tmp = folder / f".{target.name}.{os.getpid()}.tmp"
     shutil.rmtree(tmp, ignore_errors=True)
@@ -131,24 +150,44 @@ def lookup(storage: Storage, keys: np.ndarray, bounds: tuple[dt.date, dt.date] |
         width = int(np.log2(len(e["filter"]))) + 3
         slot = (wanted >> np.uint64(64 - width)).astype(np.int64)
         maybe = wanted[((e["filter"][slot >> 3] >> (slot & 7).astype(np.uint8)) & 1).astype(bool)]  # only these can be the day's
-        lo = np.searchsorted(e["keys"], maybe, side="left")
-        hi = np.searchsorted(e["keys"], maybe, side="right")
+        at = _positions(e["keys"], len(e["start"]) - 1, e["fence"], maybe)  # of the keys the day holds
+        lo, hi = e["start"][at].astype(np.int64), e["start"][at + 1].astype(np.int64)
         n = hi - lo
-        at = np.repeat(lo - np.concatenate(([0], np.cumsum(n)[:-1])), n) + np.arange(int(n.sum()))
-        rows = _distinct(e["row"][at])
+        pos = np.repeat(lo - np.concatenate(([0], np.cumsum(n)[:-1])), n) + np.arange(int(n.sum()))
+        rows = _distinct(np.asarray(e["rows"][pos]))
         if len(rows):
             hits.append(_frame(e, rows, day))
-        entries[day] = {k: e[k] for k in ("doc_id", "cluster_id", "is_canonical")}  # the key arrays are let go
+        entries[day] = {k: e[k] for k in ("canon_hash", "canon_row", "doc_id", "cluster_id")}  # the searched arrays are let go
     empty = pl.DataFrame(schema={schema.DOC_ID: pl.String, schema.CLUSTER_ID: pl.String, schema.SEEN: pl.Date})
-    found = pl.concat(hits) if hits else empty
-    found = found.filter(~pl.col(schema.DOC_ID).is_in(pl.Series(sorted(gone), dtype=pl.String).implode()))
-    clusters = set(found[schema.CLUSTER_ID].to_list())
-    canon = [
-        _frame(e, np.flatnonzero(e["is_canonical"] & np.isin(e["cluster_id"], list(clusters))), day) for day, e in entries.items()
-    ] if clusters else []
-    out = pl.concat([found, *canon]) if canon else found
-    out = out.filter(~pl.col(schema.DOC_ID).is_in(pl.Series(sorted(gone), dtype=pl.String).implode()))
-    return out.unique(schema.DOC_ID, keep="first")
+    unwanted = pl.Series(sorted(gone), dtype=pl.String).implode()
+    found = (pl.concat(hits) if hits else empty).filter(~pl.col(schema.DOC_ID).is_in(unwanted))
+    clusters = _distinct(_hashes(found[schema.CLUSTER_ID].unique()))
+    canon = []
+    for day, e in entries.items():  # the canonicals of the found clusters, by hash of cluster_id
+        if not len(clusters) or not len(e["canon_hash"]):
+            continue
+        at = np.searchsorted(e["canon_hash"], clusters, side="left")
+        n = np.searchsorted(e["canon_hash"], clusters, side="right") - at
+        pos = np.repeat(at - np.concatenate(([0], np.cumsum(n)[:-1])), n) + np.arange(int(n.sum()))
+        if len(pos):
+            rows = np.asarray(e["canon_row"][pos])
+            canon.append(_frame(e, rows, day).filter(pl.col(schema.CLUSTER_ID).is_in(found[schema.CLUSTER_ID].implode())))
+    return pl.concat([found, *canon]).filter(~pl.col(schema.DOC_ID).is_in(unwanted)).unique(schema.DOC_ID, keep="first")
+
+
+def _positions(keys: np.ndarray, n: int, fence: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+    """Positions in ``keys`` (``n`` sorted distinct keys, padded to whole blocks) of those
+    ``wanted`` keys it holds. ``fence`` is
+    every BLOCK-th key: a binary search in it (small enough to stay in cache) finds each key's
+    block, and one comparison with the block's BLOCK keys (adjacent in memory) its place; a plain
+    binary search over the day's 14 MB of keys cost a cache miss a step."""
+    if not n or not len(wanted):
+        return np.zeros(0, dtype=np.int64)
+    block = np.maximum(np.searchsorted(fence, wanted, side="right") - 1, 0)
+    same = keys.reshape(-1, BLOCK)[block] == wanted[:, None]
+    found = same.any(axis=1)
+    at = block[found] * BLOCK + same[found].argmax(axis=1)
+    return at[at < n]  # a wanted 2**64 - 1 may equal the padding
 
 
 def _distinct(a: np.ndarray) -> np.ndarray:
