@@ -61,7 +61,7 @@ def cluster_run(kept: pl.DataFrame, storage: Storage, cfg: PipelineConfig, forge
     # the scan is filtered inside: only indexed copies of these pages and their candidates load,
     # the candidates found by the index's band-key cache (flows/index_cache.py)
     bounds = dedup.window_bounds(kept[S.SEEN], cfg.dedup)
-    lookup = functools.partial(index_cache.lookup, storage, bounds=bounds, forget=forget)
+    lookup = functools.partial(index_cache.lookup, storage, bounds=bounds, forget=forget, with_rows=True)
     clustered, new_index = dedup.cluster_and_index(kept, cfg.dedup, index_scan, lookup)
     repaired = dedup.repair_clusters(clustered, cfg.dedup)  # re-derives a repaired text's columns
     local = repaired.filter(pl.col(S.IS_CANONICAL)).select(S.CLUSTER_ID, pl.col(S.DOC_ID).alias(S.CANONICAL_DOC_ID))

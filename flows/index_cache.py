@@ -33,7 +33,8 @@ import polars as pl
 import xxhash
 from deltalake import DeltaTable
 
-from cleaners import schema
+from cleaners import dedup, schema
+from flows import storage as storage_module
 from flows.storage import Storage
 
 TABLE = "dedup_index"
@@ -75,7 +76,7 @@ def _build(storage: Storage, paths: list[str]) -> dict[str, np.ndarray]:
     (``rows[start[i]:start[i + 1]]`` hold ``keys[i]``), the bitmap of their top bits, the rows'
     ``doc_id`` and ``cluster_id``, and the canonical rows by a 64-bit hash of their cluster_id."""
     files = [str(Path(storage.uri(TABLE)) / p) for p in paths]
-    rows = pl.read_parquet(files, columns=[schema.DOC_ID, schema.CLUSTER_ID, "is_canonical", "band_keys"])
+    rows = pl.scan_parquet(files, include_file_paths="_file").select(schema.DOC_ID, schema.CLUSTER_ID, "is_canonical", "band_keys", "_file").collect()
     lens = rows["band_keys"].list.len().fill_null(0).to_numpy()
     flat = rows["band_keys"].explode().drop_nulls().to_numpy().astype(np.int64).view(np.uint64)  # stored signed
     row = np.repeat(np.arange(rows.height, dtype=np.uint32), lens)
@@ -97,6 +98,8 @@ def _build(storage: Storage, paths: list[str]) -> dict[str, np.ndarray]:
         "rows": row,
         "doc_id": rows[schema.DOC_ID].to_numpy().astype("U"),
         "cluster_id": rows[schema.CLUSTER_ID].fill_null("").to_numpy().astype("U"),
+        "files": np.array(sorted(paths), dtype="U"),
+        "file": np.searchsorted(np.array(sorted(files)), rows["_file"].to_numpy()).astype(np.uint32),
         "canon_hash": canon_hash[by_hash],
         "canon_row": canon[by_hash].astype(np.int64),
     }
@@ -135,11 +138,14 @@ def load_day(storage: Storage, day: str, paths: list[str]) -> dict[str, np.ndarr
     return entry
 
 
-def lookup(storage: Storage, keys: np.ndarray, bounds: tuple[dt.date, dt.date] | None, forget: pl.Series | None = None) -> pl.DataFrame:
+def lookup(
+    storage: Storage, keys: np.ndarray, bounds: tuple[dt.date, dt.date] | None, forget: pl.Series | None = None, with_rows: bool = False
+) -> pl.DataFrame:
     """``doc_id``, ``cluster_id`` and ``seen`` of the indexed rows within ``bounds`` sharing a band
     key with ``keys`` (uint64, any order), plus the canonical rows of their clusters within
     ``bounds``: the rows ``dedup.candidate_index_query`` loads. ``forget``: doc_ids left out (rows
-    being replaced)."""
+    being replaced). ``with_rows``: those rows whole (``dedup.INDEX_SCHEMA``), read from only the
+    data files that hold them."""
     wanted = _distinct(np.asarray(keys, dtype=np.uint64))
     gone = set() if forget is None else set(forget.to_list())
     days = day_files(storage, bounds)
@@ -157,7 +163,7 @@ def lookup(storage: Storage, keys: np.ndarray, bounds: tuple[dt.date, dt.date] |
         rows = _distinct(np.asarray(e["rows"][pos]))
         if len(rows):
             hits.append(_frame(e, rows, day))
-        entries[day] = {k: e[k] for k in ("canon_hash", "canon_row", "doc_id", "cluster_id")}  # the searched arrays are let go
+        entries[day] = {k: e[k] for k in ("canon_hash", "canon_row", "doc_id", "cluster_id", "files", "file")}  # the searched arrays are let go
     empty = pl.DataFrame(schema={schema.DOC_ID: pl.String, schema.CLUSTER_ID: pl.String, schema.SEEN: pl.Date})
     unwanted = pl.Series(sorted(gone), dtype=pl.String).implode()
     found = (pl.concat(hits) if hits else empty).filter(~pl.col(schema.DOC_ID).is_in(unwanted))
@@ -172,7 +178,22 @@ def lookup(storage: Storage, keys: np.ndarray, bounds: tuple[dt.date, dt.date] |
         if len(pos):
             rows = np.asarray(e["canon_row"][pos])
             canon.append(_frame(e, rows, day).filter(pl.col(schema.CLUSTER_ID).is_in(found[schema.CLUSTER_ID].implode())))
-    return pl.concat([found, *canon]).filter(~pl.col(schema.DOC_ID).is_in(unwanted)).unique(schema.DOC_ID, keep="first")
+    out = pl.concat([found, *canon]).filter(~pl.col(schema.DOC_ID).is_in(unwanted)).unique(schema.DOC_ID, keep="first")
+    return out if not with_rows else _read_rows(storage, out, entries)
+
+
+def _read_rows(storage: Storage, found: pl.DataFrame, entries: dict[str, dict[str, np.ndarray]]) -> pl.DataFrame:
+    """The index rows of ``found`` (doc_id, cluster_id, seen), read from only the data files that
+    hold them (each day's entry names the file of each row)."""
+    parts = [storage_module.empty_index()]
+    for (day,), ids in found.partition_by(schema.SEEN, as_dict=True, include_key=True).items():
+        key = UNDATED if day is None else day.isoformat()
+        e = entries[key]
+        pos = np.flatnonzero(np.isin(np.asarray(e["doc_id"]), ids[schema.DOC_ID].to_numpy().astype("U")))
+        files = [str(Path(storage.uri(TABLE)) / f) for f in np.asarray(e["files"])[_distinct(np.asarray(e["file"])[pos])]]
+        rows = pl.scan_parquet(files).filter(pl.col(schema.DOC_ID).is_in(ids[schema.DOC_ID].implode())).collect()
+        parts.append(storage_module.decode_index(rows.with_columns(pl.lit(day, pl.Date).alias(schema.SEEN))))
+    return pl.concat(parts, how="diagonal_relaxed").select(list(dedup.INDEX_SCHEMA)).unique(schema.DOC_ID, keep="first")
 
 
 def _positions(keys: np.ndarray, n: int, fence: np.ndarray, wanted: np.ndarray) -> np.ndarray:

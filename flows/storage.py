@@ -86,6 +86,15 @@ def _decode(table: str, frame):
     return frame.with_columns(pl.col(c).list.eval(pl.element().reinterpret(signed=False)) for c in cols) if cols else frame
 
 
+def decode_index(frame: pl.DataFrame) -> pl.DataFrame:
+    """Rows of the stored ``dedup_index`` as read from its data files, in :data:`dedup.INDEX_SCHEMA`."""
+    return schema.conform(_decode("dedup_index", frame), dedup.INDEX_SCHEMA)
+
+
+def empty_index() -> pl.DataFrame:
+    return schema.empty(dedup.INDEX_SCHEMA)
+
+
 def _arrow(df: pl.DataFrame):
     # large_string/large_list: the types every Delta reader (Spark, DuckDB, pandas) understands
     return df.to_arrow(compat_level=pl.CompatLevel.oldest())

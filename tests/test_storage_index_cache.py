@@ -56,6 +56,8 @@ def test_lookup_finds_the_rows_sharing_a_key_and_their_canonicals_in_the_window(
     assert dict(zip(got[S.DOC_ID], got[S.SEEN])) == {"a": DAY, "b": DAY + dt.timedelta(days=1), "c": DAY + dt.timedelta(days=1)}
     assert _ids(index_cache.lookup(st, np.array([1], dtype=np.uint64), None)) == ["a", "b", "far"]  # no window: every day
     assert _ids(index_cache.lookup(st, np.array([2**64 - 1], dtype=np.uint64), window, forget=pl.Series(["a"]))) == []
+    rows = index_cache.lookup(st, np.array([2**64 - 1, 6], dtype=np.uint64), window, with_rows=True).sort(S.DOC_ID)
+    assert rows.equals(st.read("dedup_index").filter(pl.col(S.DOC_ID).is_in(["a", "b", "c"])).sort(S.DOC_ID))  # whole, decoded
 
 
 def test_a_day_whose_files_changed_is_cached_again(tmp_path):
@@ -99,6 +101,7 @@ def test_cluster_run_with_the_cache_equals_the_scan_of_the_stored_keys(tmp_path)
     new = batch("new-", 20, 7)
     bounds = dedup.window_bounds(new[S.SEEN], cfg)
     by_scan = dedup.cluster_and_index(new, cfg, st.scan("dedup_index"))[0]
-    by_cache = dedup.cluster_and_index(new, cfg, st.scan("dedup_index"), lambda keys: index_cache.lookup(st, keys, bounds))[0]
-    assert by_cache.equals(by_scan)
+    for with_rows in (False, True):  # the ids to read, or the rows read from the files holding them
+        by_cache = dedup.cluster_and_index(new, cfg, st.scan("dedup_index"), lambda keys: index_cache.lookup(st, keys, bounds, with_rows=with_rows))[0]
+        assert by_cache.equals(by_scan)
     assert (~by_cache[S.IS_CANONICAL]).sum() >= 20  # pages (no copy within the batch) joined indexed clusters

@@ -127,8 +127,11 @@ def candidate_index_query(index: pl.LazyFrame, new_keys: pl.DataFrame, found: pl
 
     ``found`` (``doc_id``, ``cluster_id``, ``seen``): the rows to load, already known (the hits
     and their clusters' canonicals, as a band-key cache of the stored index answers them; see
-    flows/index_cache.py): the scans of the key lists are skipped and only the rows are read.
+    flows/index_cache.py): the scans of the key lists are skipped and only the rows are read;
+    with every :data:`INDEX_SCHEMA` column, those rows are the answer (the cache read them).
     """
+    if found is not None and set(INDEX_SCHEMA).issubset(found.columns):  # the rows themselves
+        return found.select(list(INDEX_SCHEMA)).lazy()
     dated = SEEN in index.collect_schema().names()
     columns = ["doc_id", "cluster_id", SEEN] if dated else ["doc_id", "cluster_id"]
     if found is not None:
