@@ -10,6 +10,7 @@ Layout under the output directory::
       lock.guard             flock'd for the milliseconds it takes to change the lock
       staging/<unit>-<cfg>/  cleaned batches of a unit (Parquet) + _SUCCESS once complete
       pending/<commit>/      the computed table changes of one commit + _READY
+      index_keys/<day>-<files hash>/  the band-key cache of one seen day of dedup_index (flows/index_cache.py)
     dedup_index/  Delta table (internal): fingerprints of every written page, for later runs,
                   partitioned by `seen` (a chunk reads only the days of its dedup window)
     inputs/       Delta table (internal): the ledger of committed inputs (flows/changes.py)

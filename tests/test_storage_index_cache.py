@@ -4,6 +4,7 @@ stored keys, rebuilt for a day whose files changed, and usable on an index writt
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import shutil
 
 import numpy as np
@@ -102,6 +103,14 @@ def test_cluster_run_with_the_cache_equals_the_scan_of_the_stored_keys(tmp_path)
     bounds = dedup.window_bounds(new[S.SEEN], cfg)
     by_scan = dedup.cluster_and_index(new, cfg, st.scan("dedup_index"))[0]
     for with_rows in (False, True):  # the ids to read, or the rows read from the files holding them
-        by_cache = dedup.cluster_and_index(new, cfg, st.scan("dedup_index"), lambda keys: index_cache.lookup(st, keys, bounds, with_rows=with_rows))[0]
+        by_cache = dedup.cluster_and_index(new, cfg, st.scan("dedup_index"), functools.partial(index_cache.lookup, st, bounds=bounds, with_rows=with_rows))[0]
         assert by_cache.equals(by_scan)
     assert (~by_cache[S.IS_CANONICAL]).sum() >= 20  # pages (no copy within the batch) joined indexed clusters
+
+
+def test_expired_days_lose_their_cache_entries(tmp_path):
+    st = Storage(tmp_path)
+    st.insert_new("dedup_index", _rows(["a", "b"], [0, 5], [[1], [2]]))
+    index_cache.lookup(st, np.array([1], dtype=np.uint64), None)
+    index_cache.expire(st, DAY + dt.timedelta(days=3))
+    assert [p.name.split("-")[2] for p in index_cache.cache_dir(st).iterdir()] == ["06"]  # 2025-01-06 stays
