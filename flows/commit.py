@@ -45,7 +45,9 @@ def cluster_run(kept: pl.DataFrame, storage: Storage, cfg: PipelineConfig, forge
     replaced (a backfill), so they are clustered as new.
 
     A page without a ``seen`` day (none of WARC-Date, fetch time, published, mtime known) is
-    seen today; the index lookups read only the days of the chunk's window (``dedup.window_days``).
+    seen today; the index lookups read only the days of the chunk's window (``dedup.window_days``),
+    and the candidates come from the index's band-key cache (flows/index_cache.py), whose cost per
+    chunk does not grow with the pages indexed.
     """
     today = dt.datetime.now(dt.timezone.utc).date()
     seen = pl.col(S.SEEN).cast(pl.Date) if S.SEEN in kept.columns else pl.lit(None, pl.Date)

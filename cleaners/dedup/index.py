@@ -15,6 +15,11 @@ window and its cost follows the pages seen in the window, not the whole history.
 further away from every indexed copy starts a cluster of its own. Rows without a date (an index
 written before the column existed) are always in the window. ``window_days = 0`` reads the
 whole index.
+
+Reading the window's band keys grows with the pages seen in it (54M keys in a 30-day window of a
+10M-page year). A flow therefore passes ``cluster_and_index`` a ``lookup``: the answer of its cache
+of the stored keys (flows/index_cache.py: per seen day, the keys sorted), given to
+:func:`candidate_index_query` as ``found``, so the key lists are not scanned at all.
 """
 
 from __future__ import annotations
