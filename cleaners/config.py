@@ -507,10 +507,10 @@ class DedupConfig(Section):
     max_merge_rounds: int = setting(2, integer(0))  # rounds of group merging by weak edges
     # a page is matched against indexed pages seen at most this many days before or after it (the
     # index is partitioned by seen day, so a chunk reads only its window): syndicated copies appear
-    # within days. 0 = no window, every indexed page is read (the cost grows with the index). Off by
-    # default: clustering inside one run does not apply the window yet, so with a window an
-    # incremental history of runs can cluster differently from one fresh run over the same inputs
-    window_days: int = setting(0, integer(0, 36_500))
+    # within days. Pages of one batch seen further apart are not linked either, so any split of
+    # the inputs into runs clusters as one run. 0 = no window, every indexed page is read (the
+    # cost grows with the index)
+    window_days: int = setting(30, integer(0, 36_500))
     # consensus repair of the canonical text from its copies (cleaners.dedup.consensus)
     consensus_repair: bool = setting(True, flag())
     # copies that must agree on a reading (and be a majority of those covering it)

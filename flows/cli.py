@@ -407,6 +407,7 @@ def vacuum(
         typer.echo("error: retention under 168 hours needs --force-short", err=True)
         raise typer.Exit(2)
     require_output_dir(output)
+    from flows import index_cache
     from flows.storage import Storage
 
     st = Storage(output)
@@ -417,6 +418,7 @@ def vacuum(
                 typer.echo(f"dedup_index: rows of pages seen before {before} would be deleted")
             else:
                 typer.echo(f"dedup_index: {st.expire_index(before)} rows of pages seen before {before} deleted")
+                index_cache.expire(st, before)  # their days' band-key cache entries go too
         res = st.vacuum(retention_hours, dry_run=dry_run)
     for table, files in res.items():
         typer.echo(f"{table}: {len(files)} files {'would be ' if dry_run else ''}deleted")

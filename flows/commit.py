@@ -12,6 +12,7 @@ from __future__ import annotations
 import ctypes
 import dataclasses
 import datetime as dt
+import functools
 import gc
 import resource
 import time
@@ -26,7 +27,7 @@ from cleaners import schema as S
 from cleaners.config import PipelineConfig
 from cleaners.document import make_doc_id
 from cleaners.selection import n_repairs_expr, output_rows, rejected_rows, split_kept
-from flows import changes
+from flows import changes, index_cache
 from flows.engine import get_run_logger, task
 from flows.failpoints import failpoint
 from flows.sources import Unit
@@ -43,7 +44,9 @@ def cluster_run(kept: pl.DataFrame, storage: Storage, cfg: PipelineConfig, forge
     replaced (a backfill), so they are clustered as new.
 
     A page without a ``seen`` day (none of WARC-Date, fetch time, published, mtime known) is
-    seen today; the index lookups read only the days of the chunk's window (``dedup.window_days``).
+    seen today; the index lookups read only the days of the chunk's window (``dedup.window_days``),
+    and the candidates come from the index's band-key cache (flows/index_cache.py), whose cost per
+    chunk does not grow with the pages indexed.
     """
     today = dt.datetime.now(dt.timezone.utc).date()
     seen = pl.col(S.SEEN).cast(pl.Date) if S.SEEN in kept.columns else pl.lit(None, pl.Date)
@@ -56,14 +59,17 @@ def cluster_run(kept: pl.DataFrame, storage: Storage, cfg: PipelineConfig, forge
     index_scan = storage.scan("dedup_index")
     if forget is not None and forget.len():
         index_scan = index_scan.filter(~pl.col(S.DOC_ID).is_in(forget.implode()))
-    # the scan is filtered inside: only indexed copies of these pages and their candidates load
-    clustered, new_index = dedup.cluster_and_index(kept, cfg.dedup, index_scan)
+    # the scan is filtered inside: only indexed copies of these pages and their candidates load,
+    # the candidates found by the index's band-key cache (flows/index_cache.py)
+    bounds = dedup.window_bounds(kept[S.SEEN], cfg.dedup)
+    lookup = functools.partial(index_cache.lookup, storage, bounds=bounds, forget=forget, with_rows=True)
+    clustered, new_index = dedup.cluster_and_index(kept, cfg.dedup, index_scan, lookup)
     repaired = dedup.repair_clusters(clustered, cfg.dedup)  # re-derives a repaired text's columns
     local = repaired.filter(pl.col(S.IS_CANONICAL)).select(S.CLUSTER_ID, pl.col(S.DOC_ID).alias(S.CANONICAL_DOC_ID))
     joined = repaired.filter(~pl.col(S.CLUSTER_ID).is_in(local[S.CLUSTER_ID].implode()))[S.CLUSTER_ID].unique()
     # canonicals written by earlier runs, for copies that joined their clusters: looked up in the
     # chunk's window first, then in the whole index for a cluster whose canonical is older
-    earlier = _canonicals(index_scan, joined, dedup.window_bounds(kept[S.SEEN], cfg.dedup))
+    earlier = _canonicals(index_scan, joined, bounds)
     missing = joined.filter(~joined.is_in(earlier[S.CLUSTER_ID].implode()))
     if missing.len():
         earlier = pl.concat([earlier, _canonicals(index_scan, missing, None)])

@@ -61,7 +61,7 @@ def dedup_on_cluster(
     """Futures of the :data:`RESULT_SCHEMA` columns of each input partition (rows in its order).
 
     ``load_part(i)``: input partition ``i`` as a future or a frame (``doc_id`` unique over all
-    partitions, ``text``; ``site``, ``published``, ``n_edits`` when present). Each is loaded when
+    partitions, ``text``; ``site``, ``published``, ``n_edits``, ``seen`` when present). Each is loaded when
     its shingling task is submitted and released after it (texts are not kept). ``n_home``: home,
     shingle and band-key partitions (default: as many as input partitions). ``stats``, if given,
     receives what came to the client: reps, furniture shingles, edges, reps in edges, link seconds.
@@ -153,7 +153,7 @@ def dedup_parquet(
     the paths are returned in input order. The client holds only futures and the edges."""
     n_rows = pl.scan_parquet(src).select(pl.len()).collect().item()
     names = pl.scan_parquet(src).collect_schema().names()
-    columns = [c for c in ("doc_id", "text", "site", "published", "n_edits") if c in names]
+    columns = [c for c in ("doc_id", "text", "site", "published", "n_edits", "seen") if c in names]
     bounds = slice_bounds(n_rows, n_parts)
     hold: list[Any] = []
     results = dedup_on_cluster(client, lambda i: client.submit(read_slice, src, *bounds[i], columns), n_parts, cfg, stats=stats, hold=hold)

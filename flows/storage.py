@@ -10,6 +10,7 @@ Layout under the output directory::
       lock.guard             flock'd for the milliseconds it takes to change the lock
       staging/<unit>-<cfg>/  cleaned batches of a unit (Parquet) + _SUCCESS once complete
       pending/<commit>/      the computed table changes of one commit + _READY
+      index_keys/<day>-<files hash>/  the band-key cache of one seen day of dedup_index (flows/index_cache.py)
     dedup_index/  Delta table (internal): fingerprints of every written page, for later runs,
                   partitioned by `seen` (a chunk reads only the days of its dedup window)
     inputs/       Delta table (internal): the ledger of committed inputs (flows/changes.py)
@@ -84,6 +85,15 @@ def _encode(table: str, df: pl.DataFrame) -> pl.DataFrame:
 def _decode(table: str, frame):
     cols = _UNSIGNED_LISTS.get(table, ())
     return frame.with_columns(pl.col(c).list.eval(pl.element().reinterpret(signed=False)) for c in cols) if cols else frame
+
+
+def decode_index(frame: pl.DataFrame) -> pl.DataFrame:
+    """Rows of the stored ``dedup_index`` as read from its data files, in :data:`dedup.INDEX_SCHEMA`."""
+    return schema.conform(_decode("dedup_index", frame), dedup.INDEX_SCHEMA)
+
+
+def empty_index() -> pl.DataFrame:
+    return schema.empty(dedup.INDEX_SCHEMA)
 
 
 def _arrow(df: pl.DataFrame):
@@ -249,6 +259,21 @@ class Storage:
         held = frame.collect_schema().names()
         missing = [pl.lit(None, dtype).alias(name) for name, dtype in TABLES[table].items() if name not in held]
         return _decode(table, frame.with_columns(missing) if missing else frame)
+
+    def data_files(self, table: str, partition: str | None = None) -> pl.DataFrame:
+        """The table's current data files: ``path`` (relative to the table) and, with
+        ``partition``, that partition column's value per file as ``part`` (null when the table
+        is not partitioned by it). Empty when the table does not exist."""
+        if not self.exists(table):
+            return pl.DataFrame({"path": [], "part": []}, schema={"path": pl.String, "part": pl.Date})
+        actions = pl.DataFrame(DeltaTable(self.uri(table)).get_add_actions(flatten=True))
+        col = f"partition.{partition}"
+        return actions.select("path", part=pl.col(col) if partition and col in actions.columns else pl.lit(None, pl.Date))
+
+    def scan_files(self, table: str, paths: list[str], **kwargs) -> pl.LazyFrame:
+        """A lazy scan of some of the table's data files (paths from :meth:`data_files`), raw as
+        stored (the caller decodes); ``kwargs`` go to ``pl.scan_parquet``."""
+        return pl.scan_parquet([str(Path(self.uri(table)) / p) for p in paths], **kwargs)
 
     def ledger(self, inputs: list[str], roots: list[str]) -> pl.DataFrame:
         """Ledger rows of ``inputs`` and of every input at or under one of ``roots``."""

@@ -158,6 +158,8 @@ def batches(draw: st.DrawFn) -> pl.DataFrame:
             "site": sites,
             "published": [draw(st.sampled_from([None, date(2024, 1, 1), date(2024, 1, 2)])) for _ in range(n)],
             "n_edits": [draw(st.integers(0, 2)) for _ in range(n)],
+            # seen days further apart than the window: such pairs are not linked, in either path
+            "seen": [draw(st.sampled_from([None, date(2024, 1, 1), date(2024, 1, 31), date(2024, 3, 1)])) for _ in range(n)],
         }
     )
 
@@ -166,8 +168,8 @@ def batches(draw: st.DrawFn) -> pl.DataFrame:
 @given(batches(), st.integers(1, 6), st.booleans())
 def test_any_partitioning_gives_the_single_process_result(df, n_parts, share_rule):
     """The steps and exchanges of dedup_on_cluster, run serially: any split of any batch (exact
-    and case copies across partitions, shared furniture, ties on every quality key) clusters as
-    one process does."""
+    and case copies across partitions, shared furniture, ties on every quality key, pages seen
+    inside and outside the time window of each other) clusters as one process does."""
     cfg = dataclasses.replace(DedupConfig(), min_site_repeat_docs=2, min_docs_for_doc_frac=0 if share_rule else 10**6, max_shingle_doc_frac=0.2)
     want = assign_clusters(df, cfg)
     _assert_same(dedup_frame(SerialClient(), df, cfg, n_parts), want)  # type: ignore[arg-type]

@@ -75,6 +75,32 @@ def unpack_pairs(packed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return (packed >> np.uint64(32)).astype(np.int64), (packed & np.uint64(0xFFFFFFFF)).astype(np.int64)
 
 
+SeenSpan = tuple[np.ndarray, np.ndarray, np.ndarray]  # first and last seen day (days since 1970) per document, and dated
+
+
+def window_mask(a: np.ndarray, b: np.ndarray, span: SeenSpan | None, window_days: int) -> np.ndarray:
+    """Which pairs (a, b) of documents were seen at most ``window_days`` days apart: some day of
+    a's ``span`` (the first and last day its exact copies were seen) lies within the window of
+    some day of b's. A pair with an undated side, or any pair when ``span`` is None or the window
+    0, is kept: the rule ``index.match_index`` applies to pairs with indexed documents, so a batch
+    links the pairs that separate runs over its pages would link."""
+    keep = np.ones(len(a), dtype=bool)
+    if span is None or window_days == 0 or len(a) == 0:
+        return keep
+    lo, hi, dated = span
+    both = dated[a] & dated[b]
+    near = (lo[b] <= hi[a] + window_days) & (lo[a] <= hi[b] + window_days)
+    return keep & (~both | near)
+
+
+def seen_span(lo: pl.Series, hi: pl.Series) -> SeenSpan:
+    """A :data:`SeenSpan` from Date series of each document's first and last seen day (null: undated)."""
+    dated = lo.is_not_null().to_numpy() & hi.is_not_null().to_numpy()
+    first = lo.cast(pl.Date).to_physical().fill_null(0).to_numpy().astype(np.int64)
+    last = hi.cast(pl.Date).to_physical().fill_null(0).to_numpy().astype(np.int64)
+    return first, last, dated
+
+
 def prefilter(pairs: pl.DataFrame, sig: np.ndarray, sizes: np.ndarray, cfg: DedupConfig) -> pl.DataFrame:
     """Drop candidate pairs whose MinHash estimates of Jaccard and containment are both far below
     every acceptance threshold; the exact check (:func:`verify`) then sees only plausible pairs.

@@ -8,9 +8,15 @@ first (``batch.prepare_batch``), so a cluster's smallest number is its canonical
 is a hash of the canonical's ``doc_id``, so the result does not depend on input order.
 Within a batch, ``similarity`` is each member's verified overlap with the canonical itself
 (``index.match_index`` measures a copy joining an indexed cluster).
+
+Time window: candidate pairs of one batch whose pages were seen more than ``cfg.window_days``
+apart are dropped before verification (``candidates.window_mask``), the rule the index side
+applies to pairs with indexed pages, so a split of the same pages into runs links the same pairs.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import numpy as np
 import polars as pl
@@ -18,9 +24,12 @@ import xxhash
 
 from cleaners.config import DedupConfig
 from cleaners.dedup.batch import prepare_batch
-from cleaners.dedup.candidates import accepted, candidate_pairs, prefilter, verify
+from cleaners.dedup.candidates import accepted, candidate_pairs, prefilter, seen_span, verify, window_mask
 from cleaners.dedup.index import INDEX_SCHEMA, SEEN, candidate_index_query, in_window, index_frame, match_index, window_bounds
 from cleaners.dedup.minhash import band_matrix, minhash
+
+# band keys of a batch (flat uint64) -> doc_id, cluster_id, seen of the index rows to load
+KeyLookup = Callable[[np.ndarray], pl.DataFrame]
 
 # The columns assign_clusters adds; input columns of these names (an earlier run's) are replaced.
 RESULT_COLUMNS = ("cluster_id", "is_canonical", "similarity")
@@ -44,22 +53,24 @@ def assign_clusters(df: pl.DataFrame, cfg: DedupConfig, index: pl.DataFrame | No
 
 
 def cluster_and_index(
-    df: pl.DataFrame, cfg: DedupConfig, index: pl.DataFrame | pl.LazyFrame | None = None
+    df: pl.DataFrame, cfg: DedupConfig, index: pl.DataFrame | pl.LazyFrame | None = None, lookup: KeyLookup | None = None
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """:func:`assign_clusters` plus the :data:`INDEX_SCHEMA` rows of the new documents, shingled once.
 
     ``index`` may also be a lazy scan of the whole stored index: then only the rows of documents
     already indexed and the candidates sharing a band key with the new ones are loaded, and the
-    documents are shingled once (no separate :func:`band_keys` pass).
+    documents are shingled once (no separate :func:`band_keys` pass). ``lookup`` (with such a
+    scan) answers which of its rows to load from the batch's band keys (flat uint64), as
+    ``found`` of :func:`candidate_index_query`: a flow passes its cache of the stored keys.
 
     The same result as ``assign_clusters(df, cfg, index)`` and ``index_rows(<its new rows>, cfg)``;
     rows of ``df`` already in ``index`` get no new index row.
     """
-    return _assign(df, cfg, index, with_index_rows=True)
+    return _assign(df, cfg, index, with_index_rows=True, lookup=lookup)
 
 
 def _assign(
-    df: pl.DataFrame, cfg: DedupConfig, index: pl.DataFrame | pl.LazyFrame | None, with_index_rows: bool
+    df: pl.DataFrame, cfg: DedupConfig, index: pl.DataFrame | pl.LazyFrame | None, with_index_rows: bool, lookup: KeyLookup | None = None
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Rows already in ``index`` keep their stored assignment; the rest go through :func:`_assign_fresh`."""
     no_rows = pl.DataFrame(schema=INDEX_SCHEMA)
@@ -85,7 +96,7 @@ def _assign(
         stored = index.select("doc_id", "cluster_id", "is_canonical", "similarity")
     known = df["doc_id"].is_in(stored["doc_id"].implode())
     if not known.any():
-        return _assign_fresh(df, cfg, index, with_index_rows)
+        return _assign_fresh(df, cfg, index, with_index_rows, lookup)
     ordered = df.with_row_index("_order")
     seen = ordered.filter(known).join(stored, on="doc_id", how="left")
     fresh = ordered.filter(~known)
@@ -93,21 +104,26 @@ def _assign(
     parts = [seen.select(columns)]
     rows = no_rows
     if fresh.height:
-        out, rows = _assign_fresh(fresh.drop("_order"), cfg, index, with_index_rows)
+        out, rows = _assign_fresh(fresh.drop("_order"), cfg, index, with_index_rows, lookup)
         parts.append(out.with_columns(fresh["_order"]).select(columns))
     out = pl.concat(parts, how="vertical_relaxed").sort("_order")
     return out.select(*df.columns, "cluster_id", "is_canonical", "similarity"), rows
 
 
 def _assign_fresh(
-    df: pl.DataFrame, cfg: DedupConfig, index: pl.DataFrame | pl.LazyFrame | None, with_index_rows: bool
+    df: pl.DataFrame, cfg: DedupConfig, index: pl.DataFrame | pl.LazyFrame | None, with_index_rows: bool, lookup: KeyLookup | None = None
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Cluster documents none of which is in ``index``; the batch path of :func:`assign_clusters`."""
     batch = prepare_batch(df, cfg)
     n = len(batch.reps)
     sig = minhash(batch.shingles, batch.shingle_doc, n, cfg)
     keys = band_matrix(sig, cfg)
-    pairs = prefilter(candidate_pairs(keys), sig, batch.sizes, cfg)
+    rep_seen = _rep_seen(batch.rows, n)
+    pairs = candidate_pairs(keys)
+    if rep_seen is not None and cfg.window_days:  # the window of the index side, within the batch too
+        span = seen_span(rep_seen["lo"], rep_seen["hi"])
+        pairs = pairs.filter(pl.Series(window_mask(pairs["a"].to_numpy(), pairs["b"].to_numpy(), span, cfg.window_days)))
+    pairs = prefilter(pairs, sig, batch.sizes, cfg)
     del sig
     edges = verify(pairs, batch.shingles, batch.shingle_doc, batch.sizes)
     del pairs
@@ -128,13 +144,10 @@ def _assign_fresh(
         }
     ).with_columns(_joined=pl.lit(None, dtype=pl.String))
     if isinstance(index, pl.LazyFrame):
-        found = candidate_index_query(index, pl.DataFrame({"key": keys.ravel()})).collect(engine="streaming")
+        known = lookup(keys.ravel()) if lookup is not None else None
+        found = candidate_index_query(index, pl.DataFrame({"key": keys.ravel()}), known).collect(engine="streaming")
         index = found.sort("doc_id") if found.height else None  # the query's rows are unique by doc_id
     if index is not None and index.height:
-        rep_seen = None
-        if SEEN in batch.rows.columns:  # each rep's earliest and latest seen day (exact copies may differ)
-            spans = batch.rows.group_by("_rep").agg(lo=pl.col(SEEN).cast(pl.Date).min(), hi=pl.col(SEEN).cast(pl.Date).max())
-            rep_seen = pl.DataFrame({"_rep": np.arange(n, dtype=np.uint32)}).join(spans, on="_rep", how="left").sort("_rep")
         joined, joined_sim = match_index(
             batch.shingles, batch.shingle_doc, batch.sizes, keys, canon, index, batch.furniture, cfg, rep_seen
         )
@@ -154,6 +167,15 @@ def _assign_fresh(
     if with_index_rows:
         rows = index_frame(out, batch.shingles, batch.shingle_doc, keys)
     return out.select(*df.columns, "cluster_id", "is_canonical", "similarity"), rows
+
+
+def _rep_seen(rows: pl.DataFrame, n: int) -> pl.DataFrame | None:
+    """Each rep's earliest and latest ``seen`` day (columns ``lo``, ``hi``, rep order; exact copies
+    may have been seen on different days), None when the batch has no ``seen`` column."""
+    if SEEN not in rows.columns:
+        return None
+    spans = rows.group_by("_rep").agg(lo=pl.col(SEEN).cast(pl.Date).min(), hi=pl.col(SEEN).cast(pl.Date).max())
+    return pl.DataFrame({"_rep": np.arange(n, dtype=np.uint32)}).join(spans, on="_rep", how="left").sort("_rep")
 
 
 def _empty_result(df: pl.DataFrame) -> pl.DataFrame:

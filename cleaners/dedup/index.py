@@ -15,6 +15,11 @@ window and its cost follows the pages seen in the window, not the whole history.
 further away from every indexed copy starts a cluster of its own. Rows without a date (an index
 written before the column existed) are always in the window. ``window_days = 0`` reads the
 whole index.
+
+Reading the window's band keys grows with the pages seen in it (54M keys in a 30-day window of a
+10M-page year). A flow therefore passes ``cluster_and_index`` a ``lookup``: the answer of its cache
+of the stored keys (flows/index_cache.py: per seen day, the keys sorted), given to
+:func:`candidate_index_query` as ``found``, so the key lists are not scanned at all.
 """
 
 from __future__ import annotations
@@ -110,7 +115,7 @@ def band_keys(df: pl.DataFrame, cfg: DedupConfig) -> pl.DataFrame:
     )
 
 
-def candidate_index_query(index: pl.LazyFrame, new_keys: pl.DataFrame) -> pl.LazyFrame:
+def candidate_index_query(index: pl.LazyFrame, new_keys: pl.DataFrame, found: pl.DataFrame | None = None) -> pl.LazyFrame:
     """Index rows worth loading for a new batch: those sharing a band key with it.
 
     ``index`` is a lazy scan of the stored index (``pl.scan_delta`` / ``pl.scan_parquet``) and
@@ -124,18 +129,28 @@ def candidate_index_query(index: pl.LazyFrame, new_keys: pl.DataFrame) -> pl.Laz
     doc_id predicate (faster and smaller than exploding the key lists and scanning twice), from
     only the ``seen`` partitions that hold them. Pass a scan already limited to the batch's
     window (:func:`in_window`; ``cluster_and_index`` does) to read only the window's partitions.
+
+    ``found`` (``doc_id``, ``cluster_id``, ``seen``): the rows to load, already known (the hits
+    and their clusters' canonicals, as a band-key cache of the stored index answers them; see
+    flows/index_cache.py): the scans of the key lists are skipped and only the rows are read;
+    with every :data:`INDEX_SCHEMA` column, those rows are the answer (the cache read them).
     """
-    keys = new_keys["key"].unique().cast(pl.UInt64).implode()
+    if found is not None and set(INDEX_SCHEMA).issubset(found.columns):  # the rows themselves
+        return found.select(list(INDEX_SCHEMA)).lazy()
     dated = SEEN in index.collect_schema().names()
-    found = ["doc_id", "cluster_id", SEEN] if dated else ["doc_id", "cluster_id"]
-    hits = (
-        index.filter(pl.col("band_keys").list.eval(pl.element().is_in(keys)).list.any())
-        .select(found)
-        .collect(engine="streaming")
-    )
-    clusters = hits["cluster_id"].unique().implode()
-    canon = index.filter(pl.col("is_canonical") & pl.col("cluster_id").is_in(clusters)).select(found).collect(engine="streaming")
-    both = pl.concat([hits, canon])
+    columns = ["doc_id", "cluster_id", SEEN] if dated else ["doc_id", "cluster_id"]
+    if found is not None:
+        both = found.select(columns)
+    else:
+        keys = new_keys["key"].unique().cast(pl.UInt64).implode()
+        hits = (
+            index.filter(pl.col("band_keys").list.eval(pl.element().is_in(keys)).list.any())
+            .select(columns)
+            .collect(engine="streaming")
+        )
+        clusters = hits["cluster_id"].unique().implode()
+        canon = index.filter(pl.col("is_canonical") & pl.col("cluster_id").is_in(clusters)).select(columns).collect(engine="streaming")
+        both = pl.concat([hits, canon])
     wanted = pl.col("doc_id").is_in(both["doc_id"].unique().implode())
     if dated:  # only the partitions (seen days) that hold them are read again
         days = both[SEEN].unique()

@@ -15,7 +15,8 @@ Each step makes the same decisions as the single-process path, from the same fun
    MinHash, band keys. Reps get global numbers (``gid``: the partition's offset + position).
 5. :func:`band_rows` -> (exchange by band key) -> :func:`key_pairs`: documents sharing a band key.
 6. (exchange by the home of ``a``, requests to the home of ``b``) :func:`take_docs`,
-   :func:`verify_pairs`: MinHash prefilter and exact verification, ``candidates.prefilter`` and
+   :func:`verify_pairs`: the time window (``candidates.window_mask`` on each rep's seen days),
+   MinHash prefilter and exact verification, ``candidates.prefilter`` and
    ``candidates.verify`` on the two documents' own shingles.
 7. :func:`link_edges` (once, on the collected edges, which are small beside the documents): reps
    in edges numbered in ``batch.quality_order``, then ``cluster.link_kinds`` (``link_clusters``
@@ -39,13 +40,13 @@ import xxhash
 
 from cleaners.config import DedupConfig
 from cleaners.dedup.batch import first_copies, quality_order, with_defaults
-from cleaners.dedup.candidates import prefilter, shared_key_pairs, unpack_pairs, verify
+from cleaners.dedup.candidates import prefilter, seen_span, shared_key_pairs, unpack_pairs, verify, window_mask
 from cleaners.dedup.cluster import edge_kinds, link_kinds, stable_id
 from cleaners.dedup.furniture import frequent, keep_rows, member
 from cleaners.dedup.minhash import band_matrix, content_key, minhash, normalize_expr, shingle_sets
 
 # the columns of a row that travel to its content's home partition (no text)
-ROW_COLUMNS = ("doc_id", "_content_key", "_site", "_published", "_n_edits", "_part", "_row")
+ROW_COLUMNS = ("doc_id", "_content_key", "_site", "_published", "_n_edits", "_seen", "_part", "_row")
 REP_COLUMNS = ("_content_key", "doc_id", "_site", "_published", "_n_edits")
 NODE_COLUMNS = ("gid", "doc_id", "n_content", "_n_edits", "_published")  # what link_edges orders reps by
 
@@ -101,7 +102,8 @@ def shingle_partition(df: pl.DataFrame, cfg: DedupConfig, part: int) -> tuple[pl
 
     The shingles of a content depend on its normalised text only, so any copy's are every copy's.
     """
-    rows = with_defaults(df).with_row_index("_row").with_columns(_part=pl.lit(part, dtype=pl.Int64))
+    seen = pl.col("seen").cast(pl.Date) if "seen" in df.columns else pl.lit(None, pl.Date)
+    rows = with_defaults(df).with_row_index("_row").with_columns(_part=pl.lit(part, dtype=pl.Int64), _seen=seen)
     norm = rows.select(normalize_expr(pl.col("_text"))).to_series()
     rows = rows.with_columns(pl.Series("_content_key", [content_key(t) for t in norm.to_list()], dtype=pl.String))
     first = rows.select("_row", "_content_key").unique("_content_key", keep="first", maintain_order=True)
@@ -112,11 +114,13 @@ def shingle_partition(df: pl.DataFrame, cfg: DedupConfig, part: int) -> tuple[pl
 
 def merge_contents(rows: list[pl.DataFrame], contents: list[Docs]) -> tuple[pl.DataFrame, Docs]:
     """Step 2 on one home partition: all rows of its contents, and one rep per content
-    (meta :data:`REP_COLUMNS`; the copy ``batch.prepare_batch`` picks) with its shingles."""
+    (meta :data:`REP_COLUMNS`; the copy ``batch.prepare_batch`` picks, plus ``_lo``/``_hi``: the
+    first and last day its copies were seen) with its shingles."""
     all_rows = pl.concat(rows, how="vertical_relaxed")
     docs = Docs.concat(contents)
     once = docs.meta.with_row_index("_at").unique("_content_key", keep="first").sort("_content_key")
-    reps = first_copies(all_rows).select(REP_COLUMNS).sort("_content_key")
+    spans = all_rows.group_by("_content_key").agg(_lo=pl.col("_seen").min(), _hi=pl.col("_seen").max())
+    reps = first_copies(all_rows).select(REP_COLUMNS).sort("_content_key").join(spans, on="_content_key", how="left")
     at = reps.join(once.select("_content_key", "_at"), on="_content_key", how="left")["_at"].to_numpy()
     shingled = docs.take(at)
     return all_rows, Docs(reps, shingled.g, shingled.sizes)
@@ -235,6 +239,9 @@ def verify_pairs(a: np.ndarray, b: np.ndarray, docs: list[Docs], cfg: DedupConfi
     pairs = pl.DataFrame(local)
     if candidates:
         assert pool.sig is not None
+        if cfg.window_days and "_lo" in pool.meta.columns:  # pairs seen too far apart: as cluster._assign_fresh
+            span = seen_span(pool.meta["_lo"], pool.meta["_hi"])
+            pairs = pairs.filter(pl.Series(window_mask(local["a"], local["b"], span, cfg.window_days)))
         pairs = prefilter(pairs, pool.sig, pool.sizes, cfg)
     # verify's lookup table holds the documents in pairs only, not the whole home partition
     inpairs = np.unique(np.concatenate((pairs["a"].to_numpy(), pairs["b"].to_numpy())))

@@ -590,7 +590,7 @@ def test_shingle_block_word_hashes_equal_a_python_reference() -> None:
 
 # ------------------------------------------------------------------ time window (dedup.window_days)
 
-WCFG = DedupConfig(window_days=30)  # the window these tests exercise (the default is 0: no window)
+WCFG = DedupConfig(window_days=30)  # the window these tests exercise (the default, stated so here)
 DAY = dt.date(2025, 3, 10)
 
 
@@ -655,6 +655,26 @@ def test_backfill_before_the_index_and_the_live_stream_after_it() -> None:
     index = pl.concat([index, rows])
     live, _ = dedup.cluster_and_index(frame({"a3": typo_copy(BASE_A, 4)}, seen=_days(a3=45)), WCFG, index.lazy())
     assert live["cluster_id"].item() == index["cluster_id"][0]  # a1 (seen day 20) is 25 days away
+
+
+@pytest.mark.parametrize(("offset", "joins"), [(30, True), (-30, True), (31, False), (-200, False)])
+def test_window_applies_within_a_batch_as_across_runs(offset: int, joins: bool) -> None:
+    """Two copies in one batch link only within the window, as they do when the second comes in a
+    later run: the split of pages into runs does not change the clusters."""
+    pages = frame({"a1": BASE_A, "a2": typo_copy(BASE_A, 1), "b1": BASE_B}, seen=_days(a1=0, a2=offset, b1=0))
+    one_run = groups(dedup.assign_clusters(pages, WCFG))
+    assert (frozenset({"a1", "a2"}) in one_run) == joins
+    first, index = dedup.cluster_and_index(pages.filter(pl.col("doc_id") != "a2"), WCFG)
+    later, _ = dedup.cluster_and_index(pages.filter(pl.col("doc_id") == "a2"), WCFG, index.lazy())
+    assert groups(pl.concat([first, later])) == one_run
+    # no window, or an undated side: linked whatever the days
+    assert frozenset({"a1", "a2"}) in groups(dedup.assign_clusters(pages, dataclasses.replace(WCFG, window_days=0)))
+    undated = pages.with_columns(seen=pl.when(pl.col("doc_id") == "a2").then(None).otherwise(pl.col("seen")))
+    assert frozenset({"a1", "a2"}) in groups(dedup.assign_clusters(undated, WCFG))
+
+
+def test_window_days_defaults_to_30() -> None:
+    assert DedupConfig().window_days == 30
 
 
 def test_window_days_is_range_checked() -> None:
