@@ -41,9 +41,9 @@ from trafilatura.baseline import baseline, basic_cleaning
 from trafilatura.core import _extract_and_compare, _forum_thread_page, _prepare_tree
 from trafilatura.htmlprocessing import prune_unwanted_nodes
 from trafilatura.settings import JUSTEXT_LANGUAGES, Document, Extractor
+from trafilatura.utils import is_dubious_html, repair_faulty_html
 from trafilatura.xml import xmltotxt
 from trafilatura.xpaths import RAW_TREE_PRUNE_XPATH, REMOVE_COMMENTS_AND_LISTS_XPATH, REMOVE_COMMENTS_XPATH
-from trafilatura.utils import is_dubious_html, repair_faulty_html
 
 from cleaners.config import ExtractConfig
 from cleaners.errors import ExtractError

@@ -26,7 +26,7 @@ from prefect.futures import as_completed
 from cleaners import schema as S
 from cleaners.config import PipelineConfig, parse_config
 from cleaners.steps import Stats, merge_stats
-from flows import changes, feeds, fetch, report
+from flows import changes, feeds, fetch, guard, report
 from flows.commit import OLD_ROWS_SCHEMA, ChunkCommitter, RunScope, merge_totals
 from flows.failpoints import failpoint
 from flows.liveness import INTERRUPTED
@@ -96,6 +96,8 @@ def clean_and_commit(
         for fut in futures:
             fut.wrapped_future.cancel()
         raise
+    finally:
+        guard.IDLE_WORKERS.close_all()  # the warm extraction workers the units passed on (flows/guard.py)
     seconds_clean = time.perf_counter() - t0
     written = committer.finish([storage.staging_dir(stage_key(u, cfg)) for u in units])
     written["seconds_clean"] = seconds_clean
