@@ -19,6 +19,7 @@ from trafilatura.utils import load_html as trafilatura_load_html
 from cleaners.config import ExtractConfig, PipelineConfig
 from cleaners.decode import decode_bytes
 from cleaners.extract import load_html, parse_page, raw_pruned, trafilatura_text
+
 from shared_data import need
 
 CFG = ExtractConfig()

@@ -11,6 +11,7 @@ from cleaners.config import PipelineConfig
 from cleaners.decode import decode_bytes
 from cleaners.extract import parse_page
 from cleaners.pagetype import COUNTED_TAGS, HEADING_LINKS_XPATH, tag_counts
+
 from shared_data import need
 
 OLD_HEADING_LINKS = etree.XPath("count(//*[self::h1 or self::h2 or self::h3 or self::h4 or self::h5][ancestor::a or .//a])")
