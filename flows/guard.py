@@ -39,6 +39,7 @@ import polars as pl
 from cleaners.config import PipelineConfig
 from cleaners.document import LoadFailure, PageError, RawPage, clean_pages, clean_rows, rows_frame
 from cleaners.steps import Stats
+from flows.liveness import INTERRUPTED
 
 STARTUP_SECONDS = 120.0  # importing the cleaners in a fresh interpreter, on a busy machine
 WARM_UP_PAGE = b"<html><head><title>t</title></head><body><article><p>" + b"A warm-up sentence of text. " * 20 + b"</p></article></body></html>"
@@ -169,7 +170,7 @@ class GuardedCleaner:
         proc, self._proc = self._proc, None
         if proc is None:
             return
-        if self.pool is not None and proc.poll() is None:
+        if self.pool is not None and proc.poll() is None and not INTERRUPTED.is_set():  # a stopping run keeps none
             self.pool.give(self._key, proc, max(self.cfg.run.max_workers, 1))
         else:
             _end_worker(proc)
