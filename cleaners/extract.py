@@ -22,6 +22,12 @@ the page's visible text (``visible_chars``: body text outside script/style/noscr
      ``justext_max_chars``, jusText with the stop list of the page's declared language (English when
      it declares none or one jusText lacks); it wins when ``justext_wins_ratio`` times longer.
 The settings were fitted on AEB and WCXB dev with site folds held out (``evals.select_fit``).
+
+Work is shared, never results (issue 16): the page is parsed once (``HTML_PARSER``: trafilatura's
+parser options, lxml.html's element classes looked up in C) and the tree serves the page type, the
+metadata, every pass and jusText; the first and recall passes start from one copy of it pruned as
+trafilatura prunes its raw tree (``raw_pruned``). tests/cleaners/test_extract_passes.py checks both
+against trafilatura's own path.
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ queries (no Python walk over the elements), before trafilatura prunes it:
   (``meta:article:published_time``, ``meta:product:price:amount``);
 - the URL's path: depth, digits, a date, a query, the last segment's length and hyphens, and its
   words (``url:tag``, ``url:products``, ``url:docs``);
-- counts (log1p), each one XPath count in C: links, list items, ``<article>``, forms, inputs,
+- counts (log1p), from one pass over the elements of the counted tags: links, list items, ``<article>``, forms, inputs,
   buttons, headings, tables, code blocks, ``<time>``; headings that are or hold links (teaser
   headlines); currency marks, "add to cart", forum, documentation and service phrases and years
   in the visible text; paragraph lengths; visible text and the share of it inside links;
