@@ -1,7 +1,7 @@
 """What is an article: the page type of an HTML page from its parsed tree (issue 14).
 
 ``page_features(tree, url)`` reads cheap signals from the already-parsed lxml tree, with a few XPath
-queries (no Python walk over the elements), before trafilatura prunes it:
+queries and one pass over the counted tags (no Python walk over every element), before trafilatura prunes it:
 - declared types: JSON-LD ``@type`` values and microdata ``itemtype`` (``ld:newsarticle``,
   ``ld:product``), ``og:type`` (``og:article``) and the names of the page's meta tags
   (``meta:article:published_time``, ``meta:product:price:amount``);
