@@ -33,7 +33,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_PAGES = ROOT.parent / "shared" / "eval" / "wcxb-dev" / "html"
-NEWSCLEAN = Path(sys.executable).with_name("newsclean")
+# `newsclean` of this checkout (the console script runs the installed package, which may be another
+# checkout): the flows package as a module, with this checkout first on the path of it and its workers
+NEWSCLEAN = [sys.executable, "-m", "flows"]
 
 # The baseline process: trafilatura.extract over every page of argv[1] (the first argv[2] of them).
 TRAFILATURA_SCRIPT = """
@@ -106,10 +108,11 @@ def bench_trafilatura(folder: Path, n: int) -> dict:
 def bench_newsclean(folder: Path, tmp: Path, runner: str | None) -> dict:
     out = tmp / "out"
     shutil.rmtree(out, ignore_errors=True)
-    cmd = [str(NEWSCLEAN), "run", "--input", str(folder), "--output", str(out), "--no-progress", "--json"]
+    cmd = [*NEWSCLEAN, "run", "--input", str(folder), "--output", str(out), "--no-progress", "--json"]
     if runner:
         cmd += ["--runner", runner]
-    wall, cpu, res = timed(cmd)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
+    wall, cpu, res = timed(cmd, env=env)
     if res.returncode:
         return {"error": (res.stderr or res.stdout)[-800:]}
     summary = json.loads(res.stdout[res.stdout.index("{") :])
