@@ -11,6 +11,9 @@ Figures are ratios against baselines measured in the same run (machines here are
   the dedup window and without; ratios against the smallest index of the same run).
 - startup: bench/bench_startup.py (a one-off run on the seeds with no server: the local engine
   vs the Prefect temporary-server path, alternated in the same run; `import flows.cli` as floor).
+- html_e2e: bench/bench_html_e2e.py (issue 16: `newsclean run` over the WCXB dev HTML pages vs
+  trafilatura.extract over them in one process, wall and CPU, start-up included; per-page CPU
+  ratio in one process).
 Usage: python bench/run.py [--pages N] [--workers 2] [--dedup-sizes 10000,100000] [--index-sizes 100000,1000000]
 """
 
@@ -293,6 +296,16 @@ def bench_startup(repeats: int) -> dict:
         return {"error": (res.stderr or res.stdout)[-500:]}
 
 
+def bench_html_e2e(limit: int) -> dict:
+    """bench/bench_html_e2e.py's figures (``limit`` WCXB dev pages; 0 skips it)."""
+    if limit <= 0:
+        return {"skipped": "--html-e2e-pages 0"}
+    sys.path.insert(0, str(ROOT / "bench"))
+    from bench_html_e2e import run as run_html_e2e
+
+    return run_html_e2e(limit=limit)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--pages", type=int, default=1000)
@@ -303,6 +316,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--html-pages", type=int, default=455, help="extract-dev pages, repeated (91 distinct)")
     ap.add_argument("--html-repeats", type=int, default=HTML_REPEATS)
     ap.add_argument("--startup-repeats", type=int, default=3, help="runs of each engine for the start-up figure (0 skips it)")
+    ap.add_argument("--html-e2e-pages", type=int, default=100_000, help="WCXB dev pages for bench_html_e2e.py (all: 1,033; 0 skips)")
     args = ap.parse_args(argv)
     clean = bench_clean(args.pages)
     parallel = bench_clean_parallel(args.pages, args.workers)
@@ -314,6 +328,7 @@ def main(argv: list[str] | None = None) -> int:
         "html": bench_html(args.html_pages, args.html_repeats),
         "write": bench_write(min(args.pages, 2000)),
         "dedup": bench_dedup([int(x) for x in args.dedup_sizes.split(",") if x]),
+        "html_e2e": bench_html_e2e(args.html_e2e_pages),
         "index": bench_index([int(x) for x in args.index_sizes.split(",") if x], [int(x) for x in args.index_recent_only.split(",") if x]),
         "startup": bench_startup(args.startup_repeats),
         "peak_rss_mb": peak_rss_mb(),
@@ -341,6 +356,14 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{'html':<8} {'CPU ratio vs trafilatura ' + label:<40} {h['cpu_ratio_vs_' + base]:>12.2f}")
             print(f"{'html':<8} {'time ratio vs trafilatura ' + label:<40} {h['time_ratio_vs_' + base]:>12.2f}")
             print(f"{'html':<8} {'guarded ratio vs trafilatura ' + label:<40} {h['guarded_time_ratio_vs_' + base]:>12.2f}")
+    e = results["html_e2e"]
+    if "wall_ratio" in e:
+        label = f"run wall / trafilatura, {e['pages']} pages"
+        print(f"{'html_e2e':<8} {label:<40} {e['wall_ratio']:>12.2f}")
+        print(f"{'html_e2e':<8} {'run CPU / trafilatura CPU':<40} {e['cpu_ratio']:>12.2f}")
+        print(f"{'html_e2e':<8} {'cores busy in the run (CPU / wall)':<40} {e['newsclean']['cores_busy']:>12.2f}")
+    if "cpu_ratio" in e.get("per_page", {}).get("now", {}):
+        print(f"{'html_e2e':<8} {'per-page CPU / trafilatura.extract':<40} {e['per_page']['now']['cpu_ratio']:>12.2f}")
     print(f"{'write':<8} {'time ratio delta insert / plain parquet':<40} {w['time_ratio_vs_plain']:>12.2f}")
     for n, d in results["dedup"].items():
         print(f"{'dedup':<8} {n + ' docs':<40} {json.dumps(d)[:60]:>12}")

@@ -22,6 +22,12 @@ the page's visible text (``visible_chars``: body text outside script/style/noscr
      ``justext_max_chars``, jusText with the stop list of the page's declared language (English when
      it declares none or one jusText lacks); it wins when ``justext_wins_ratio`` times longer.
 The settings were fitted on AEB and WCXB dev with site folds held out (``evals.select_fit``).
+
+Work is shared, never results (issue 16): the page is parsed once (``HTML_PARSER``: trafilatura's
+parser options, lxml.html's element classes looked up in C) and the tree serves the page type, the
+metadata, every pass and jusText; the first and recall passes start from one copy of it pruned as
+trafilatura prunes its raw tree (``raw_pruned``). tests/cleaners/test_extract_passes.py checks both
+against trafilatura's own path.
 """
 
 from __future__ import annotations
@@ -35,11 +41,15 @@ from functools import lru_cache
 from justext.core import ParagraphMaker, classify_paragraphs, revise_paragraph_classification
 from justext.utils import get_stoplist
 from lxml import etree
-from lxml.html import HtmlElement
+from lxml.html import HtmlComment, HtmlElement, HtmlElementClassLookup, HtmlEntity, HtmlProcessingInstruction, fromstring
 from trafilatura import bare_extraction
-from trafilatura.baseline import basic_cleaning
-from trafilatura.settings import JUSTEXT_LANGUAGES, Document
-from trafilatura.utils import load_html
+from trafilatura.baseline import baseline, basic_cleaning
+from trafilatura.core import _extract_and_compare, _forum_thread_page, _prepare_tree
+from trafilatura.htmlprocessing import prune_unwanted_nodes
+from trafilatura.settings import JUSTEXT_LANGUAGES, Document, Extractor
+from trafilatura.utils import is_dubious_html, repair_faulty_html
+from trafilatura.xml import xmltotxt
+from trafilatura.xpaths import RAW_TREE_PRUNE_XPATH, REMOVE_COMMENTS_AND_LISTS_XPATH, REMOVE_COMMENTS_XPATH
 
 from cleaners.config import ExtractConfig
 from cleaners.errors import ExtractError
@@ -230,11 +240,12 @@ def judge_justext(best_chars: int, justext_chars: int | None, visible: int, cfg:
 def choose_body(tree: HtmlElement, cfg: ExtractConfig, url: str | None, language: str | None) -> Body:
     """The body judge (module docstring): the best of the first, recall and jusText passes."""
     visible = visible_chars(tree)  # bare_extraction works on a copy, but measure before any pass anyway
-    first = trafilatura_text(tree, cfg, url, fast=cfg.fast, precision=cfg.favor_precision, recall=cfg.favor_recall)
+    pruned = raw_pruned(tree, cfg)  # the first and recall passes start from the same pruned copy
+    first = trafilatura_text(tree, cfg, url, fast=cfg.fast, precision=cfg.favor_precision, recall=cfg.favor_recall, pruned=pruned)
     passes, best, winner = ["first"], first, "first"
     if judge_recall(len(first), None, visible, cfg)[0]:
         passes.append("recall")
-        recall = trafilatura_text(tree, cfg, url, fast=False, precision=False, recall=True)
+        recall = trafilatura_text(tree, cfg, url, fast=False, precision=False, recall=True, pruned=pruned)
         if judge_recall(len(first), len(recall), visible, cfg)[1]:
             best, winner = recall, "recall"
     if judge_justext(len(best), None, visible, cfg)[0]:
@@ -245,10 +256,71 @@ def choose_body(tree: HtmlElement, cfg: ExtractConfig, url: str | None, language
     return Body(best, winner, tuple(passes))
 
 
-def trafilatura_text(tree: HtmlElement, cfg: ExtractConfig, url: str | None, *, fast: bool, precision: bool, recall: bool) -> str:
-    """One trafilatura pass over (a copy of) the tree: its main text, ``""`` when it finds none."""
+def raw_pruned(tree: HtmlElement, cfg: ExtractConfig) -> HtmlElement | None:
+    """A copy of ``tree`` pruned as ``bare_extraction`` prunes its raw tree before extracting in the
+    precision and the recall focus with comments off (page-wide boilerplate, comment sections and
+    lists): the two passes of the judge share it (``trafilatura_text``). None where they would not
+    prune alike (comments kept; a forum thread, whose comments the recall focus keeps)."""
+    if cfg.include_comments:
+        return None
+    pruned = copy.copy(tree)  # lxml: a deep copy
+    if _forum_thread_page(pruned):
+        return None
+    pruned = prune_unwanted_nodes(pruned, RAW_TREE_PRUNE_XPATH)
+    return prune_unwanted_nodes(pruned, REMOVE_COMMENTS_AND_LISTS_XPATH)
+
+
+def trafilatura_text(
+    tree: HtmlElement, cfg: ExtractConfig, url: str | None, *, fast: bool, precision: bool, recall: bool, pruned: HtmlElement | None = None
+) -> str:
+    """One trafilatura pass over (a copy of) the tree: its main text, ``""`` when it finds none.
+    With ``pruned`` (``raw_pruned(tree, cfg)``) a precision or recall pass starts from it, as
+    ``bare_extraction`` would after pruning its own copy (``_sequence_text``); other passes, and
+    trafilatura's cross-page duplicate filter, go through ``bare_extraction``."""
+    options = _options(cfg, url, fast=fast, precision=precision, recall=recall)
+    if pruned is not None and options.focus != "balanced" and not options.dedup and not options.max_tree_size:
+        return _sequence_text(pruned, options, url)
     doc = _run_trafilatura(tree, cfg, url=url, precision=precision, recall=recall, fast=fast)
     return (doc.text or "") if doc is not None else ""
+
+
+def _options(cfg: ExtractConfig, url: str | None, *, fast: bool, precision: bool, recall: bool) -> Extractor:
+    """The ``Extractor`` that ``bare_extraction`` builds from ``_run_trafilatura``'s arguments."""
+    return Extractor(
+        output_format="python",
+        fast=fast,
+        precision=precision,
+        recall=recall,
+        comments=cfg.include_comments,
+        images=cfg.include_images,
+        tables=cfg.include_tables,
+        dedup=cfg.deduplicate,
+        url=url,
+    )
+
+
+def _sequence_text(pruned: HtmlElement, options: Extractor, url: str | None) -> str:
+    """``bare_extraction(...).text`` of a precision or recall pass (comments off, no dedup, no tree
+    size limit), from the raw tree it prunes (``raw_pruned``): the rest of ``trafilatura_sequence``
+    (trafilatura 2.3: cleaning, the precision comment prune, the main extractor and, out of fast
+    mode, the external comparison, the baseline rescue outside the precision focus; no escalation
+    outside the balanced focus) and of ``bare_extraction`` (the minimum size, the text). Neither
+    changes ``pruned``: the cleaning and the comparison work on copies, the baseline copies its
+    input. ``tests/cleaners/test_extract_passes.py`` checks it gives ``bare_extraction``'s text."""
+    try:
+        cleaned, backup = _prepare_tree(pruned, options, url)
+        if options.focus == "precision":  # post-conversion prune of the precision focus (not on forums: no pruned tree there)
+            cleaned = prune_unwanted_nodes(cleaned, REMOVE_COMMENTS_XPATH)
+        body, text = _extract_and_compare(cleaned, backup, pruned, options)
+        if len(text) < options.min_extracted_size and options.focus != "precision":
+            b_body, b_text, b_len = baseline(pruned)
+            if b_len > len(text):
+                body, text = b_body, b_text
+        if len(text) < options.min_output_size and 0 < options.min_output_comm_size:  # no comments: 0 chars
+            return ""
+        return xmltotxt(body, options.formatting) or ""
+    except (TypeError, ValueError):  # bare_extraction's "discarding data"
+        return ""
 
 
 def _run_trafilatura(tree: HtmlElement, cfg: ExtractConfig, *, url: str | None, precision: bool, recall: bool, fast: bool):
@@ -265,6 +337,53 @@ def _run_trafilatura(tree: HtmlElement, cfg: ExtractConfig, *, url: str | None, 
         with_metadata=False,
         output_format="python",
     )
+
+
+def html_parser() -> etree.HTMLParser:
+    """trafilatura's HTML parser (``trafilatura.utils.HTML_PARSER``: the options of its ``load_html``)
+    giving the elements the classes ``lxml.html.HTMLParser`` gives them (``HtmlElement``, ``FormElement``
+    for <form>, ...) by a lookup done in C: lxml.html's lookup is a Python method called for every
+    element object made, and every pass over the tree (trafilatura's, htmldate's, the page type's,
+    jusText's, in the copies they make too) makes them anew. Same classes, so the same behaviour."""
+    lookup = etree.ElementNamespaceClassLookup(
+        etree.ElementDefaultClassLookup(element=HtmlElement, comment=HtmlComment, pi=HtmlProcessingInstruction, entity=HtmlEntity)
+    )
+    by_tag = lookup.get_namespace(None)
+    for tag, cls in HtmlElementClassLookup._default_element_classes.items():  # form, input, select, textarea, label
+        by_tag[tag] = cls
+    parser = etree.HTMLParser(collect_ids=False, default_doctype=False, encoding="utf-8", remove_comments=True, remove_pis=True)
+    parser.set_element_class_lookup(lookup)
+    return parser
+
+
+# One parser, as trafilatura has one (lxml serialises its use across threads); it holds no page state.
+HTML_PARSER = html_parser()
+
+
+def load_html(html: str) -> HtmlElement | None:
+    """``trafilatura.utils.load_html`` of a decoded page with ``HTML_PARSER``: the same tree, faster to walk."""
+    beginning = html[:50].lower()
+    dubious = is_dubious_html(beginning)
+    html = repair_faulty_html(html, beginning)
+    tree, fallback = None, False
+    try:
+        tree = fromstring(html, parser=HTML_PARSER)
+    except ValueError:  # "Unicode strings with encoding declaration are not supported."
+        tree, fallback = _parse_bytes(html), True
+    except Exception:  # noqa: BLE001 - as trafilatura: logged there, no tree here  # pragma: no cover
+        tree = None
+    if (tree is None or len(tree) < 1) and not fallback:
+        tree = _parse_bytes(html)
+    if tree is not None and dubious and len(tree) < 2:  # not (well-formed) HTML
+        return None
+    return tree
+
+
+def _parse_bytes(html: str) -> HtmlElement | None:
+    try:
+        return fromstring(html.encode("utf8", "surrogatepass"), parser=HTML_PARSER)
+    except Exception:  # noqa: BLE001 - trafilatura's fromstring_bytes: no tree
+        return None
 
 
 def parse_page(html: str) -> HtmlElement:

@@ -1,13 +1,13 @@
 """What is an article: the page type of an HTML page from its parsed tree (issue 14).
 
 ``page_features(tree, url)`` reads cheap signals from the already-parsed lxml tree, with a few XPath
-queries (no Python walk over the elements), before trafilatura prunes it:
+queries and one pass over the counted tags (no Python walk over every element), before trafilatura prunes it:
 - declared types: JSON-LD ``@type`` values and microdata ``itemtype`` (``ld:newsarticle``,
   ``ld:product``), ``og:type`` (``og:article``) and the names of the page's meta tags
   (``meta:article:published_time``, ``meta:product:price:amount``);
 - the URL's path: depth, digits, a date, a query, the last segment's length and hyphens, and its
   words (``url:tag``, ``url:products``, ``url:docs``);
-- counts (log1p), each one XPath count in C: links, list items, ``<article>``, forms, inputs,
+- counts (log1p), from one pass over the elements of the counted tags: links, list items, ``<article>``, forms, inputs,
   buttons, headings, tables, code blocks, ``<time>``; headings that are or hold links (teaser
   headlines); currency marks, "add to cart", forum, documentation and service phrases and years
   in the visible text; paragraph lengths; visible text and the share of it inside links;
@@ -53,9 +53,9 @@ COUNTED_TAGS = (
     "a", "p", "li", "article", "section", "form", "input", "button", "select", "h1", "h2", "h3", "h4",
     "table", "img", "nav", "aside", "time", "code", "pre", "iframe", "blockquote", "figure", "label",
 )
-# One XPath count per tag: lxml counts in C without making an element object per node (a Python
-# walk over the elements costs ~5x more).
-TAG_COUNT_XPATHS = tuple((tag, etree.XPath(f"count(//{tag})")) for tag in COUNTED_TAGS)
+# Counted in one pass over the document's elements of these tags (``tag_counts``): with the C-level
+# class lookup of ``cleaners.extract.HTML_PARSER`` that costs a third of one ``count(//tag)`` XPath
+# per tag (a Python walk over every element costs ~5x more).
 CLASS_ID_XPATH = etree.XPath("//@class | //@id", smart_strings=False)
 ITEMTYPE_XPATH = etree.XPath("//@itemtype", smart_strings=False)
 JSONLD_XPATH = etree.XPath('//script[@type="application/ld+json"]/text()', smart_strings=False)
@@ -66,7 +66,8 @@ VISIBLE_TEXT_XPATH = etree.XPath(
 LINK_TEXT_XPATH = etree.XPath("//body//a//text()", smart_strings=False)
 PARAGRAPH_XPATH = etree.XPath("//p")
 # headings that are links or hold one: the teaser headlines of a listing
-HEADING_LINKS_XPATH = etree.XPath("count(//*[self::h1 or self::h2 or self::h3 or self::h4 or self::h5][ancestor::a or .//a])")
+# (the union of five name tests: 2.5x faster than ``//*[self::h1 or ...]``, the same elements)
+HEADING_LINKS_XPATH = etree.XPath("count((//h1|//h2|//h3|//h4|//h5)[ancestor::a or .//a])")
 CANONICAL_XPATH = etree.XPath('//link[@rel="canonical"]/@href | //meta[@property="og:url"]/@content', smart_strings=False)
 REL_NEXT_XPATH = etree.XPath('boolean(//link[@rel="next"] | //a[@rel="next"])')
 MAX_TEXT_CHARS = 200_000  # the text searched for prices and dates (a long page's first part tells enough)
@@ -178,9 +179,15 @@ def _count(text: str, phrases: Sequence[str]) -> float:
     return math.log1p(sum(text.count(p) for p in phrases))
 
 
+def tag_counts(tree: HtmlElement) -> dict[str, int]:
+    """How many elements of each of ``COUNTED_TAGS`` the whole document holds (``count(//tag)``)."""
+    found = Counter(el.tag for el in tree.getroottree().getroot().iter(*COUNTED_TAGS))
+    return {tag: found[tag] for tag in COUNTED_TAGS}
+
+
 def page_features(tree: HtmlElement, url: str | None = None) -> dict[str, float]:
     """The named signals of one parsed page (see the module docstring); reads, never changes, ``tree``."""
-    out: dict[str, float] = {f"n_{tag}": math.log1p(count(tree)) for tag, count in TAG_COUNT_XPATHS}
+    out: dict[str, float] = {f"n_{tag}": math.log1p(n) for tag, n in tag_counts(tree).items()}
     pieces = VISIBLE_TEXT_XPATH(tree)
     text_chars = sum(len(t.strip()) for t in pieces)
     link_chars = sum(len(t.strip()) for t in LINK_TEXT_XPATH(tree))

@@ -12,6 +12,13 @@ new worker is started only when the next page needs one.
 
 Plain-text pages and load failures are cleaned in-process as one batch (they keep the batch-level
 repeated-line rules); HTML pages do not use those, so cleaning them one by one changes nothing.
+
+A worker costs seconds of CPU before its first page (imports, the language model, dateparser's
+locales on the first page that needs them). ``GuardedCleaner(cfg, pool=IDLE_WORKERS)`` (the clean
+task's) hands its healthy worker to the process's pool when it closes, and the next clean task of
+the run with the same config takes it instead of starting one: a run starts one worker per task
+runner thread, not one per unit. ``IDLE_WORKERS.close_all()`` ends them (the flow does, once its
+units are cleaned; they also exit when this process does, on the end of their input).
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ import pickle
 import select
 import subprocess
 import sys
+import threading
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
@@ -31,6 +39,7 @@ import polars as pl
 from cleaners.config import PipelineConfig
 from cleaners.document import LoadFailure, PageError, RawPage, clean_pages, clean_rows, rows_frame
 from cleaners.steps import Stats
+from flows.liveness import INTERRUPTED
 
 STARTUP_SECONDS = 120.0  # importing the cleaners in a fresh interpreter, on a busy machine
 WARM_UP_PAGE = b"<html><head><title>t</title></head><body><article><p>" + b"A warm-up sentence of text. " * 20 + b"</p></article></body></html>"
@@ -85,13 +94,71 @@ def worker_main() -> None:
             return  # the heap may be in a bad state: the parent starts a fresh worker
 
 
-class GuardedCleaner:
-    """``clean(pages, stats) -> frame`` like ``clean_pages``, with HTML pages guarded in a worker."""
+def _end_worker(proc: subprocess.Popen) -> None:
+    """Ask a worker to exit (end of input), kill it if it does not, close its pipes."""
+    try:
+        pickle.dump(None, proc.stdin)
+        proc.stdin.close()
+        proc.wait(timeout=5)
+    except (OSError, ValueError, subprocess.TimeoutExpired):
+        pass
+    if proc.poll() is None:
+        proc.kill()
+    proc.wait(timeout=10)
+    for stream in (proc.stdin, proc.stdout):
+        with contextlib.suppress(OSError, ValueError):
+            stream.close()
 
-    def __init__(self, cfg: PipelineConfig) -> None:
+
+class WorkerPool:
+    """Idle, warm extraction workers of this process, by the config they were started with."""
+
+    def __init__(self) -> None:
+        self._idle: list[tuple[bytes, subprocess.Popen]] = []
+        self._lock = threading.Lock()
+
+    def take(self, key: bytes) -> subprocess.Popen | None:
+        """A live idle worker started with the config ``key`` (its pickle), or None."""
+        with self._lock:
+            for i, (k, proc) in enumerate(self._idle):
+                if k == key and proc.poll() is None:
+                    del self._idle[i]
+                    return proc
+        return None
+
+    def give(self, key: bytes, proc: subprocess.Popen, max_idle: int) -> None:
+        """Keep ``proc`` for the next cleaner (at most ``max_idle`` kept: the oldest others end)."""
+        with self._lock:
+            self._idle.append((key, proc))
+            cut = max(len(self._idle) - max(max_idle, 0), 0)
+            ended, self._idle = self._idle[:cut], self._idle[cut:]
+        for _, old in ended:
+            _end_worker(old)
+
+    def close_all(self) -> None:
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for _, proc in idle:
+            _end_worker(proc)
+
+    def __len__(self) -> int:
+        return len(self._idle)
+
+
+# The clean tasks' pool (flows.staging): one per process, as the task runner's threads share it.
+IDLE_WORKERS = WorkerPool()
+
+
+class GuardedCleaner:
+    """``clean(pages, stats) -> frame`` like ``clean_pages``, with HTML pages guarded in a worker.
+    With ``pool``, the worker comes from it when one is idle there and goes back to it on close."""
+
+    def __init__(self, cfg: PipelineConfig, pool: WorkerPool | None = None) -> None:
         self.cfg = cfg
+        self.pool = pool
+        self._key = pickle.dumps(cfg, protocol=pickle.HIGHEST_PROTOCOL) if pool is not None else b""
         self._proc: subprocess.Popen | None = None
-        self.starts = 0
+        self.starts = 0  # workers this cleaner started (one taken from the pool is not counted)
 
     def __enter__(self) -> GuardedCleaner:
         return self
@@ -100,15 +167,13 @@ class GuardedCleaner:
         self.close()
 
     def close(self) -> None:
-        if self._proc is None:
+        proc, self._proc = self._proc, None
+        if proc is None:
             return
-        try:
-            pickle.dump(None, self._proc.stdin)
-            self._proc.stdin.close()
-            self._proc.wait(timeout=5)
-        except (OSError, ValueError, subprocess.TimeoutExpired):
-            pass
-        self._kill()
+        if self.pool is not None and proc.poll() is None and not INTERRUPTED.is_set():  # a stopping run keeps none
+            self.pool.give(self._key, proc, max(self.cfg.run.max_workers, 1))
+        else:
+            _end_worker(proc)
 
     def _kill(self) -> None:
         proc, self._proc = self._proc, None
@@ -133,6 +198,9 @@ class GuardedCleaner:
         return pickle.load(self._proc.stdout)
 
     def _start(self) -> None:
+        if self.pool is not None and (proc := self.pool.take(self._key)) is not None:
+            self._proc = proc
+            return
         env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")])))
         # The memory budget caps address space: each thread a library starts would otherwise reserve a
         # 64 MB malloc arena of it, so the budget would depend on thread timing rather than on the page.

@@ -23,7 +23,7 @@ import polars as pl
 from cleaners import schema as S
 from cleaners.config import PipelineConfig, parse_config
 from cleaners.steps import Stats, merge_stats
-from flows import changes, engine, feeds, fetch, report
+from flows import changes, engine, feeds, fetch, guard, report
 from flows.commit import OLD_ROWS_SCHEMA, ChunkCommitter, RunScope, merge_totals
 from flows.engine import flow, get_run_logger, task
 from flows.failpoints import failpoint
@@ -93,6 +93,8 @@ def clean_and_commit(
         for fut in futures:
             engine.cancel(fut)
         raise
+    finally:
+        guard.IDLE_WORKERS.close_all()  # the warm extraction workers the units passed on (flows/guard.py)
     seconds_clean = time.perf_counter() - t0
     written = committer.finish([storage.staging_dir(stage_key(u, cfg)) for u in units])
     written["seconds_clean"] = seconds_clean

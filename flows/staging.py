@@ -98,7 +98,8 @@ def clean_unit(unit: Unit, cfg: PipelineConfig, output: str) -> dict:
     fresh_validators: dict = {}
     fingerprints: dict[str, str] = {}
     transient: set[str] = set()
-    cleaner = guard.GuardedCleaner(cfg)  # HTML pages in a worker process with a per-page time limit
+    # HTML pages in a worker process with a per-page time limit; a warm one from an earlier unit when idle
+    cleaner = guard.GuardedCleaner(cfg, pool=guard.IDLE_WORKERS)
 
     def flush() -> None:
         frame = cleaner.clean(batch, stats)
