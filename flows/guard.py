@@ -94,20 +94,29 @@ def worker_main() -> None:
             return  # the heap may be in a bad state: the parent starts a fresh worker
 
 
-def _end_worker(proc: subprocess.Popen) -> None:
-    """Ask a worker to exit (end of input), kill it if it does not, close its pipes."""
-    try:
+def _ask_exit(proc: subprocess.Popen) -> None:
+    """Tell a worker its input has ended (it exits when it reads that)."""
+    with contextlib.suppress(OSError, ValueError):
         pickle.dump(None, proc.stdin)
         proc.stdin.close()
-        proc.wait(timeout=5)
-    except (OSError, ValueError, subprocess.TimeoutExpired):
-        pass
+
+
+def _reap(proc: subprocess.Popen, grace: float = 5.0) -> None:
+    """Wait up to ``grace`` seconds for a worker told to exit, kill it if it has not, close its pipes."""
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        proc.wait(timeout=grace)
     if proc.poll() is None:
         proc.kill()
     proc.wait(timeout=10)
     for stream in (proc.stdin, proc.stdout):
         with contextlib.suppress(OSError, ValueError):
             stream.close()
+
+
+def _end_worker(proc: subprocess.Popen) -> None:
+    """Ask a worker to exit (end of input), kill it if it does not, close its pipes."""
+    _ask_exit(proc)
+    _reap(proc)
 
 
 class WorkerPool:
@@ -136,10 +145,15 @@ class WorkerPool:
             _end_worker(old)
 
     def close_all(self) -> None:
+        """End every idle worker: all are told to exit before any is waited for, and after
+        Ctrl-C (``INTERRUPTED``) they are killed at once instead."""
         with self._lock:
             idle, self._idle = self._idle, []
+        stopping = INTERRUPTED.is_set()
         for _, proc in idle:
-            _end_worker(proc)
+            _ask_exit(proc)
+        for _, proc in idle:
+            _reap(proc, grace=0.0 if stopping else 5.0)
 
     def __len__(self) -> int:
         return len(self._idle)

@@ -230,9 +230,13 @@ def test_the_local_path_imports_no_prefect(tmp_path):
     assert json.loads(res.stdout) == []
 
 
-def test_deployment_entrypoints_are_prefect_flows():
+def test_deployment_entrypoints_are_prefect_flows(monkeypatch):
     from prefect import Flow
     from prefect.flows import load_flow_from_entrypoint
+
+    # Prefect's loader puts the entrypoint's directory (flows/) on sys.path, where flows/http.py
+    # would shadow the standard library's http in every process spawned later in the session
+    monkeypatch.setattr(sys, "path", list(sys.path))
 
     for entrypoint, name in (("flows/ingest.py:ingest_flow", "newsclean-ingest"), ("flows/backfill.py:backfill_flow", "newsclean-backfill")):
         flow = load_flow_from_entrypoint(str(ROOT / entrypoint))
