@@ -32,7 +32,6 @@ canonical link, site name from the URL), every string field trimmed as trafilatu
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -64,6 +63,7 @@ from trafilatura.utils import line_processing
 from cleaners.boilerplate import find_date as find_written_date
 from cleaners.boilerplate.lines import SENTENCE_END_RE
 from cleaners.boilerplate.vocab import TIME_ZONE_END_RE
+from cleaners.shipped import read_json
 
 RULES_PATH = Path(__file__).with_name("metadata_rules.json")  # package data (pyproject)
 TITLE_SOURCES = ("jsonld", "meta", "html")
@@ -169,11 +169,8 @@ def rules_from_dict(data: dict) -> MetadataRules:
 @cache
 def shipped_rules() -> MetadataRules:
     """The shipped rules (read once), or the defaults above when the file is not shipped."""
-    try:
-        raw = RULES_PATH.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return MetadataRules()
-    return rules_from_dict(json.loads(raw)["rules"])
+    data = read_json(RULES_PATH)
+    return MetadataRules() if data is None else rules_from_dict(data["rules"])
 
 
 def _trim_field(value: str) -> str | None:

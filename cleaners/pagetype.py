@@ -27,7 +27,6 @@ probable other type; ``check_page_type`` turns a non-article into the drop reaso
 from __future__ import annotations
 
 import functools
-import json
 import math
 import re
 from collections import Counter
@@ -41,6 +40,7 @@ from lxml import etree
 from lxml.html import HtmlElement
 
 from cleaners.config import PagetypeConfig
+from cleaners.shipped import read_json
 
 ARTICLE = "article"
 # The page types of the WCXB labels, article first.
@@ -305,11 +305,8 @@ def model_to_dict(model: PagetypeModel) -> dict:
 @functools.cache
 def default_model() -> PagetypeModel | None:
     """The shipped weights (read once; immutable), or None if not shipped."""
-    try:
-        raw = MODEL_PATH.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return None
-    return model_from_dict(json.loads(raw)["model"])
+    data = read_json(MODEL_PATH)
+    return None if data is None else model_from_dict(data["model"])
 
 
 class PageScores(NamedTuple):

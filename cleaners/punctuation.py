@@ -25,7 +25,6 @@ two-level decision keeps ordinary pages' semicolons and still repairs most of a 
 from __future__ import annotations
 
 import functools
-import json
 import math
 import re
 from pathlib import Path
@@ -36,6 +35,7 @@ import numpy as np
 from cleaners.boilerplate.model import LineModel, TreeModel, model_from_dict
 from cleaners.config import PunctuationConfig
 from cleaners.edits import Edit, merge_edits
+from cleaners.shipped import read_json
 from cleaners.words import LOOSE_WORD_RE
 
 EDIT_KIND = "semicolon_repair"
@@ -274,11 +274,8 @@ def model_from_json(data: dict) -> SemicolonModel:
 @functools.cache
 def default_model() -> SemicolonModel | None:
     """The shipped weights (read once; immutable), or None if not shipped."""
-    try:
-        raw = MODEL_PATH.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return None
-    return model_from_json(json.loads(raw))
+    data = read_json(MODEL_PATH)
+    return None if data is None else model_from_json(data)
 
 
 @functools.lru_cache(maxsize=65536)

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import functools
 import itertools
-import json
 import math
 import re
 from collections import Counter
@@ -26,6 +25,7 @@ import numpy as np
 from wordfreq import top_n_list
 
 from cleaners.boilerplate.lines import SENTENCE_END_RE, PageLine
+from cleaners.shipped import read_json
 from cleaners.words import CJK_RE
 
 # PUNCT_CHAR_RE: one punctuation or symbol character. matches "," and "»"; does not match "a" or " ".
@@ -76,11 +76,8 @@ STOPLISTS_PATH = Path(__file__).with_name("stoplists.json")
 def shipped_stoplists() -> Mapping[str, tuple[str, ...]]:
     """Language -> its shipped stoplist (read once; empty when the file is missing or was
     written for another STOPWORD_TOP_N)."""
-    try:
-        data = json.loads(STOPLISTS_PATH.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return MappingProxyType({})
-    if data.get("top_n") != STOPWORD_TOP_N:
+    data = read_json(STOPLISTS_PATH)
+    if data is None or data.get("top_n") != STOPWORD_TOP_N:
         return MappingProxyType({})
     return MappingProxyType({lang: tuple(words) for lang, words in data["languages"].items()})
 

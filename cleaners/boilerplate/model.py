@@ -11,7 +11,6 @@ its stage-1 probability beside its neighbours' and its place relative to the pag
 from __future__ import annotations
 
 import functools
-import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import NamedTuple
@@ -20,6 +19,7 @@ import numpy as np
 
 from cleaners.boilerplate.features import FEATURE_NAMES, SMOOTHING_NAMES, line_features, smoothing_features
 from cleaners.boilerplate.lines import PageLine
+from cleaners.shipped import read_json
 
 MODEL_RESOURCE = "model.json"  # package data beside this module (pyproject: [tool.setuptools.package-data])
 MODEL_PATH = Path(__file__).with_name(MODEL_RESOURCE)
@@ -138,8 +138,5 @@ def classifier_from_dict(data: dict) -> LineClassifier:
 @functools.cache
 def default_model() -> LineClassifier | None:
     """The shipped classifier weights (read once; immutable), or None if not shipped."""
-    try:
-        raw = MODEL_PATH.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return None
-    return classifier_from_dict(json.loads(raw))
+    data = read_json(MODEL_PATH)
+    return None if data is None else classifier_from_dict(data)
