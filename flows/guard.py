@@ -191,14 +191,8 @@ class GuardedCleaner:
 
     def _kill(self) -> None:
         proc, self._proc = self._proc, None
-        if proc is None:
-            return
-        if proc.poll() is None:
-            proc.kill()
-        proc.wait(timeout=10)
-        for stream in (proc.stdin, proc.stdout):
-            with contextlib.suppress(OSError, ValueError):
-                stream.close()
+        if proc is not None:
+            _reap(proc, grace=0.0)  # killed at once, pipes closed
 
     def _send(self, obj) -> None:
         pickle.dump(obj, self._proc.stdin, protocol=pickle.HIGHEST_PROTOCOL)
