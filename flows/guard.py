@@ -30,6 +30,7 @@ import select
 import subprocess
 import sys
 import threading
+import time
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
@@ -120,34 +121,79 @@ def _end_worker(proc: subprocess.Popen) -> None:
 
 
 class WorkerPool:
-    """Idle, warm extraction workers of this process, by the config they were started with."""
+    """Warm extraction workers of this process, by the config they were started with: idle ones,
+    and the count of idle ones lent to a busy cleaner as helpers (``borrow``) until it gives them
+    back. A cleaner that needs its own worker while every one is lent out asks for one back
+    (``take(..., wait=...)``) and the borrower returns a helper after its current page."""
 
     def __init__(self) -> None:
         self._idle: list[tuple[bytes, subprocess.Popen]] = []
-        self._lock = threading.Lock()
+        self._lent: Counter[bytes] = Counter()
+        self._wanted: Counter[bytes] = Counter()
+        self._cond = threading.Condition()
 
-    def take(self, key: bytes) -> subprocess.Popen | None:
-        """A live idle worker started with the config ``key`` (its pickle), or None."""
-        with self._lock:
-            for i, (k, proc) in enumerate(self._idle):
-                if k == key and proc.poll() is None:
-                    del self._idle[i]
-                    return proc
+    def _pop_idle(self, key: bytes) -> subprocess.Popen | None:
+        for i, (k, proc) in enumerate(self._idle):
+            if k == key and proc.poll() is None:
+                del self._idle[i]
+                return proc
         return None
+
+    def take(self, key: bytes, wait: float = 0.0) -> subprocess.Popen | None:
+        """A live idle worker started with the config ``key`` (its pickle), or None. With ``wait``,
+        when none is idle but some are lent out, wait up to that long for one to come back."""
+        with self._cond:
+            proc = self._pop_idle(key)
+            if proc is None and wait > 0 and self._lent[key]:
+                self._wanted[key] += 1
+                try:
+                    self._cond.wait_for(lambda: any(k == key for k, _ in self._idle) or not self._lent[key], timeout=wait)
+                finally:
+                    self._wanted[key] -= 1
+                proc = self._pop_idle(key)
+            return proc
+
+    def borrow(self, key: bytes) -> subprocess.Popen | None:
+        """An idle worker lent as a helper (``give_back`` or ``end_loan`` ends the loan); None when none
+        is idle or a cleaner is waiting for one (``take``): helpers never keep a unit waiting."""
+        with self._cond:
+            if self._wanted[key]:
+                return None
+            proc = self._pop_idle(key)
+            if proc is not None:
+                self._lent[key] += 1
+            return proc
+
+    def wanted(self, key: bytes) -> bool:
+        """A cleaner waits for a worker of ``key``: borrowers should give one back."""
+        return bool(self._wanted[key])
 
     def give(self, key: bytes, proc: subprocess.Popen, max_idle: int) -> None:
         """Keep ``proc`` for the next cleaner (at most ``max_idle`` kept: the oldest others end)."""
-        with self._lock:
+        with self._cond:
             self._idle.append((key, proc))
             cut = max(len(self._idle) - max(max_idle, 0), 0)
             ended, self._idle = self._idle[:cut], self._idle[cut:]
+            self._cond.notify_all()
         for _, old in ended:
             _end_worker(old)
+
+    def give_back(self, key: bytes, proc: subprocess.Popen, max_idle: int) -> None:
+        """End the loan of a live helper: idle again (``give``)."""
+        with self._cond:
+            self._lent[key] -= 1
+        self.give(key, proc, max_idle)
+
+    def end_loan(self, key: bytes) -> None:
+        """End the loan of a helper that died, was killed or became its borrower's own worker."""
+        with self._cond:
+            self._lent[key] -= 1
+            self._cond.notify_all()
 
     def close_all(self) -> None:
         """End every idle worker: all are told to exit before any is waited for, and after
         Ctrl-C (``INTERRUPTED``) they are killed at once instead."""
-        with self._lock:
+        with self._cond:
             idle, self._idle = self._idle, []
         stopping = INTERRUPTED.is_set()
         for _, proc in idle:
@@ -163,9 +209,23 @@ class WorkerPool:
 IDLE_WORKERS = WorkerPool()
 
 
+def _send(proc: subprocess.Popen, obj) -> None:
+    pickle.dump(obj, proc.stdin, protocol=pickle.HIGHEST_PROTOCOL)
+    proc.stdin.flush()
+
+
+def _read(proc: subprocess.Popen):
+    """A worker's next reply (it is ready to be read); EOFError if the worker died."""
+    return pickle.load(proc.stdout)
+
+
 class GuardedCleaner:
     """``clean(pages, stats) -> frame`` like ``clean_pages``, with HTML pages guarded in a worker.
-    With ``pool``, the worker comes from it when one is idle there and goes back to it on close."""
+    With ``pool``, the worker comes from it when one is idle there and goes back to it on close;
+    while a batch is cleaned, workers idle in the pool (another unit's task has ended and no unit
+    is left for it) are borrowed as helpers and sent pages too, so the last unit of a run does
+    not clean on one core while the others idle. Each page is cleaned alone in some worker and
+    rows come back in page order: the rows do not depend on how many workers helped."""
 
     def __init__(self, cfg: PipelineConfig, pool: WorkerPool | None = None) -> None:
         self.cfg = cfg
@@ -173,6 +233,7 @@ class GuardedCleaner:
         self._key = pickle.dumps(cfg, protocol=pickle.HIGHEST_PROTOCOL) if pool is not None else b""
         self._proc: subprocess.Popen | None = None
         self.starts = 0  # workers this cleaner started (one taken from the pool is not counted)
+        self.helped = 0  # pages cleaned by borrowed helpers
 
     def __enter__(self) -> GuardedCleaner:
         return self
@@ -185,28 +246,23 @@ class GuardedCleaner:
         if proc is None:
             return
         if self.pool is not None and proc.poll() is None and not INTERRUPTED.is_set():  # a stopping run keeps none
-            self.pool.give(self._key, proc, max(self.cfg.run.max_workers, 1))
+            self.pool.give(self._key, proc, self._max_idle)
         else:
             _end_worker(proc)
+
+    @property
+    def _max_idle(self) -> int:
+        return max(self.cfg.run.max_workers, 1)
 
     def _kill(self) -> None:
         proc, self._proc = self._proc, None
         if proc is not None:
             _reap(proc, grace=0.0)  # killed at once, pipes closed
 
-    def _send(self, obj) -> None:
-        pickle.dump(obj, self._proc.stdin, protocol=pickle.HIGHEST_PROTOCOL)
-        self._proc.stdin.flush()
-
-    def _wait(self, seconds: float):
-        """The worker's next reply, or None after ``seconds``; EOFError if it died."""
-        ready, _, _ = select.select([self._proc.stdout], [], [], seconds)
-        if not ready:
-            return None
-        return pickle.load(self._proc.stdout)
-
     def _start(self) -> None:
-        if self.pool is not None and (proc := self.pool.take(self._key)) is not None:
+        """This cleaner's own worker: an idle one of the pool (or one lent out, given back after
+        its page), else a new process."""
+        if self.pool is not None and (proc := self.pool.take(self._key, wait=self.cfg.guard.max_page_seconds + 1.0)) is not None:
             self._proc = proc
             return
         env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")])))
@@ -220,34 +276,15 @@ class GuardedCleaner:
             [sys.executable, "-m", "flows.guard"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, cwd=str(REPO_ROOT), env=env, process_group=0
         )
         self.starts += 1
-        self._send(self.cfg)
         try:
-            msg = self._wait(STARTUP_SECONDS)
-        except (EOFError, pickle.UnpicklingError):
+            _send(self._proc, self.cfg)
+            ready, _, _ = select.select([self._proc.stdout], [], [], STARTUP_SECONDS)
+            msg = _read(self._proc) if ready else None
+        except (EOFError, OSError, pickle.UnpicklingError):
             msg = None
         if msg != ("ready",):
             self._kill()
             raise RuntimeError("the extraction worker did not start")
-
-    def _one(self, page: RawPage, stats: Stats) -> list[dict]:
-        if self._proc is None or self._proc.poll() is not None:
-            self._kill()
-            self._start()
-        try:
-            self._send(page)
-            msg = self._wait(self.cfg.guard.max_page_seconds)
-        except (EOFError, OSError, pickle.UnpicklingError):
-            self._kill()
-            return self._failed(page, "extract_crashed", "the extraction worker died", stats)
-        if msg is None:
-            self._kill()
-            return self._failed(page, "extract_timeout", f"over {self.cfg.guard.max_page_seconds:g} s", stats)
-        if msg[0] == "error":
-            self._kill()
-            return self._failed(page, msg[1], msg[2], stats)
-        _, rows, counters = msg
-        stats.counters.update(Counter(counters))
-        return rows
 
     def _failed(self, page: RawPage, reason: str, detail: str, stats: Stats) -> list[dict]:
         stats.add(f"guard.{reason}")
@@ -273,6 +310,96 @@ class GuardedCleaner:
         stats.counters.update(attempt.counters)
         return rows
 
+    def _clean_guarded(self, pages: Sequence[RawPage], stats: Stats) -> list[list[dict]]:
+        """Each page's rows, cleaned in this cleaner's worker and any helpers it borrows.
+
+        A page sent to a worker must reply within ``guard.max_page_seconds`` of being sent, else
+        the worker is killed and the page is an ``extract_timeout`` row; a worker that dies gives
+        ``extract_crashed``, an error reply its reason (the worker then exits). Own worker: started
+        again when the next page needs one; helpers: not replaced. A helper goes back to the pool
+        as soon as a cleaner waits for one (``WorkerPool.wanted``), the rest at the batch's end."""
+        out: list[list[dict] | None] = [None] * len(pages)
+        todo = list(range(len(pages)))[::-1]  # popped from the end: page order
+        helpers: list[subprocess.Popen] = []
+        busy: dict[subprocess.Popen, tuple[int, float]] = {}  # worker -> (page index, deadline)
+        limit = self.cfg.guard.max_page_seconds
+
+        def drop(proc: subprocess.Popen, helper: bool) -> None:
+            if helper:
+                helpers.remove(proc)
+                _reap(proc, grace=0.0)
+                if self.pool is not None:
+                    self.pool.end_loan(self._key)
+            else:
+                self._kill()
+
+        try:
+            while todo or busy:
+                if todo and self._proc not in busy and (self._proc is None or self._proc.poll() is not None):
+                    self._kill()
+                    if free := [h for h in helpers if h not in busy and h.poll() is None]:  # a helper becomes the own worker
+                        helpers.remove(free[0])
+                        self._proc = free[0]
+                        if self.pool is not None:
+                            self.pool.end_loan(self._key)  # the loan ends: it goes back with this cleaner's close
+                    elif not helpers:  # (helpers all busy: one of them takes over when it is free)
+                        self._start()
+                if self.pool is not None and len(todo) > 1 and not self.pool.wanted(self._key):
+                    while len(helpers) + 1 < len(todo) and (extra := self.pool.borrow(self._key)) is not None:
+                        helpers.append(extra)
+                for proc in [self._proc, *helpers]:
+                    if todo and proc is not None and proc not in busy:
+                        i = todo.pop()
+                        try:
+                            _send(proc, pages[i])
+                        except OSError:  # died while idle: the page goes to the next worker free
+                            todo.append(i)
+                            drop(proc, proc is not self._proc)
+                            continue
+                        busy[proc] = (i, time.monotonic() + limit)
+                if not busy:
+                    continue
+                now = time.monotonic()
+                ready, _, _ = select.select([p.stdout for p in busy], [], [], max(min(d for _, d in busy.values()) - now, 0.0))
+                ready_set = set(ready)
+                for proc, (i, deadline) in list(busy.items()):
+                    helper = proc is not self._proc
+                    if proc.stdout in ready_set:
+                        del busy[proc]
+                        try:
+                            msg = _read(proc)
+                        except (EOFError, OSError, pickle.UnpicklingError):
+                            drop(proc, helper)
+                            out[i] = self._failed(pages[i], "extract_crashed", "the extraction worker died", stats)
+                            continue
+                        if msg[0] == "error":
+                            drop(proc, helper)
+                            out[i] = self._failed(pages[i], msg[1], msg[2], stats)
+                            continue
+                        _, rows, counters = msg
+                        stats.counters.update(Counter(counters))
+                        out[i] = rows
+                        if helper:
+                            self.helped += 1
+                            if self.pool is not None and self.pool.wanted(self._key):
+                                helpers.remove(proc)
+                                self.pool.give_back(self._key, proc, self._max_idle)
+                    elif time.monotonic() >= deadline:
+                        del busy[proc]
+                        drop(proc, helper)
+                        out[i] = self._failed(pages[i], "extract_timeout", f"over {limit:g} s", stats)
+        finally:
+            for proc in helpers:  # back to the pool (a worker still busy after an exception is ended)
+                if proc in busy or proc.poll() is not None or self.pool is None or INTERRUPTED.is_set():
+                    _reap(proc, grace=0.0)
+                    if self.pool is not None:
+                        self.pool.end_loan(self._key)
+                else:
+                    self.pool.give_back(self._key, proc, self._max_idle)
+            if self._proc is not None and self._proc in busy:  # an exception mid-page: its reply would be read as the next page's
+                self._kill()
+        return [rows if rows is not None else [] for rows in out]
+
     def clean(self, pages: Sequence[RawPage | LoadFailure], stats: Stats) -> pl.DataFrame:
         """Clean a batch; every page gives exactly one row (as ``clean_pages``)."""
         if not self.cfg.guard.enabled:
@@ -280,8 +407,8 @@ class GuardedCleaner:
         local = [p for p in pages if isinstance(p, LoadFailure) or p.format == "text"]
         guarded = [p for p in pages if not (isinstance(p, LoadFailure) or p.format == "text")]
         rows = self._clean_local(local, stats) if local else []
-        for p in guarded:
-            rows.extend(self._one(p, stats))
+        for page_rows in self._clean_guarded(guarded, stats):
+            rows.extend(page_rows)
         return rows_frame(rows)
 
 
