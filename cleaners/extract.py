@@ -285,7 +285,8 @@ def trafilatura_text(
 
 
 def _options(cfg: ExtractConfig, url: str | None, *, fast: bool, precision: bool, recall: bool) -> Extractor:
-    """The ``Extractor`` that ``bare_extraction`` builds from ``_run_trafilatura``'s arguments."""
+    """The trafilatura options of one pass: the configured comments, images, tables and duplicate
+    filter, no metadata, Python output (``_run_trafilatura`` and ``_sequence_text`` both use it)."""
     return Extractor(
         output_format="python",
         fast=fast,
@@ -324,19 +325,8 @@ def _sequence_text(pruned: HtmlElement, options: Extractor, url: str | None) -> 
 
 
 def _run_trafilatura(tree: HtmlElement, cfg: ExtractConfig, *, url: str | None, precision: bool, recall: bool, fast: bool):
-    return bare_extraction(
-        tree,
-        url=url,
-        fast=fast,
-        favor_precision=precision,
-        favor_recall=recall,
-        include_comments=cfg.include_comments,
-        include_tables=cfg.include_tables,
-        include_images=cfg.include_images,
-        deduplicate=cfg.deduplicate,
-        with_metadata=False,
-        output_format="python",
-    )
+    """``bare_extraction`` of the tree (no metadata) with the options of ``_options``."""
+    return bare_extraction(tree, url=url, options=_options(cfg, url, fast=fast, precision=precision, recall=recall))
 
 
 def html_parser() -> etree.HTMLParser:

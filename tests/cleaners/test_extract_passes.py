@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from lxml import etree
 from lxml.html import FormElement, HtmlElement, InputElement, LabelElement, SelectElement, TextareaElement
+from trafilatura import bare_extraction
 from trafilatura.utils import load_html as trafilatura_load_html
 
 from cleaners.config import ExtractConfig, PipelineConfig
@@ -27,6 +28,11 @@ PASSES = {"first": {"fast": True, "precision": True, "recall": False}, "recall":
 FORM_PAGE = (
     "<html><head><title>T</title></head><body><form><label>L</label><input name='q'><select><option>o</option></select>"
     "<textarea>t</textarea></form><!-- a comment --><?pi x?><p>" + "A sentence of the article body. " * 20 + "</p></body></html>"
+)
+TABLE_PAGE = (
+    "<html><body><article><h1>Results</h1><p>" + "The council published the results of the vote on Tuesday. " * 8 + "</p>"
+    "<table><tr><td>Ward one, for the budget</td><td>1,204 votes</td></tr><tr><td>Ward two, against it</td><td>988 votes</td></tr></table>"
+    "<img src='a.jpg' alt='The council chamber on the night of the vote'><p>" + "Turnout was higher than at the last vote. " * 8 + "</p></article></body></html>"
 )
 FORUM_PAGE = (
     '<html><head><script type="application/ld+json">{"@type": "DiscussionForumPosting"}</script></head>'
@@ -74,6 +80,21 @@ def test_shared_pruned_tree_gives_bare_extraction_text(shared_dir: Path, name: s
         before = etree.tostring(pruned)
         assert trafilatura_text(tree, CFG, None, pruned=pruned, **PASSES[name]) == trafilatura_text(tree, CFG, None, **PASSES[name])
         assert etree.tostring(pruned) == before  # the next pass starts from the same tree
+
+
+@pytest.mark.parametrize("name", PASSES)
+def test_a_pass_gives_bare_extraction_with_the_configured_keywords(shared_dir: Path, name: str) -> None:
+    """``_options`` maps ``ExtractConfig`` as trafilatura's own keyword arguments would."""
+    flags = PASSES[name]
+    cfg = ExtractConfig(include_tables=False, include_images=True)  # not trafilatura's defaults either
+    for html in [*_dev_pages(shared_dir, 6), TABLE_PAGE]:
+        tree = parse_page(html)
+        doc = bare_extraction(
+            parse_page(html), fast=flags["fast"], favor_precision=flags["precision"], favor_recall=flags["recall"],
+            include_comments=cfg.include_comments, include_tables=cfg.include_tables, include_images=cfg.include_images,
+            deduplicate=cfg.deduplicate, with_metadata=False,
+        )  # fmt: skip
+        assert trafilatura_text(tree, cfg, None, **flags) == (doc.text or "" if doc is not None else "")
 
 
 def test_no_shared_tree_for_forums_or_comments() -> None:
