@@ -603,7 +603,9 @@ class RunConfig(Section):
     # documents clustered and committed at a time: later chunks of a run meet earlier ones
     # through the fingerprint index, so memory stays flat however large the run
     max_dedup_docs: int = setting(10_000, integer(1))
-    max_workers: int = setting(2, integer(1))  # task runner pool size
+    # task runner pool size (threads, processes, LocalCluster workers) and warm extraction workers
+    # kept; 0: one per CPU core the process may use (flows.runners.pool_size)
+    max_workers: int = setting(0, integer(0))
     # threads | processes | dask | dask=ADDRESS (flows/runners.py); --runner wins
     runner: str = setting("threads", text("threads, processes, dask or dask=ADDRESS", _is_runner))
     # auto (local when no Prefect API: no PREFECT_API_URL, no live `newsclean server`) | local |

@@ -530,6 +530,7 @@ def _dedup_on_dask(input: Path, output: Path, cfg, spec, partitions: int | None)
 
     from cleaners import dedup
     from flows.dask_dedup import dedup_parquet
+    from flows.runners import pool_size
 
     names = pl.scan_parquet(input).collect_schema().names()
     missing = {"doc_id", "text"} - set(names)
@@ -550,7 +551,7 @@ def _dedup_on_dask(input: Path, output: Path, cfg, spec, partitions: int | None)
             client = stack.enter_context(Client(spec.address))
         else:
             cluster = stack.enter_context(
-                LocalCluster(n_workers=cfg.run.max_workers, threads_per_worker=1, processes=True, dashboard_address=None)
+                LocalCluster(n_workers=pool_size(cfg.run.max_workers), threads_per_worker=1, processes=True, dashboard_address=None)
             )
             client = stack.enter_context(Client(cluster))
         n_workers = max(len(client.scheduler_info()["workers"]), 1)

@@ -36,6 +36,8 @@ import types
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from flows.runners import pool_size
+
 ENGINE_ENV = "NEWSCLEAN_ENGINE"
 ENGINES = ("auto", "local", "prefect")
 LOGGER_NAME = "newsclean"
@@ -189,7 +191,7 @@ _LOCAL = _Local()
 @contextlib.contextmanager
 def local_executor(kind: str, max_workers: int, address: str | None = None) -> Iterator[cf.Executor]:
     """The local engine's executor for runner ``kind`` (flows/runners.py's kinds, same sizes)."""
-    workers = max(int(max_workers), 1)
+    workers = pool_size(max_workers)
     if kind == "threads":
         with cf.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="newsclean-task") as pool:
             yield pool
@@ -243,12 +245,12 @@ class FlowSpec:
             self._prefect = prefect_flow(task_runner=default_task_runner(), **options)(fn)
         return self._prefect
 
-    def run_local(self, kind: str = "threads", max_workers: int = 2, address: str | None = None, **params: Any) -> Any:
+    def run_local(self, kind: str = "threads", max_workers: int = 0, address: str | None = None, **params: Any) -> Any:
         """Run the body in this process, its tasks on a local executor (see the module doc)."""
         if _LOCAL.executor is not None:
             raise RuntimeError("a local flow run is already going on in this thread")
         logger = _local_logger()
-        logger.info("flow %s: local engine, %s runner x%d", self.options.get("name"), kind, max_workers)
+        logger.info("flow %s: local engine, %s runner x%d", self.options.get("name"), kind, pool_size(max_workers))
         t0 = time.perf_counter()
         with local_executor(kind, max_workers, address) as executor:
             _LOCAL.executor = executor

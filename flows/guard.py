@@ -41,6 +41,7 @@ from cleaners.config import PipelineConfig
 from cleaners.document import LoadFailure, PageError, RawPage, clean_pages, clean_rows, rows_frame
 from cleaners.steps import Stats
 from flows.liveness import INTERRUPTED
+from flows.runners import pool_size
 
 STARTUP_SECONDS = 120.0  # importing the cleaners in a fresh interpreter, on a busy machine
 WARM_UP_PAGE = b"<html><head><title>t</title></head><body><article><p>" + b"A warm-up sentence of text. " * 20 + b"</p></article></body></html>"
@@ -252,7 +253,7 @@ class GuardedCleaner:
 
     @property
     def _max_idle(self) -> int:
-        return max(self.cfg.run.max_workers, 1)
+        return pool_size(self.cfg.run.max_workers)
 
     def _kill(self) -> None:
         proc, self._proc = self._proc, None

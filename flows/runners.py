@@ -8,7 +8,8 @@ flow module is imported: the way to choose for deployments) take one of::
     dask                  prefect-dask on a new dask.distributed LocalCluster (worker processes)
     dask=ADDRESS          prefect-dask attached to a running cluster, e.g. dask=tcp://10.0.0.5:8786
 
-``run.max_workers`` sets the pool size (threads, processes, LocalCluster workers). The local
+``run.max_workers`` sets the pool size (threads, processes, LocalCluster workers; 0, the default:
+one per core, ``pool_size``). The local
 engine (flows/engine.py: no Prefect API) runs the same kinds on ``concurrent.futures``
 executors of the same size instead: a thread pool, a spawned process pool, a Dask client's
 executor.
@@ -31,7 +32,20 @@ from dataclasses import dataclass
 from cleaners.config import split_runner
 
 RUNNER_ENV = "NEWSCLEAN_RUNNER"
-DEFAULT_WORKERS = 2
+DEFAULT_WORKERS = 0  # run.max_workers' default: one per core
+
+
+def available_cores() -> int:
+    """CPU cores this process may run on (its affinity mask, e.g. a container's cpuset)."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+def pool_size(max_workers: int) -> int:
+    """The pool size ``run.max_workers`` asks for: itself, or one per core when 0."""
+    return int(max_workers) if max_workers > 0 else available_cores()
 
 
 class RunnerError(ValueError):
@@ -59,7 +73,7 @@ def parse_runner(spec: str | None) -> RunnerSpec:
 def make_task_runner(spec: RunnerSpec | str | None, max_workers: int = DEFAULT_WORKERS):
     """The Prefect task runner for ``spec`` with ``max_workers`` threads/processes/Dask workers."""
     spec = spec if isinstance(spec, RunnerSpec) else parse_runner(spec)
-    workers = max(int(max_workers), 1)
+    workers = pool_size(max_workers)
     if spec.kind == "threads":
         from prefect.task_runners import ThreadPoolTaskRunner
 

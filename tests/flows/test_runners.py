@@ -110,3 +110,12 @@ def _ran_flow_code() -> bool:
     import sys
 
     return "flows.ingest" in sys.modules
+
+
+def test_pool_size_is_one_per_core_by_default(monkeypatch) -> None:
+    from cleaners.config import parse_config
+    from flows import runners
+
+    monkeypatch.setattr(runners.os, "sched_getaffinity", lambda pid: {0, 1, 2}, raising=False)
+    assert parse_config(None, {}).run.max_workers == 0
+    assert runners.pool_size(0) == 3 and runners.pool_size(5) == 5
