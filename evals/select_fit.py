@@ -7,7 +7,9 @@
    with the shipping ``ExtractConfig`` otherwise (delete the cache when extraction changes).
 2. ``fit``: a grid search over the six settings maximizing the smaller of the two sets' mean word
    F1 gains over ``trafilatura.extract`` (each set weighs the same whatever its size, and the issue
-   asks to beat it on both); ties go to the cheaper setting (fewer extra passes).
+   asks to beat it on both); ties (every set's gain within ``F1_TOLERANCE``, 0: equal to 1e-6) go to
+   the setting with the least judge time over trafilatura's, from the cached seconds per pass
+   (issue 16: no second pass where the first can be judged good).
 3. ``main`` writes ``evals/select_fit.json``: the settings fitted on all pages (the shipped
    defaults), per site fold k the settings fitted without fold k of either set (``evals.extract``
    scores fold k with them: a real out-of-fold figure), and the cross-set check (fit on one set,
