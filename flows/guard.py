@@ -351,12 +351,10 @@ class GuardedCleaner:
                 for proc in [self._proc, *helpers]:
                     if todo and proc is not None and proc not in busy:
                         i = todo.pop()
-                        try:
+                        # a worker that ends while reading the page (out of memory unpickling it) breaks
+                        # the pipe: its reply, if it sent one (extract_memory), or its end is read below
+                        with contextlib.suppress(OSError):
                             _send(proc, pages[i])
-                        except OSError:  # died while idle: the page goes to the next worker free
-                            todo.append(i)
-                            drop(proc, proc is not self._proc)
-                            continue
                         busy[proc] = (i, time.monotonic() + limit)
                 if not busy:
                     continue

@@ -88,6 +88,18 @@ def test_guard_turns_a_page_over_the_memory_budget_into_extract_memory():
     assert starts == 2 and stats.counters["guard.extract_memory"] == 1
 
 
+def test_a_page_too_large_to_reach_the_worker_is_extract_memory():
+    """A worker that runs out of memory reading the page ends while the page is still being sent
+    (a broken pipe): its extract_memory reply is read, the page is that row, the next page gets a
+    new worker and the page is not sent again."""
+    pages = [RawPage("vast", b"<html><body><p>" + b"x" * 150_000_000 + b"</p></body></html>", format="html")]
+    pages.append(RawPage("ok", article("Fine"), format="html"))
+    cfg = parse_config(None, {"guard.max_worker_memory_mb": 64})
+    reasons, starts, stats = guard_clean(pages, cfg)
+    assert reasons == {"vast": "extract_memory", "ok": None}
+    assert starts == 2 and stats.counters["guard.extract_memory"] == 1
+
+
 def test_local_pages_out_of_memory_fall_back_page_by_page(monkeypatch):
     """Text pages cleaned in the task process: a MemoryError redoes the batch page by page and the
     page that still runs out is an extract_memory row; the others are cleaned as usual."""
