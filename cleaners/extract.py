@@ -21,9 +21,7 @@ the page's visible text (``visible_chars``: body text outside script/style/noscr
   3. ``justext``: when the best text is still shorter than ``justext_trigger`` x visible and than
      ``justext_max_chars``, jusText with the stop list of the page's declared language (English when
      it declares none or one jusText lacks); it wins when ``justext_wins_ratio`` times longer.
-The settings were fitted on AEB and WCXB dev with site folds held out (``evals.select_fit``); of
-settings fitting equally well the one spending least time wins (recall_trigger 0.7, not 0.8: the
-same F1, the recall pass on 49% of WCXB pages instead of 67%).
+The settings were fitted on AEB and WCXB dev with site folds held out (``evals.select_fit``).
 
 Work is shared, never results (issue 16): the page is parsed once (``HTML_PARSER``: trafilatura's
 parser options, lxml.html's element classes looked up in C) and the tree serves the page type, the

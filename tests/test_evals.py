@@ -245,35 +245,6 @@ def test_select_fit_never_fits_a_fold_on_its_own_pages(monkeypatch):
     assert set(result["cross_set"]["fit_aeb"]) == {"settings", "score_wcxb"}
 
 
-def test_select_fit_ties_within_the_tolerance_go_to_the_least_judge_time(monkeypatch):
-    """The F1 optimum wins unless a cheaper point is within the tolerance of it on every set; exact ties
-    go to the cheaper point whatever the grid order (here the recall pass costs time and helps set a
-    on one page in 100 by 0.05: +0.0005 mean)."""
-    from evals import select_fit
-
-    def table(recall_gain: float, trafilatura: float) -> select_fit.Table:
-        n = 100
-        recall = np.full(n, 0.9)
-        recall[0] += recall_gain * n
-        return select_fit.Table(
-            fold=np.zeros(n, dtype=int), visible=np.full(n, 1000.0),
-            chars={"first": np.full(n, 500.0), "recall": np.full(n, 1000.0), "justext": np.zeros(n)},
-            f1={"first": np.full(n, 0.9), "recall": recall, "justext": np.zeros(n), "trafilatura": np.full(n, trafilatura)},
-            seconds={**{k: np.full(n, 0.1) for k in ("parse", "visible", "first", "justext")}, "recall": np.ones(n), "trafilatura": np.ones(n)},
-        )
-
-    grid = {k: (v,) for k, v in zip(select_fit.SETTINGS, (0.0, 0.6, 1.2, 0.0, 0, 2.5))}
-    monkeypatch.setattr(select_fit, "GRID", {**grid, "recall_trigger": (0.6, 0.2), "recall_wins_below": (0.6,)})
-    helps = [table(0.0005, 0.9), table(0.0, 0.8)]  # set a's gain is the smaller one: 0.0005 with recall, 0 without
-    assert select_fit.fit(helps, tolerance=0.0)["recall_trigger"] == 0.6
-    assert select_fit.fit(helps, tolerance=0.0004)["recall_trigger"] == 0.6
-    assert select_fit.fit(helps, tolerance=0.001)["recall_trigger"] == 0.2
-    useless = [table(0.0, 0.9), table(0.0, 0.8)]
-    assert select_fit.fit(useless, tolerance=0.0)["recall_trigger"] == 0.2
-    costs = {t: select_fit.objective(useless, {**{k: v[0] for k, v in grid.items()}, "recall_trigger": t, "recall_wins_below": 0.6})[1] for t in (0.2, 0.6)}
-    assert costs == pytest.approx({0.2: 0.3, 0.6: 1.3})  # parse + visible + first (+ recall where it runs) over trafilatura
-
-
 def _pagetype_pages() -> list[fit_pagetype.Page]:
     """Articles with long paragraphs, listings with linked headlines; a token seen on few sites."""
     pages = []
