@@ -326,6 +326,7 @@ class GuardedCleaner:
         limit = self.cfg.guard.max_page_seconds
 
         def drop(proc: subprocess.Popen, helper: bool) -> None:
+            """Kill a worker: this cleaner's own, or a helper (whose loan then ends)."""
             if helper:
                 helpers.remove(proc)
                 _reap(proc, grace=0.0)
@@ -333,6 +334,12 @@ class GuardedCleaner:
                     self.pool.end_loan(self._key)
             else:
                 self._kill()
+
+        def give_back(proc: subprocess.Popen) -> None:
+            """A live helper back to the pool, idle."""
+            helpers.remove(proc)
+            if self.pool is not None:
+                self.pool.give_back(self._key, proc, self._max_idle)
 
         try:
             while todo or busy:
@@ -381,20 +388,17 @@ class GuardedCleaner:
                         if helper:
                             self.helped += 1
                             if self.pool is not None and self.pool.wanted(self._key):
-                                helpers.remove(proc)
-                                self.pool.give_back(self._key, proc, self._max_idle)
+                                give_back(proc)
                     elif time.monotonic() >= deadline:
                         del busy[proc]
                         drop(proc, helper)
                         out[i] = self._failed(pages[i], "extract_timeout", f"over {limit:g} s", stats)
         finally:
-            for proc in helpers:  # back to the pool (a worker still busy after an exception is ended)
-                if proc in busy or proc.poll() is not None or self.pool is None or INTERRUPTED.is_set():
-                    _reap(proc, grace=0.0)
-                    if self.pool is not None:
-                        self.pool.end_loan(self._key)
+            for proc in list(helpers):  # back to the pool (a worker still busy after an exception is ended)
+                if proc in busy or proc.poll() is not None or INTERRUPTED.is_set():
+                    drop(proc, helper=True)
                 else:
-                    self.pool.give_back(self._key, proc, self._max_idle)
+                    give_back(proc)
             if self._proc is not None and self._proc in busy:  # an exception mid-page: its reply would be read as the next page's
                 self._kill()
         return [rows if rows is not None else [] for rows in out]
